@@ -1,0 +1,105 @@
+"""The ``therapy-kb`` command: migrate, seed, check, serve."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from sqlalchemy.exc import SQLAlchemyError
+
+from app.config import get_settings
+from app.db import create_db_engine
+from app.errors import AppError
+
+cli = typer.Typer(
+    help="therapy-kb: a cited knowledge base of psychotherapy modalities.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+DirOption = Annotated[
+    Path | None,
+    typer.Option("--dir", help="Seed directory (default: THERAPY_KB_SEED_DIR or ./seed)."),
+]
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code=1)
+
+
+@cli.command()
+def migrate() -> None:
+    """Bring the database schema up to date (alembic upgrade head)."""
+    from app.migrate import upgrade
+
+    engine = create_db_engine(get_settings())
+    try:
+        upgrade(engine)
+    except SQLAlchemyError as exc:
+        raise _fail(f"migration failed: {exc.__class__.__name__}: {exc.orig or exc}") from exc
+    finally:
+        engine.dispose()
+    typer.echo("database is at the latest schema")
+
+
+@cli.command()
+def check(directory: DirOption = None) -> None:
+    """Validate the seed files without touching a database."""
+    from app.seedfiles import read_seed_dir
+
+    seed_dir = directory or get_settings().seed_dir
+    try:
+        seed = read_seed_dir(seed_dir)
+    except AppError as exc:
+        raise _fail(exc.detail) from exc
+    typer.echo(
+        f"ok: {seed_dir}: {len(seed.modalities)} modalities, {len(seed.conditions)} conditions, "
+        f"{len(seed.citations)} citations; content hash {seed.content_hash()}"
+    )
+
+
+@cli.command()
+def seed(directory: DirOption = None) -> None:
+    """Validate the seed files and load them in one transaction; report what changed."""
+    from app.seedfiles import read_seed_dir
+    from app.seeding import load_seed
+
+    settings = get_settings()
+    engine = create_db_engine(settings)
+    try:
+        report = load_seed(engine, read_seed_dir(directory or settings.seed_dir))
+    except AppError as exc:
+        raise _fail(exc.detail) from exc
+    except SQLAlchemyError as exc:
+        raise _fail(f"database error, nothing was loaded: {exc.__class__.__name__}") from exc
+    finally:
+        engine.dispose()
+    for line in report.lines():
+        typer.echo(line)
+
+
+@cli.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to bind.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to bind.", min=1, max=65535)] = None,
+    workers: Annotated[int | None, typer.Option(help="Worker processes.", min=1, max=64)] = None,
+) -> None:
+    """Serve the API with uvicorn."""
+    import uvicorn
+
+    settings = get_settings()
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers or settings.workers,
+        proxy_headers=False,
+    )
+
+
+def main() -> None:
+    cli()

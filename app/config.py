@@ -1,0 +1,39 @@
+"""Every knob of the service, in one ``Settings`` class read from the environment."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="THERAPY_KB_", extra="ignore")
+
+    database_url: str = Field(
+        default=f"sqlite:///{PROJECT_ROOT / 'var' / 'therapy-kb.sqlite3'}",
+        validation_alias=AliasChoices("THERAPY_KB_DATABASE_URL", "DATABASE_URL"),
+        description="SQLAlchemy URL; sqlite:///… (default) or postgresql+psycopg://…",
+    )
+    seed_dir: Path = Field(default=PROJECT_ROOT / "seed", description="Seed directory to load.")
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    workers: int = Field(default=1, ge=1, le=64)
+    db_timeout_seconds: float = Field(
+        default=2.0, gt=0, description="Connect and statement timeout for database calls."
+    )
+    log_sql: bool = False
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings; tests call ``get_settings.cache_clear()`` or override it."""
+    return Settings()

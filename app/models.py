@@ -1,0 +1,252 @@
+"""The tables. The database enforces what it can: unique slugs and keys, foreign keys, NOT NULL,
+CHECK constraints for every enum and for every ``min <= max`` range.
+
+Tables are storage, not the public shape: the JSON the API answers with lives in ``schemas.py``.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    Integer,
+    MetaData,
+    UniqueConstraint,
+)
+from sqlmodel import Field, SQLModel
+
+from app.domain import (
+    Category,
+    CitationType,
+    ClaimType,
+    CodeSystem,
+    ComponentKind,
+    ConsiderationKind,
+    Delivery,
+    Evidence,
+    Population,
+)
+
+# An explicit naming convention so migrations name constraints the same on every engine.
+SQLModel.metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+def enum_check(column: str, enum: type[StrEnum]) -> CheckConstraint:
+    values = ", ".join(f"'{member.value}'" for member in enum)
+    return CheckConstraint(f"{column} IN ({values})", name=column)
+
+
+def range_checks(name: str) -> list[CheckConstraint]:
+    """A range is two nullable columns, both set or both NULL, with 0 <= min <= max."""
+    lo, hi = f"{name}_min", f"{name}_max"
+    return [
+        CheckConstraint(f"({lo} IS NULL) = ({hi} IS NULL)", name=f"{name}_both_or_neither"),
+        CheckConstraint(f"{lo} >= 0", name=f"{name}_min_nonnegative"),
+        CheckConstraint(f"{lo} <= {hi}", name=f"{name}_min_le_max"),
+    ]
+
+
+def fk(target: str, ondelete: str, nullable: bool = False) -> Any:
+    return Field(
+        default=None if nullable else ...,
+        sa_column=Column(
+            Integer, ForeignKey(target, ondelete=ondelete), nullable=nullable, index=True
+        ),
+    )
+
+
+class Release(SQLModel, table=True):
+    """The loaded release: one row, replaced whenever the loaded content changes."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str
+    version: str
+    license: str
+    description: str
+    release_date: date
+    content_hash: str = Field(max_length=64, unique=True)
+    loaded_at: datetime = Field(sa_type=DateTime(timezone=True))
+
+
+class Citation(SQLModel, table=True):
+    __table_args__ = (enum_check("type", CitationType),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=80, unique=True)
+    type: str = Field(max_length=20)
+    title: str
+    authors: list[dict[str, str]] = Field(sa_type=JSON)
+    year: int
+    container_title: str | None = None
+    volume: str | None = None
+    issue: str | None = None
+    pages: str | None = None
+    publisher: str | None = None
+    doi: str | None = None
+    pmid: str | None = None
+    pmcid: str | None = None
+    isbn: str | None = None
+    url: str | None = None
+    note: str | None = None
+    content_hash: str = Field(max_length=64)
+
+
+class Condition(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(max_length=80, unique=True)
+    name: str
+    aliases: list[str] = Field(sa_type=JSON)
+    parent_id: int | None = fk("condition.id", ondelete="RESTRICT", nullable=True)
+    description: str | None = None
+    content_hash: str = Field(max_length=64)
+
+
+class ConditionCode(SQLModel, table=True):
+    __tablename__ = "condition_code"
+    __table_args__ = (
+        UniqueConstraint("system", "code"),
+        enum_check("system", CodeSystem),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    condition_id: int = fk("condition.id", ondelete="CASCADE")
+    system: str = Field(max_length=20)
+    code: str = Field(max_length=20, index=True)
+    display: str
+    position: int
+
+
+class Modality(SQLModel, table=True):
+    __table_args__ = (enum_check("category", Category),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(max_length=80, unique=True)
+    name: str
+    abbreviation: str
+    category: str = Field(max_length=20)
+    aliases: list[str] = Field(sa_type=JSON)
+    summary: str
+    description: str
+    origin: str
+    goals: list[str] = Field(sa_type=JSON)
+    content_hash: str = Field(max_length=64)
+
+
+class Indication(SQLModel, table=True):
+    __table_args__ = (
+        UniqueConstraint("modality_id", "condition_id", "population"),
+        enum_check("evidence", Evidence),
+        enum_check("population", Population),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    modality_id: int = fk("modality.id", ondelete="CASCADE")
+    condition_id: int = fk("condition.id", ondelete="RESTRICT")
+    evidence: str = Field(max_length=20)
+    population: str = Field(max_length=20)
+    summary: str
+    position: int
+
+
+class Consideration(SQLModel, table=True):
+    __table_args__ = (enum_check("kind", ConsiderationKind),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    modality_id: int = fk("modality.id", ondelete="CASCADE")
+    kind: str = Field(max_length=10)
+    statement: str
+    detail: str | None = None
+    position: int
+
+
+class Format(SQLModel, table=True):
+    __table_args__ = (
+        enum_check("delivery", Delivery),
+        *range_checks("sessions"),
+        *range_checks("weeks"),
+        *range_checks("session_minutes"),
+        *range_checks("group_size"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    modality_id: int = fk("modality.id", ondelete="CASCADE")
+    delivery: str = Field(max_length=30)
+    sessions_min: int | None = None
+    sessions_max: int | None = None
+    weeks_min: int | None = None
+    weeks_max: int | None = None
+    session_minutes_min: int | None = None
+    session_minutes_max: int | None = None
+    group_size_min: int | None = None
+    group_size_max: int | None = None
+    notes: str | None = None
+    position: int
+
+
+class Component(SQLModel, table=True):
+    __table_args__ = (
+        UniqueConstraint("modality_id", "kind", "name"),
+        enum_check("kind", ComponentKind),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    modality_id: int = fk("modality.id", ondelete="CASCADE")
+    kind: str = Field(max_length=20)
+    name: str
+    description: str
+    position: int
+
+
+# Which claim column a link row must fill for each claim type; every other one stays NULL.
+CLAIM_COLUMNS: dict[ClaimType, str | None] = {
+    ClaimType.modality: None,
+    ClaimType.indication: "indication_id",
+    ClaimType.consideration: "consideration_id",
+    ClaimType.format: "format_id",
+    ClaimType.component: "component_id",
+}
+
+
+def _claim_shape_check() -> CheckConstraint:
+    columns = [c for c in CLAIM_COLUMNS.values() if c is not None]
+    cases = []
+    for claim_type, own in CLAIM_COLUMNS.items():
+        parts = [f"{c} IS NOT NULL" if c == own else f"{c} IS NULL" for c in columns]
+        cases.append(f"(claim_type = '{claim_type.value}' AND {' AND '.join(parts)})")
+    return CheckConstraint(" OR ".join(cases), name="one_claim")
+
+
+class ClaimCitation(SQLModel, table=True):
+    """A link from one cited statement to one citation.
+
+    Each claim type has its own nullable foreign key, so the database enforces that the claim
+    exists (a polymorphic ``claim_id`` could not); ``modality_id`` is always set.
+    """
+
+    __tablename__ = "claim_citation"
+    __table_args__ = (enum_check("claim_type", ClaimType), _claim_shape_check())
+
+    id: int | None = Field(default=None, primary_key=True)
+    claim_type: str = Field(max_length=20)
+    modality_id: int = fk("modality.id", ondelete="CASCADE")
+    indication_id: int | None = fk("indication.id", ondelete="CASCADE", nullable=True)
+    consideration_id: int | None = fk("consideration.id", ondelete="CASCADE", nullable=True)
+    format_id: int | None = fk("format.id", ondelete="CASCADE", nullable=True)
+    component_id: int | None = fk("component.id", ondelete="CASCADE", nullable=True)
+    citation_id: int = fk("citation.id", ondelete="RESTRICT")
+    position: int

@@ -1,0 +1,16 @@
+"""Named read functions: the only place that builds SELECTs."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, text
+from sqlmodel import Session
+
+from app import models as m
+
+
+def ping(session: Session) -> None:
+    session.execute(text("SELECT 1"))
+
+
+def current_release(session: Session) -> m.Release | None:
+    return session.execute(select(m.Release)).scalar_one_or_none()

@@ -1,0 +1,366 @@
+"""Validated seed → database, in one transaction.
+
+The load compares each top-level entity (citation, condition, modality) with what is stored by
+its key and a hash of its normalised content, and writes only the difference: an unchanged
+entity keeps its rows and ids, a changed modality is replaced with its claims. Loading the same
+files twice therefore writes nothing. Any error rolls the whole load back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine, delete, insert, select, text, update
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Session
+
+from app import models as m
+from app import seedfiles as sf
+from app.domain import ClaimType
+from app.errors import SeedLocked
+
+# An arbitrary, fixed key for PostgreSQL's advisory lock that serialises seed loads.
+SEED_LOCK_KEY = 0x7468_6B62  # "thkb"
+
+# The condition table again, as the parent side of the self-join.
+Parent = m.Condition.__table__.alias("parent")  # type: ignore[attr-defined]
+
+
+@dataclass
+class EntityDiff:
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.added or self.changed or self.removed)
+
+
+@dataclass
+class LoadReport:
+    content_hash: str
+    previous_hash: str | None
+    citations: EntityDiff
+    conditions: EntityDiff
+    modalities: EntityDiff
+
+    @property
+    def changed(self) -> bool:
+        return self.content_hash != self.previous_hash
+
+    def lines(self) -> list[str]:
+        if not self.changed:
+            return [f"unchanged: release {self.content_hash[:12]} is already loaded"]
+        out = [f"loaded release {self.content_hash[:12]} (was {(self.previous_hash or 'none')[:12]})"]
+        for kind in ("citations", "conditions", "modalities"):
+            diff: EntityDiff = getattr(self, kind)
+            for verb in ("added", "changed", "removed"):
+                keys = getattr(diff, verb)
+                if keys:
+                    out.append(f"{kind} {verb} ({len(keys)}): {', '.join(keys)}")
+        return out
+
+
+def _diff(stored: dict[str, str], wanted: dict[str, str]) -> EntityDiff:
+    return EntityDiff(
+        added=sorted(k for k in wanted if k not in stored),
+        changed=sorted(k for k in wanted if k in stored and stored[k] != wanted[k]),
+        removed=sorted(k for k in stored if k not in wanted),
+    )
+
+
+def _lock(session: Session) -> None:
+    """Serialise seed loads: a second load waits for the first, then sees its result."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SEED_LOCK_KEY})
+
+
+def load_seed(engine: Engine, seed: sf.SeedSet, now: datetime | None = None) -> LoadReport:
+    """Write ``seed`` to the database in one transaction and report what changed."""
+    try:
+        with Session(engine) as session:
+            # On SQLite, "BEGIN IMMEDIATE" (see db.py) takes the write lock up front, so two
+            # loads cannot both read the old state and then race to write.
+            session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+            _lock(session)
+            report = _apply(session, seed, now or datetime.now(UTC))
+            session.commit()
+            return report
+    except OperationalError as exc:
+        if "database is locked" in str(exc):
+            raise SeedLocked("another seed load holds the database lock; try again") from exc
+        raise
+
+
+def _apply(session: Session, seed: sf.SeedSet, now: datetime) -> LoadReport:
+    stored_release = session.execute(select(m.Release.content_hash)).scalar_one_or_none()
+    stored = {
+        "citations": dict(session.execute(select(m.Citation.key, m.Citation.content_hash)).all()),
+        "conditions": dict(
+            session.execute(select(m.Condition.slug, m.Condition.content_hash)).all()
+        ),
+        "modalities": dict(
+            session.execute(select(m.Modality.slug, m.Modality.content_hash)).all()
+        ),
+    }
+    wanted_citations = {c.key: c for c in seed.citations}
+    wanted_conditions = {c.slug: c for c in seed.conditions}
+    wanted_modalities = {x.slug: x for x in seed.modalities}
+    hashes = {
+        "citations": {k: sf.canonical_hash(v) for k, v in wanted_citations.items()},
+        "conditions": {k: sf.canonical_hash(v) for k, v in wanted_conditions.items()},
+        "modalities": {k: sf.canonical_hash(v) for k, v in wanted_modalities.items()},
+    }
+    report = LoadReport(
+        content_hash=seed.content_hash(),
+        previous_hash=stored_release,
+        citations=_diff(stored["citations"], hashes["citations"]),
+        conditions=_diff(stored["conditions"], hashes["conditions"]),
+        modalities=_diff(stored["modalities"], hashes["modalities"]),
+    )
+    if not report.changed:
+        return report
+
+    # 1. Drop modalities that go away or change; their claims and links cascade with them.
+    doomed = report.modalities.removed + report.modalities.changed
+    if doomed:
+        session.execute(delete(m.Modality).where(m.Modality.slug.in_(doomed)))
+
+    # 2. Citations: update in place (ids, and so the links of unchanged claims, survive).
+    _upsert_citations(session, report.citations, wanted_citations, hashes["citations"])
+
+    # 3. Conditions, then their parents and codes, then the removals.
+    _upsert_conditions(session, report.conditions, wanted_conditions, hashes["conditions"])
+
+    # 4. New and changed modalities with all their claims, in bulk.
+    fresh = [wanted_modalities[s] for s in sorted(report.modalities.added + report.modalities.changed)]
+    _insert_modalities(session, fresh, hashes["modalities"])
+
+    # 5. The release row names what is loaded now.
+    session.execute(delete(m.Release))
+    release = seed.release
+    session.execute(
+        insert(m.Release).values(
+            name=release.name,
+            version=release.version,
+            license=release.license,
+            description=release.description,
+            release_date=release.date,
+            content_hash=report.content_hash,
+            loaded_at=now,
+        )
+    )
+    return report
+
+
+def _citation_row(citation: sf.Citation, content_hash: str) -> dict[str, Any]:
+    row = citation.model_dump(mode="json", exclude={"authors"})
+    row["authors"] = [a.model_dump(exclude_none=True) for a in citation.authors]
+    row["content_hash"] = content_hash
+    return row
+
+
+def _upsert_citations(
+    session: Session, diff: EntityDiff, wanted: dict[str, sf.Citation], hashes: dict[str, str]
+) -> None:
+    if diff.added:
+        session.execute(
+            insert(m.Citation), [_citation_row(wanted[k], hashes[k]) for k in diff.added]
+        )
+    for key in diff.changed:
+        session.execute(
+            update(m.Citation)
+            .where(m.Citation.key == key)
+            .values(**_citation_row(wanted[key], hashes[key]))
+        )
+    if diff.removed:
+        session.execute(delete(m.Citation).where(m.Citation.key.in_(diff.removed)))
+
+
+def _upsert_conditions(
+    session: Session, diff: EntityDiff, wanted: dict[str, sf.Condition], hashes: dict[str, str]
+) -> None:
+    def row(slug: str) -> dict[str, Any]:
+        c = wanted[slug]
+        return {
+            "slug": c.slug,
+            "name": c.name,
+            "aliases": list(c.aliases),
+            "description": c.description,
+            "content_hash": hashes[slug],
+        }
+
+    touched = diff.added + diff.changed
+    if diff.changed:
+        # Codes of changed conditions are rewritten; clear them first so a code may move.
+        changed_ids = select(m.Condition.id).where(m.Condition.slug.in_(diff.changed))
+        session.execute(delete(m.ConditionCode).where(m.ConditionCode.condition_id.in_(changed_ids)))
+        for slug in diff.changed:
+            session.execute(update(m.Condition).where(m.Condition.slug == slug).values(**row(slug)))
+    if diff.added:
+        session.execute(insert(m.Condition), [row(s) for s in diff.added])
+    if touched:
+        ids = _ids(session, m.Condition, m.Condition.slug)
+        for slug in touched:
+            parent = wanted[slug].parent
+            session.execute(
+                update(m.Condition)
+                .where(m.Condition.slug == slug)
+                .values(parent_id=ids[parent] if parent else None)
+            )
+        codes = [
+            {
+                "condition_id": ids[slug],
+                "system": code.system.value,
+                "code": code.code,
+                "display": code.display,
+                "position": position,
+            }
+            for slug in touched
+            for position, code in enumerate(wanted[slug].codes)
+        ]
+        if codes:
+            session.execute(insert(m.ConditionCode), codes)
+    if diff.removed:
+        # Children first, so no parent is deleted while a child still points at it.
+        removed = set(diff.removed)
+        while removed:
+            leaves = removed - set(
+                session.execute(
+                    select(Parent.slug)
+                    .join(m.Condition, m.Condition.parent_id == Parent.id)
+                    .where(Parent.slug.in_(removed))
+                ).scalars()
+            )
+            session.execute(delete(m.Condition).where(m.Condition.slug.in_(leaves)))
+            removed -= leaves
+
+
+
+def _ids(session: Session, table: Any, key_column: Any) -> dict[str, int]:
+    return dict(session.execute(select(key_column, table.id)).all())
+
+
+def _bulk_insert_ids(session: Session, table: Any, rows: Sequence[dict[str, Any]]) -> list[int]:
+    """Insert many rows and return their new ids in the order of ``rows``."""
+    if not rows:
+        return []
+    result = session.execute(
+        insert(table).returning(table.id, sort_by_parameter_order=True), list(rows)
+    )
+    return list(result.scalars())
+
+
+def _insert_modalities(
+    session: Session, modalities: list[sf.Modality], hashes: dict[str, str]
+) -> None:
+    if not modalities:
+        return
+    citation_ids = _ids(session, m.Citation, m.Citation.key)
+    condition_ids = _ids(session, m.Condition, m.Condition.slug)
+    modality_ids = _bulk_insert_ids(
+        session,
+        m.Modality,
+        [
+            {
+                "slug": x.slug,
+                "name": x.name,
+                "abbreviation": x.abbreviation,
+                "category": x.category.value,
+                "aliases": list(x.aliases),
+                "summary": x.summary,
+                "description": x.description,
+                "origin": x.origin,
+                "goals": list(x.goals),
+                "content_hash": hashes[x.slug],
+            }
+            for x in modalities
+        ],
+    )
+
+    links: list[dict[str, Any]] = []
+
+    def link(claim_type: ClaimType, modality_id: int, claim_id: int | None, keys: list[str]) -> None:
+        column = m.CLAIM_COLUMNS[claim_type]
+        for position, key in enumerate(keys):
+            row: dict[str, Any] = {
+                "claim_type": claim_type.value,
+                "modality_id": modality_id,
+                "indication_id": None,
+                "consideration_id": None,
+                "format_id": None,
+                "component_id": None,
+                "citation_id": citation_ids[key],
+                "position": position,
+            }
+            if column is not None:
+                row[column] = claim_id
+            links.append(row)
+
+    for modality, modality_id in zip(modalities, modality_ids, strict=True):
+        link(ClaimType.modality, modality_id, None, modality.citations)
+
+    def claims(
+        claim_type: ClaimType,
+        table: Any,
+        rows_of: Any,
+    ) -> None:
+        rows: list[dict[str, Any]] = []
+        cited: list[tuple[int, list[str]]] = []
+        for modality, modality_id in zip(modalities, modality_ids, strict=True):
+            for position, (claim, row) in enumerate(rows_of(modality)):
+                rows.append({"modality_id": modality_id, "position": position, **row})
+                cited.append((modality_id, claim.citations))
+        ids = _bulk_insert_ids(session, table, rows)
+        for claim_id, (modality_id, keys) in zip(ids, cited, strict=True):
+            link(claim_type, modality_id, claim_id, keys)
+
+    claims(
+        ClaimType.indication,
+        m.Indication,
+        lambda x: [
+            (
+                i,
+                {
+                    "condition_id": condition_ids[i.condition],
+                    "evidence": i.evidence.value,
+                    "population": i.population.value,
+                    "summary": i.summary,
+                },
+            )
+            for i in x.indications
+        ],
+    )
+    claims(
+        ClaimType.consideration,
+        m.Consideration,
+        lambda x: [
+            (c, {"kind": kind, "statement": c.statement, "detail": c.detail})
+            for kind, part in (("pro", x.pros), ("con", x.cons))
+            for c in part
+        ],
+    )
+    claims(ClaimType.format, m.Format, lambda x: [(f, _format_row(f)) for f in x.formats])
+    claims(
+        ClaimType.component,
+        m.Component,
+        lambda x: [
+            (c, {"kind": c.kind.value, "name": c.name, "description": c.description})
+            for c in x.components
+        ],
+    )
+    if links:
+        session.execute(insert(m.ClaimCitation), links)
+
+
+def _format_row(f: sf.Format) -> dict[str, Any]:
+    row: dict[str, Any] = {"delivery": f.delivery.value, "notes": f.notes}
+    for name in ("sessions", "weeks", "session_minutes", "group_size"):
+        rng: sf.Range | None = getattr(f, name)
+        row[f"{name}_min"] = rng.min if rng else None
+        row[f"{name}_max"] = rng.max if rng else None
+    return row
