@@ -231,11 +231,13 @@ def _upsert_conditions(
         while removed:
             leaves = removed - set(
                 session.execute(
-                    select(Parent.slug)
-                    .join(m.Condition, m.Condition.parent_id == Parent.id)
-                    .where(Parent.slug.in_(removed))
+                    select(Parent.c.slug)
+                    .join(m.Condition, m.Condition.parent_id == Parent.c.id)
+                    .where(Parent.c.slug.in_(removed))
                 ).scalars()
             )
+            if not leaves:  # a cycle; the seed validator rules these out
+                raise ValueError(f"conditions form a parent cycle: {sorted(removed)}")
             session.execute(delete(m.Condition).where(m.Condition.slug.in_(leaves)))
             removed -= leaves
 

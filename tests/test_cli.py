@@ -1,0 +1,74 @@
+"""The therapy-kb command line, end to end against both engines."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+from typer.testing import CliRunner
+
+from app.cli import cli
+from app.config import get_settings
+from tests.conftest import FIXTURE_SEED
+from tests.helpers import copy_seed
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def env_db(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    monkeypatch.setenv("THERAPY_KB_DATABASE_URL", db_url)
+    get_settings.cache_clear()
+    yield db_url
+    get_settings.cache_clear()
+
+
+@pytest.mark.parametrize("command", ["migrate", "seed", "check", "serve"])
+def test_every_command_has_help(command: str) -> None:
+    result = runner.invoke(cli, [command, "--help"])
+    assert result.exit_code == 0
+    assert "Usage" in result.output
+
+
+def test_check_passes_on_the_fixture_seed() -> None:
+    result = runner.invoke(cli, ["check", "--dir", str(FIXTURE_SEED)])
+    assert result.exit_code == 0, result.output
+    assert "2 modalities, 3 conditions, 3 citations" in result.output
+
+
+def test_check_reports_errors_on_stderr(tmp_path: Path) -> None:
+    seed_dir = copy_seed(FIXTURE_SEED, tmp_path / "seed")
+    alpha = seed_dir / "modalities" / "alpha.yaml"
+    alpha.write_text(alpha.read_text().replace("citations: [alpha2001]\nindications", "citations: [alpah2001]\nindications"))
+    result = runner.invoke(cli, ["check", "--dir", str(seed_dir)])
+    assert result.exit_code == 1
+    assert "alpha.yaml: citations[0]: unknown citation 'alpah2001'" in result.stderr
+    assert "did you mean 'alpha2001'?" in result.stderr
+    assert result.stdout == ""
+
+
+def test_migrate_then_seed_then_seed_again(env_db: str, engine: Engine) -> None:
+    assert runner.invoke(cli, ["migrate"]).exit_code == 0
+    first = runner.invoke(cli, ["seed", "--dir", str(FIXTURE_SEED)])
+    assert first.exit_code == 0, first.output
+    assert "modalities added (2): alpha, beta" in first.stdout
+    second = runner.invoke(cli, ["seed", "--dir", str(FIXTURE_SEED)])
+    assert second.exit_code == 0
+    assert second.stdout.startswith("unchanged: release")
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT COUNT(*) FROM modality")).scalar_one() == 2
+
+
+def test_seed_against_an_unreachable_database_fails_cleanly(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("THERAPY_KB_DATABASE_URL", "postgresql+psycopg://nobody@127.0.0.1:9/none")
+    get_settings.cache_clear()
+    try:
+        result = runner.invoke(cli, ["seed", "--dir", str(FIXTURE_SEED)])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 1
+    assert "database error, nothing was loaded" in result.stderr

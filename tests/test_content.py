@@ -1,0 +1,348 @@
+"""Content rules for the real knowledge base in ``seed/`` (issue 3).
+
+``app.seedfiles.read_seed_dir`` already rejects malformed files, unknown citation keys and
+condition slugs, unused citations, bad ranges, DOIs and codes. These tests hold the
+project-level rules on top of that: the six modalities and their categories, minimum counts,
+the required component sets, every claim cited and every citation used (checked here by
+walking the models, independently of the reader), identifiers only from the verified
+allow-list, and the specific corrections the content reference demands (DIT's false aliases,
+no support for IPT in substance use).
+
+No database is involved; the tests read the YAML files only.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from pydantic import BaseModel
+
+from app.domain import (
+    EVIDENCE_RANK,
+    Category,
+    CodeSystem,
+    ComponentKind,
+    Delivery,
+    Evidence,
+    Population,
+)
+from app.errors import SeedInvalid
+from app.seedfiles import CODE_PATTERNS, DOI_RE, Modality, SeedSet, read_seed_dir
+
+ROOT = Path(__file__).resolve().parents[1]
+SEED_DIR = ROOT / "seed"
+ALLOWLIST_FILE = Path(__file__).resolve().parent / "content_allowlist.yaml"
+
+# --- the rules ------------------------------------------------------------------------------
+
+EXPECTED_MODALITIES: dict[str, Category] = {
+    "ipt": Category.approach,
+    "dit": Category.approach,
+    "cbt": Category.approach,
+    "dbt": Category.approach,
+    "group": Category.delivery,
+    "online": Category.delivery,
+}
+MIN_CONDITIONS = 12
+MIN_INDICATIONS = 25
+MIN_PROS = 4
+MIN_CONS = 4
+RELEASE_VERSION = "1.0.0"
+RELEASE_LICENSE = "CC-BY-4.0"
+
+# Component sets the issue names. IPT has exactly four problem areas and three phases; DBT
+# exactly four skill modules and four treatment modes. The kinds of group (psychoeducational,
+# process, skills) and the modes of online therapy (synchronous video, guided, unguided) are
+# at least three treatment modes each.
+EXACT_COMPONENTS: dict[str, dict[ComponentKind, int]] = {
+    "ipt": {ComponentKind.problem_area: 4, ComponentKind.phase: 3},
+    "dbt": {ComponentKind.skill_module: 4, ComponentKind.treatment_mode: 4},
+}
+MIN_COMPONENTS: dict[str, dict[ComponentKind, int]] = {
+    "group": {ComponentKind.treatment_mode: 3},
+    "online": {ComponentKind.treatment_mode: 3},
+}
+
+# DIT-01 in the content reference: these are different therapies, never DIT's aliases.
+FORBIDDEN_NAMES: dict[str, list[str]] = {
+    "dit": ["psychodynamic interpersonal therapy", "mentalization-based therapy"],
+}
+
+# (modality, condition) -> the highest evidence level the reference allows. The cap also
+# applies to the condition's descendants (a child of substance-use-disorders is still
+# substance use).
+EVIDENCE_CAPS: dict[tuple[str, str], Evidence] = {
+    ("ipt", "substance-use-disorders"): Evidence.insufficient,
+}
+
+RANGE_FIELDS = ("sessions", "weeks", "session_minutes", "group_size")
+IDENTIFIER_FIELDS = ("doi", "pmid", "pmcid")
+
+
+# --- fixtures and helpers -----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def seed() -> SeedSet:
+    try:
+        return read_seed_dir(SEED_DIR)
+    except SeedInvalid as exc:
+        pytest.fail(f"seed/ does not validate:\n{exc}")
+
+
+@pytest.fixture(scope="module")
+def allowlist() -> dict[str, set[str]]:
+    assert ALLOWLIST_FILE.is_file(), f"missing allow-list {ALLOWLIST_FILE}"
+    data = yaml.safe_load(ALLOWLIST_FILE.read_text(encoding="utf-8"))
+    assert isinstance(data, dict), "the allow-list must be a mapping"
+    unknown = set(data) - set(IDENTIFIER_FIELDS)
+    assert not unknown, f"unexpected keys in the allow-list: {sorted(unknown)}"
+    out: dict[str, set[str]] = {}
+    for field in IDENTIFIER_FIELDS:
+        values = data.get(field) or []
+        assert isinstance(values, list), f"allow-list '{field}' must be a list"
+        assert all(isinstance(v, str) and v.strip() for v in values), (
+            f"allow-list '{field}' entries must be non-empty strings (quote PMIDs)"
+        )
+        out[field] = {_normalise_identifier(field, v) for v in values}
+    return out
+
+
+def _normalise_identifier(field: str, value: str) -> str:
+    value = value.strip()
+    if field == "doi":
+        return value.lower()  # DOIs are case-insensitive
+    if field == "pmcid":
+        return value.upper()
+    return value
+
+
+def _modality(seed: SeedSet, slug: str) -> Modality:
+    for modality in seed.modalities:
+        if modality.slug == slug:
+            return modality
+    pytest.fail(f"modality '{slug}' is missing from seed/modalities")
+
+
+def _iter_claims(obj: Any, path: str) -> Iterator[tuple[str, Any]]:
+    """Every model inside ``obj`` that has a ``citations`` field, with its path."""
+    if isinstance(obj, BaseModel):
+        fields = type(obj).model_fields
+        if "citations" in fields:
+            yield path, obj
+        for name in fields:
+            if name != "citations":
+                yield from _iter_claims(getattr(obj, name), f"{path}.{name}")
+    elif isinstance(obj, list | tuple):
+        for i, item in enumerate(obj):
+            yield from _iter_claims(item, f"{path}[{i}]")
+
+
+def _all_claims(seed: SeedSet) -> list[tuple[str, Any]]:
+    claims: list[tuple[str, Any]] = []
+    for modality in seed.modalities:
+        claims.extend(_iter_claims(modality, modality.slug))
+    return claims
+
+
+def _descendants(seed: SeedSet, slug: str) -> set[str]:
+    """``slug`` and every condition below it in the parent tree."""
+    children: dict[str, list[str]] = {}
+    for condition in seed.conditions:
+        if condition.parent:
+            children.setdefault(condition.parent, []).append(condition.slug)
+    found, stack = {slug}, [slug]
+    while stack:
+        for child in children.get(stack.pop(), []):
+            if child not in found:
+                found.add(child)
+                stack.append(child)
+    return found
+
+
+def _name_key(text: str) -> str:
+    """Compare names ignoring case, hyphens, spacing and the British -isation spelling."""
+    text = text.casefold().replace("-", " ").replace("mentalisation", "mentalization")
+    return re.sub(r"\s+", " ", text).strip()
+
+
+# --- modalities -------------------------------------------------------------------------------
+
+
+def test_exactly_the_six_modalities_with_their_categories(seed: SeedSet) -> None:
+    found = {m.slug: m.category for m in seed.modalities}
+    assert found == EXPECTED_MODALITIES
+
+
+@pytest.mark.parametrize("slug", sorted(EXPECTED_MODALITIES))
+def test_modality_has_the_descriptive_fields(seed: SeedSet, slug: str) -> None:
+    m = _modality(seed, slug)
+    for field in ("name", "abbreviation", "summary", "description", "origin"):
+        assert str(getattr(m, field)).strip(), f"{slug}: empty {field}"
+    assert m.goals, f"{slug}: no goals"
+    assert len(set(map(_name_key, m.aliases))) == len(m.aliases), f"{slug}: repeated alias"
+    assert _name_key(m.name) not in map(_name_key, m.aliases), f"{slug}: alias repeats the name"
+
+
+@pytest.mark.parametrize("slug", sorted(EXPECTED_MODALITIES))
+def test_modality_has_enough_pros_and_cons(seed: SeedSet, slug: str) -> None:
+    m = _modality(seed, slug)
+    assert len(m.pros) >= MIN_PROS, f"{slug}: {len(m.pros)} pros, need {MIN_PROS}"
+    assert len(m.cons) >= MIN_CONS, f"{slug}: {len(m.cons)} cons, need {MIN_CONS}"
+
+
+@pytest.mark.parametrize("slug", sorted(EXPECTED_MODALITIES))
+def test_every_format_has_a_numeric_range(seed: SeedSet, slug: str) -> None:
+    m = _modality(seed, slug)
+    assert m.formats, f"{slug}: no formats"
+    for i, fmt in enumerate(m.formats):
+        ranges = [getattr(fmt, name) for name in RANGE_FIELDS if getattr(fmt, name) is not None]
+        assert ranges, f"{slug}.formats[{i}]: no numeric range ({', '.join(RANGE_FIELDS)})"
+        for r in ranges:
+            assert isinstance(r.min, int) and isinstance(r.max, int)
+            assert 0 <= r.min <= r.max, f"{slug}.formats[{i}]: bad range {r.min}-{r.max}"
+        if fmt.group_size is not None:
+            assert fmt.delivery == Delivery.group, (
+                f"{slug}.formats[{i}]: group_size on a '{fmt.delivery}' format"
+            )
+
+
+@pytest.mark.parametrize("slug", sorted(set(EXACT_COMPONENTS) | set(MIN_COMPONENTS)))
+def test_required_component_sets(seed: SeedSet, slug: str) -> None:
+    m = _modality(seed, slug)
+    counts = Counter(c.kind for c in m.components)
+    for kind, n in EXACT_COMPONENTS.get(slug, {}).items():
+        assert counts[kind] == n, f"{slug}: {counts[kind]} {kind.value} components, need {n}"
+    for kind, n in MIN_COMPONENTS.get(slug, {}).items():
+        assert counts[kind] >= n, f"{slug}: {counts[kind]} {kind.value} components, need {n}+"
+
+
+@pytest.mark.parametrize("slug", sorted(EXPECTED_MODALITIES))
+def test_enums_are_valid(seed: SeedSet, slug: str) -> None:
+    m = _modality(seed, slug)
+    assert str(m.category) in {c.value for c in Category}
+    for ind in m.indications:
+        assert str(ind.evidence) in {e.value for e in Evidence}
+        assert str(ind.population) in {p.value for p in Population}
+    for fmt in m.formats:
+        assert str(fmt.delivery) in {d.value for d in Delivery}
+    for comp in m.components:
+        assert str(comp.kind) in {k.value for k in ComponentKind}
+
+
+@pytest.mark.parametrize("slug", sorted(FORBIDDEN_NAMES))
+def test_no_false_aliases(seed: SeedSet, slug: str) -> None:
+    m = _modality(seed, slug)
+    forbidden = {_name_key(name) for name in FORBIDDEN_NAMES[slug]}
+    for label in [m.name, m.abbreviation, *m.aliases]:
+        assert _name_key(label) not in forbidden, f"{slug}: '{label}' is a different therapy"
+
+
+@pytest.mark.parametrize(("slug", "condition"), sorted(EVIDENCE_CAPS))
+def test_evidence_caps(seed: SeedSet, slug: str, condition: str) -> None:
+    cap = EVIDENCE_CAPS[(slug, condition)]
+    covered = _descendants(seed, condition)
+    for ind in _modality(seed, slug).indications:
+        if ind.condition in covered:
+            assert EVIDENCE_RANK[Evidence(ind.evidence)] <= EVIDENCE_RANK[cap], (
+                f"{slug} for {ind.condition} graded '{ind.evidence}', above '{cap.value}'"
+            )
+
+
+# --- conditions and indications ------------------------------------------------------------
+
+
+def test_enough_conditions(seed: SeedSet) -> None:
+    assert len(seed.conditions) >= MIN_CONDITIONS
+
+
+def test_enough_indications(seed: SeedSet) -> None:
+    total = sum(len(m.indications) for m in seed.modalities)
+    assert total >= MIN_INDICATIONS, f"{total} indications, need {MIN_INDICATIONS}"
+
+
+def test_indications_and_parents_name_known_conditions(seed: SeedSet) -> None:
+    slugs = {c.slug for c in seed.conditions}
+    assert len(slugs) == len(seed.conditions), "duplicate condition slug"
+    for c in seed.conditions:
+        assert c.parent is None or c.parent in slugs, f"{c.slug}: unknown parent {c.parent}"
+    for m in seed.modalities:
+        for i, ind in enumerate(m.indications):
+            assert ind.condition in slugs, f"{m.slug}.indications[{i}]: {ind.condition}"
+
+
+def test_condition_codes_are_well_formed(seed: SeedSet) -> None:
+    systems_used: set[str] = set()
+    for c in seed.conditions:
+        for code in c.codes:
+            system = CodeSystem(code.system)
+            systems_used.add(system.value)
+            assert CODE_PATTERNS[system].fullmatch(code.code), (
+                f"{c.slug}: '{code.code}' is not a well-formed {system.value} code"
+            )
+            assert code.display.strip(), f"{c.slug}: code {code.code} has no display text"
+    assert systems_used == {s.value for s in CodeSystem}, f"code systems used: {systems_used}"
+
+
+# --- citations -------------------------------------------------------------------------------
+
+
+def test_every_claim_is_cited_with_known_keys(seed: SeedSet) -> None:
+    keys = {c.key for c in seed.citations}
+    claims = _all_claims(seed)
+    # The walk must at least see each modality and each of its claim lists.
+    expected = sum(
+        1 + len(m.indications) + len(m.pros) + len(m.cons) + len(m.formats) + len(m.components)
+        for m in seed.modalities
+    )
+    assert len(claims) >= expected
+    for path, claim in claims:
+        assert claim.citations, f"{path}: no citation"
+        unknown = [k for k in claim.citations if k not in keys]
+        assert not unknown, f"{path}: unknown citation(s) {unknown}"
+
+
+def test_every_citation_is_used(seed: SeedSet) -> None:
+    keys = [c.key for c in seed.citations]
+    assert len(set(keys)) == len(keys), "duplicate citation key"
+    used = {k for _, claim in _all_claims(seed) for k in claim.citations}
+    unused = sorted(set(keys) - used)
+    assert not unused, f"citations not cited by any claim: {unused}"
+
+
+def test_allowlist_entries_are_well_formed(allowlist: dict[str, set[str]]) -> None:
+    assert allowlist["doi"], "the allow-list has no DOIs"
+    for doi in allowlist["doi"]:
+        assert re.match(DOI_RE, doi), f"allow-list DOI '{doi}' is malformed"
+    for pmid in allowlist["pmid"]:
+        assert re.fullmatch(r"[1-9][0-9]{0,8}", pmid), f"allow-list PMID '{pmid}' is malformed"
+    for pmcid in allowlist["pmcid"]:
+        assert re.fullmatch(r"PMC[0-9]{1,9}", pmcid), f"allow-list PMCID '{pmcid}' is malformed"
+
+
+@pytest.mark.parametrize("field", IDENTIFIER_FIELDS)
+def test_identifiers_are_on_the_allowlist(
+    seed: SeedSet, allowlist: dict[str, set[str]], field: str
+) -> None:
+    missing = [
+        f"{c.key}: {getattr(c, field)}"
+        for c in seed.citations
+        if getattr(c, field) is not None
+        and _normalise_identifier(field, getattr(c, field)) not in allowlist[field]
+    ]
+    assert not missing, f"{field} not in {ALLOWLIST_FILE.name}: {missing}"
+
+
+# --- release -------------------------------------------------------------------------------
+
+
+def test_release_version_and_licence(seed: SeedSet) -> None:
+    assert seed.release.version == RELEASE_VERSION
+    assert seed.release.license == RELEASE_LICENSE
+    assert seed.release.name.strip() and seed.release.description.strip()
