@@ -39,6 +39,9 @@ def create_db_engine(settings: Settings) -> Engine:
         pool_size=5,
         max_overflow=5,
         pool_timeout=timeout,
+        # Each request reads one snapshot, so a seed load committing midway through a request
+        # cannot show it half of the old release and half of the new.
+        isolation_level="REPEATABLE READ",
         echo=settings.log_sql,
     )
 

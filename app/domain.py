@@ -97,3 +97,30 @@ class ClaimType(StrEnum):
     consideration = "consideration"
     format = "format"
     component = "component"
+
+
+class SearchType(StrEnum):
+    """What a search hit can be."""
+
+    modality = "modality"
+    condition = "condition"
+    claim = "claim"
+    citation = "citation"
+
+
+def claim_path(claim_type: ClaimType | str, position: int, kind: str | None = None) -> str:
+    """Where a claim sits in its modality's seed file: ``indications[0]``, ``pros[2]`` …
+
+    The path is the claim's public id within its modality (``ipt#pros[2]``); a modality-level
+    claim (its description, origin and goals) has the empty path.
+    """
+    claim_type = ClaimType(claim_type)
+    if claim_type is ClaimType.modality:
+        return ""
+    if claim_type is ClaimType.consideration:
+        return f"{kind}s[{position}]"
+    return f"{claim_type.value}s[{position}]"
+
+
+def claim_ref(modality_slug: str, path: str) -> str:
+    return f"{modality_slug}#{path}" if path else modality_slug

@@ -28,3 +28,21 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 
 def downgrade(engine: Engine, revision: str = "base") -> None:
     command.downgrade(alembic_config(engine), revision)
+
+
+# Objects that exist only in the migrations, because each engine builds full-text search its
+# own way: SQLite's FTS5 table (and its shadow tables), PostgreSQL's generated tsvector column.
+FTS_TABLE = "search_fts"
+TSVECTOR_COLUMN = "search_vector"
+TSVECTOR_INDEX = "ix_search_document_search_vector"
+
+
+def is_engine_specific(name: str | None, type_: str) -> bool:
+    """True for the full-text objects the models do not describe (used to compare schemas)."""
+    if name is None:
+        return False
+    return (
+        (type_ == "table" and name.startswith(FTS_TABLE))
+        or (type_ == "column" and name == TSVECTOR_COLUMN)
+        or (type_ == "index" and name == TSVECTOR_INDEX)
+    )

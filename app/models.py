@@ -32,6 +32,7 @@ from app.domain import (
     Delivery,
     Evidence,
     Population,
+    SearchType,
 )
 
 # An explicit naming convention so migrations name constraints the same on every engine.
@@ -250,3 +251,22 @@ class ClaimCitation(SQLModel, table=True):
     component_id: int | None = fk("component.id", ondelete="CASCADE", nullable=True)
     citation_id: int = fk("citation.id", ondelete="RESTRICT")
     position: int
+
+
+class SearchDocument(SQLModel, table=True):
+    """One searchable thing: a modality, a condition, a claim or a citation.
+
+    Rebuilt by every seed load that changes content. The full-text index over it is
+    engine-specific and lives only in the migrations: an FTS5 table on SQLite, a generated
+    ``tsvector`` column with a GIN index on PostgreSQL (see ``app.migrate.is_engine_specific``).
+    """
+
+    __tablename__ = "search_document"
+    __table_args__ = (enum_check("doc_type", SearchType),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    doc_type: str = Field(max_length=20)
+    ref: str = Field(max_length=200, description="slug, citation key or modality#claim-path")
+    title: str
+    body: str
+    url: str

@@ -21,6 +21,7 @@ from app import models as m
 from app import seedfiles as sf
 from app.domain import ClaimType
 from app.errors import SeedLocked
+from app.search_index import rebuild_search_index
 
 # An arbitrary, fixed key for PostgreSQL's advisory lock that serialises seed loads.
 SEED_LOCK_KEY = 0x7468_6B62  # "thkb"
@@ -79,13 +80,21 @@ def _lock(session: Session) -> None:
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SEED_LOCK_KEY})
 
 
+def _write_options(engine: Engine) -> dict[str, str]:
+    if engine.dialect.name == "sqlite":
+        return {"sqlite_begin": "IMMEDIATE"}
+    # READ COMMITTED, unlike the readers' REPEATABLE READ: after waiting for the advisory lock,
+    # a load must see what the load before it committed.
+    return {"isolation_level": "READ COMMITTED"}
+
+
 def load_seed(engine: Engine, seed: sf.SeedSet, now: datetime | None = None) -> LoadReport:
     """Write ``seed`` to the database in one transaction and report what changed."""
     try:
         with Session(engine) as session:
             # On SQLite, "BEGIN IMMEDIATE" (see db.py) takes the write lock up front, so two
             # loads cannot both read the old state and then race to write.
-            session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+            session.connection(execution_options=_write_options(engine))
             _lock(session)
             report = _apply(session, seed, now or datetime.now(UTC))
             session.commit()
@@ -140,7 +149,10 @@ def _apply(session: Session, seed: sf.SeedSet, now: datetime) -> LoadReport:
     fresh = [wanted_modalities[s] for s in sorted(report.modalities.added + report.modalities.changed)]
     _insert_modalities(session, fresh, hashes["modalities"])
 
-    # 5. The release row names what is loaded now.
+    # 5. The search index mirrors the content.
+    rebuild_search_index(session)
+
+    # 6. The release row names what is loaded now.
     session.execute(delete(m.Release))
     release = seed.release
     session.execute(
@@ -341,9 +353,10 @@ def _insert_modalities(
         ClaimType.consideration,
         m.Consideration,
         lambda x: [
-            (c, {"kind": kind, "statement": c.statement, "detail": c.detail})
+            # Positions count within each kind, so a claim's path is pros[i] or cons[i].
+            (c, {"kind": kind, "statement": c.statement, "detail": c.detail, "position": i})
             for kind, part in (("pro", x.pros), ("con", x.cons))
-            for c in part
+            for i, c in enumerate(part)
         ],
     )
     claims(ClaimType.format, m.Format, lambda x: [(f, _format_row(f)) for f in x.formats])

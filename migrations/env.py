@@ -6,6 +6,7 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import app.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from app.migrate import is_engine_specific
 
 config = context.config
 target_metadata = SQLModel.metadata
@@ -20,6 +21,7 @@ def run_migrations_online() -> None:
             # SQLite cannot ALTER most constraints; batch mode rebuilds the table instead.
             render_as_batch=connection.dialect.name == "sqlite",
             compare_type=True,
+            include_name=lambda name, type_, _parents: not is_engine_specific(name, type_),
         )
         with context.begin_transaction():
             context.run_migrations()

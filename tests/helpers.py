@@ -19,6 +19,7 @@ TABLES = [
     "format",
     "component",
     "claim_citation",
+    "search_document",
 ]
 
 

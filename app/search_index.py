@@ -1,0 +1,83 @@
+"""Rebuilds the search documents from the loaded content (called inside the seed transaction)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import delete, insert, select, text
+from sqlmodel import Session
+
+from app import models as m
+from app.domain import ClaimType, SearchType, claim_path, claim_ref
+
+
+def _doc(doc_type: SearchType, ref: str, title: str, parts: list[Any], url: str) -> dict[str, Any]:
+    body = " ".join(str(p) for p in parts if p)
+    return {"doc_type": doc_type.value, "ref": ref, "title": title, "body": body, "url": url}
+
+
+def rebuild_search_index(session: Session) -> None:
+    docs: list[dict[str, Any]] = []
+    modalities = {x.id: x for x in session.execute(select(m.Modality)).scalars()}
+    for x in modalities.values():
+        docs.append(
+            _doc(
+                SearchType.modality,
+                x.slug,
+                f"{x.name} ({x.abbreviation})",
+                [*x.aliases, x.summary, x.description, x.origin, *x.goals],
+                f"/v1/modalities/{x.slug}",
+            )
+        )
+    codes: dict[int, list[str]] = {}
+    for code in session.execute(select(m.ConditionCode)).scalars():
+        codes.setdefault(code.condition_id, []).extend([code.code, code.display])
+    conditions = {c.id: c for c in session.execute(select(m.Condition)).scalars()}
+    for c in conditions.values():
+        docs.append(
+            _doc(
+                SearchType.condition,
+                c.slug,
+                c.name,
+                [*c.aliases, c.description, *codes.get(c.id or 0, [])],
+                f"/v1/conditions/{c.slug}",
+            )
+        )
+
+    def claim(modality_id: int, claim_type: ClaimType, position: int, kind: str | None,
+              title: str, parts: list[Any]) -> None:
+        slug = modalities[modality_id].slug
+        ref = claim_ref(slug, claim_path(claim_type, position, kind))
+        docs.append(_doc(SearchType.claim, ref, title, parts, f"/v1/modalities/{ref}"))
+
+    for i in session.execute(select(m.Indication)).scalars():
+        x, cond = modalities[i.modality_id], conditions[i.condition_id]
+        claim(i.modality_id, ClaimType.indication, i.position, None,
+              f"{x.abbreviation} for {cond.name}", [i.summary, i.population, i.evidence])
+    for c in session.execute(select(m.Consideration)).scalars():
+        claim(c.modality_id, ClaimType.consideration, c.position, c.kind, c.statement, [c.detail])
+    for f in session.execute(select(m.Format)).scalars():
+        x = modalities[f.modality_id]
+        claim(f.modality_id, ClaimType.format, f.position, None,
+              f"{x.abbreviation}: {f.delivery} format", [f.notes])
+    for comp in session.execute(select(m.Component)).scalars():
+        claim(comp.modality_id, ClaimType.component, comp.position, None, comp.name,
+              [comp.description, comp.kind.replace("_", " ")])
+
+    for cit in session.execute(select(m.Citation)).scalars():
+        authors = [a.get("family") or a.get("literal") for a in cit.authors]
+        docs.append(
+            _doc(
+                SearchType.citation,
+                cit.key,
+                cit.title,
+                [*authors, cit.year, cit.container_title, cit.publisher, cit.doi],
+                f"/v1/citations/{cit.key}",
+            )
+        )
+
+    session.execute(delete(m.SearchDocument))
+    if docs:
+        session.execute(insert(m.SearchDocument), docs)
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(text("INSERT INTO search_fts(search_fts) VALUES ('rebuild')"))
