@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from app import __version__, problems
 from app.config import Settings, get_settings
 from app.db import create_db_engine
-from app.routes import health
+from app.routes import citations, compare, conditions, health, modalities, search
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -34,5 +34,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     problems.install(app)
-    app.include_router(health.router)
+    for module in (health, modalities, conditions, citations, compare, search):
+        app.include_router(module.router)
     return app

@@ -1,21 +1,397 @@
-"""The public JSON shapes, separate from the tables."""
+"""The public JSON shapes, separate from the tables: storage can change without breaking clients.
+
+Field names are snake_case. Every claim carries ``citations``: the keys of the works that support
+it, resolvable at ``/v1/citations/{key}``.
+"""
 
 from __future__ import annotations
 
+from typing import Any, Generic, TypeVar
+
 from pydantic import BaseModel, ConfigDict, Field
+
+from app.domain import (
+    Category,
+    CitationType,
+    ClaimType,
+    CodeSystem,
+    ComponentKind,
+    Delivery,
+    Evidence,
+    Population,
+    SearchType,
+)
+
+
+def _example(example: dict[str, Any]) -> ConfigDict:
+    return ConfigDict(json_schema_extra={"examples": [example]})
+
+
+CITATIONS_FIELD = Field(
+    description="Keys of the citations supporting this claim (see /v1/citations/{key}).",
+    examples=[["lipsitz2013"]],
+)
 
 
 class Health(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"status": "ok"}]})
+    model_config = _example({"status": "ok"})
 
     status: str = Field(description="'ok' when the process is alive.")
 
 
 class Readiness(BaseModel):
-    model_config = ConfigDict(
-        json_schema_extra={"examples": [{"status": "ready", "release": "3f2a9c…", "database": "ok"}]}
+    model_config = _example({"status": "ready", "database": "ok", "release": "3f2a9c0d…"})
+
+    status: str = Field(description="'ready'; otherwise the answer is a 503 problem.")
+    database: str = Field(description="'ok' when the database answered.")
+    release: str | None = Field(description="Content hash of the loaded release.")
+
+
+class Code(BaseModel):
+    model_config = _example({"system": "icd-10-cm", "code": "F32.9", "display": "…"})
+
+    system: CodeSystem = Field(description="Coding system.")
+    code: str = Field(description="The code, as the coding system writes it.")
+    display: str = Field(description="The code's title.")
+
+
+class Range(BaseModel):
+    model_config = _example({"min": 12, "max": 16})
+
+    min: int = Field(description="Lower bound (inclusive).", ge=0)
+    max: int = Field(description="Upper bound (inclusive).", ge=0)
+
+
+class Indication(BaseModel):
+    model_config = _example(
+        {
+            "condition": "major-depression",
+            "condition_name": "Major depressive disorder",
+            "codes": [{"system": "icd-11", "code": "6A70", "display": "…"}],
+            "evidence": "strong",
+            "population": "adults",
+            "summary": "…",
+            "citations": ["cuijpers2011"],
+        }
     )
 
-    status: str = Field(description="'ready', or 'unavailable' with a 503.")
-    database: str = Field(description="'ok' when the database answered.")
-    release: str | None = Field(description="Content hash of the loaded release, if any.")
+    condition: str = Field(description="Slug of the condition.")
+    condition_name: str = Field(description="Name of the condition.")
+    codes: list[Code] = Field(description="The condition's ICD codes.")
+    evidence: Evidence = Field(description="Evidence level on the ordered scale (see /v1/meta).")
+    population: Population = Field(description="Population the evidence concerns.")
+    summary: str = Field(description="One line on what the evidence shows.")
+    citations: list[str] = CITATIONS_FIELD
+
+
+class Consideration(BaseModel):
+    model_config = _example({"statement": "Time-limited", "detail": "…", "citations": ["x"]})
+
+    statement: str = Field(description="The pro or con, in a few words.")
+    detail: str | None = Field(description="Explanation, when there is more to say.")
+    citations: list[str] = CITATIONS_FIELD
+
+
+class Format(BaseModel):
+    model_config = _example(
+        {
+            "delivery": "individual",
+            "sessions": {"min": 12, "max": 16},
+            "weeks": {"min": 12, "max": 16},
+            "session_minutes": {"min": 45, "max": 50},
+            "group_size": None,
+            "notes": "…",
+            "citations": ["x"],
+        }
+    )
+
+    delivery: Delivery = Field(description="How the modality is delivered.")
+    sessions: Range | None = Field(description="Typical number of sessions.")
+    weeks: Range | None = Field(description="Typical duration in weeks.")
+    session_minutes: Range | None = Field(description="Typical session length in minutes.")
+    group_size: Range | None = Field(description="Members per group, for group formats.")
+    notes: str | None = Field(description="Anything the numbers do not say.")
+    citations: list[str] = CITATIONS_FIELD
+
+
+class Component(BaseModel):
+    model_config = _example(
+        {"kind": "problem_area", "name": "Role transitions", "description": "…", "citations": ["x"]}
+    )
+
+    kind: ComponentKind = Field(description="What sort of part this is.")
+    name: str = Field(description="Its name.")
+    description: str = Field(description="What it is and does.")
+    citations: list[str] = CITATIONS_FIELD
+
+
+class Author(BaseModel):
+    family: str | None = Field(default=None, description="Family name (a person).")
+    given: str | None = Field(default=None, description="Given names or initials (a person).")
+    literal: str | None = Field(default=None, description="Name of an organisation.")
+
+
+class Citation(BaseModel):
+    model_config = _example(
+        {
+            "key": "lipsitz2013",
+            "type": "article-journal",
+            "title": "Mechanisms of change in interpersonal therapy (IPT)",
+            "authors": [{"family": "Lipsitz", "given": "J. D."}],
+            "year": 2013,
+            "container_title": "Clinical Psychology Review",
+            "volume": "33",
+            "issue": "8",
+            "pages": "1134-1147",
+            "publisher": None,
+            "doi": "10.1016/j.cpr.2013.09.002",
+            "pmid": "24100081",
+            "pmcid": "PMC4109031",
+            "isbn": None,
+            "url": None,
+            "note": None,
+            "url_self": "/v1/citations/lipsitz2013",
+        }
+    )
+
+    key: str = Field(description="Stable key of the citation.")
+    type: CitationType = Field(description="CSL item type.")
+    title: str
+    authors: list[Author]
+    year: int
+    container_title: str | None = Field(description="Journal or book the work appears in.")
+    volume: str | None
+    issue: str | None
+    pages: str | None
+    publisher: str | None
+    doi: str | None
+    pmid: str | None
+    pmcid: str | None
+    isbn: str | None
+    url: str | None = Field(description="Where the work can be read, when it has no DOI.")
+    note: str | None = Field(description="Curators' note on the reference.")
+    url_self: str = Field(description="This citation in the API.")
+
+
+class ClaimRef(BaseModel):
+    model_config = _example(
+        {
+            "modality": "ipt",
+            "type": "indication",
+            "path": "indications[0]",
+            "id": "ipt#indications[0]",
+            "text": "IPT for Major depressive disorder",
+            "url": "/v1/modalities/ipt",
+        }
+    )
+
+    modality: str = Field(description="Slug of the modality the claim belongs to.")
+    type: ClaimType = Field(description="What kind of claim.")
+    path: str = Field(description="Where the claim sits in the modality ('' for the modality).")
+    id: str = Field(description="Public id of the claim: modality#path.")
+    text: str = Field(description="The claim in brief.")
+    url: str = Field(description="The modality carrying the claim.")
+
+
+class CitationDetail(Citation):
+    cited_by: list[ClaimRef] = Field(description="Every claim that cites this work.")
+
+
+class ModalitySummary(BaseModel):
+    model_config = _example(
+        {
+            "slug": "ipt",
+            "name": "Interpersonal psychotherapy",
+            "abbreviation": "IPT",
+            "category": "approach",
+            "aliases": [],
+            "summary": "…",
+            "evidence": None,
+            "url": "/v1/modalities/ipt",
+        }
+    )
+
+    slug: str = Field(description="Stable public id.")
+    name: str
+    abbreviation: str
+    category: Category = Field(description="'approach' (a therapy) or 'delivery' (a way to deliver one).")
+    aliases: list[str] = Field(description="True synonyms only.")
+    summary: str = Field(description="One or two sentences.")
+    evidence: Evidence | None = Field(
+        default=None,
+        description="With a condition filter: the strongest evidence level for that condition.",
+    )
+    url: str = Field(description="The full record.")
+
+
+class ModalityDetail(BaseModel):
+    model_config = _example(
+        {
+            "slug": "ipt",
+            "name": "Interpersonal psychotherapy",
+            "abbreviation": "IPT",
+            "category": "approach",
+            "aliases": [],
+            "summary": "…",
+            "description": "…",
+            "origin": "…",
+            "goals": ["…"],
+            "citations": ["lipsitz2013"],
+            "indications": [],
+            "pros": [],
+            "cons": [],
+            "formats": [],
+            "components": [],
+            "included_citations": None,
+        }
+    )
+
+    slug: str
+    name: str
+    abbreviation: str
+    category: Category
+    aliases: list[str]
+    summary: str
+    description: str
+    origin: str = Field(description="Who developed it, and when.")
+    goals: list[str]
+    citations: list[str] = Field(description="Keys supporting the description, origin and goals.")
+    indications: list[Indication] = Field(description="Strongest evidence first.")
+    pros: list[Consideration]
+    cons: list[Consideration]
+    formats: list[Format]
+    components: list[Component]
+    included_citations: list[Citation] | None = Field(
+        default=None,
+        description="With include=citations: every cited work, once, in key order.",
+    )
+
+
+class ConditionRef(BaseModel):
+    slug: str
+    name: str
+    url: str
+
+
+class ConditionSummary(BaseModel):
+    model_config = _example(
+        {
+            "slug": "bulimia-nervosa",
+            "name": "Bulimia nervosa",
+            "aliases": [],
+            "parent": "eating-disorders",
+            "codes": [{"system": "icd-11", "code": "6B81", "display": "Bulimia nervosa"}],
+            "url": "/v1/conditions/bulimia-nervosa",
+        }
+    )
+
+    slug: str
+    name: str
+    aliases: list[str]
+    parent: str | None = Field(description="Slug of the broader condition, if any.")
+    codes: list[Code]
+    url: str
+
+
+class ConditionIndication(BaseModel):
+    modality: str = Field(description="Slug of the modality.")
+    modality_name: str
+    category: Category
+    condition: str = Field(description="The condition (this one, or a narrower one).")
+    evidence: Evidence
+    population: Population
+    summary: str
+    citations: list[str] = CITATIONS_FIELD
+    url: str
+
+
+class ConditionDetail(ConditionSummary):
+    description: str | None
+    children: list[ConditionRef] = Field(description="Narrower conditions.")
+    modalities: list[ConditionIndication] = Field(
+        description="Modalities indicated for this condition or a narrower one, strongest first."
+    )
+
+
+class CompareFormat(BaseModel):
+    delivery: Delivery
+    sessions: Range | None
+    weeks: Range | None
+    session_minutes: Range | None
+    group_size: Range | None
+
+
+class CompareColumn(BaseModel):
+    slug: str
+    name: str
+    abbreviation: str
+    category: Category
+    summary: str
+    evidence: Evidence | None = Field(
+        default=None, description="With a condition: the strongest evidence level for it."
+    )
+    formats: list[CompareFormat]
+    pros: list[str]
+    cons: list[str]
+    components: list[str] = Field(description="Component names, as 'kind: name'.")
+    url: str
+
+
+class EvidenceRow(BaseModel):
+    condition: str
+    condition_name: str
+    evidence: dict[str, Evidence | None] = Field(
+        description="Modality slug → strongest evidence level for the condition, or null."
+    )
+
+
+class Comparison(BaseModel):
+    model_config = _example(
+        {
+            "modalities": [],
+            "condition": None,
+            "evidence_matrix": {"columns": ["ipt", "cbt"], "rows": []},
+        }
+    )
+
+    modalities: list[CompareColumn] = Field(description="The modalities, side by side.")
+    condition: str | None = Field(description="The condition the comparison is narrowed to.")
+    evidence_matrix: EvidenceMatrix
+
+
+class EvidenceMatrix(BaseModel):
+    columns: list[str] = Field(description="Modality slugs, in the order of 'modalities'.")
+    rows: list[EvidenceRow] = Field(description="One row per condition indicated for any of them.")
+
+
+class SearchHit(BaseModel):
+    model_config = _example(
+        {
+            "type": "claim",
+            "id": "ipt#components[0]",
+            "title": "Grief",
+            "snippet": "… complicated <mark>grief</mark> after a death …",
+            "url": "/v1/modalities/ipt",
+            "score": 3.2,
+        }
+    )
+
+    type: SearchType
+    id: str = Field(description="Slug, citation key, or claim id (modality#path).")
+    title: str
+    snippet: str = Field(description="Matching text, matches wrapped in <mark>…</mark>.")
+    url: str
+    score: float = Field(description="Relevance; higher is better. Comparable within one answer.")
+
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    total: int = Field(description="Matches in all, over every page.")
+    limit: int
+    offset: int
+
+
+Comparison.model_rebuild()

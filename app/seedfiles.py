@@ -62,7 +62,8 @@ Slug = Annotated[str, StringConstraints(strip_whitespace=True, pattern=SLUG_RE, 
 CitationKey = Annotated[
     str, StringConstraints(strip_whitespace=True, pattern=CITATION_KEY_RE, max_length=80)
 ]
-Count = Annotated[int, Field(ge=0, le=100_000)]
+# Strict: YAML's `yes` must not count as 1.
+Count = Annotated[int, Field(ge=0, le=100_000, strict=True)]
 
 
 class SeedModel(BaseModel):
@@ -122,7 +123,7 @@ class Citation(SeedModel):
     type: CitationType
     title: Text
     authors: list[Author] = Field(min_length=1)
-    year: Annotated[int, Field(ge=1800, le=2100)]
+    year: Annotated[int, Field(ge=1800, le=2100, strict=True)]
     container_title: Text | None = None
     volume: Text | None = None
     issue: Text | None = None
@@ -280,6 +281,21 @@ def _loc(parts: Iterable[int | str]) -> str:
     return out
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that refuses a key given twice in one mapping (the last would win)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r}", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 def _read_yaml(path: Path, label: str, problems: list[SeedProblem]) -> _Parsed | None:
     try:
         raw = path.read_bytes()
@@ -294,12 +310,16 @@ def _read_yaml(path: Path, label: str, problems: list[SeedProblem]) -> _Parsed |
         )
         return None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506  (a SafeLoader subclass)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         reason = getattr(exc, "problem", None) or str(exc)
         problems.append(SeedProblem(label, where, f"YAML syntax error: {reason}"))
+        return None
+    except ValueError as exc:
+        # PyYAML builds dates itself: "2026-13-01" raises ValueError, not YAMLError.
+        problems.append(SeedProblem(label, "", f"invalid value: {exc}"))
         return None
     if data is None:
         problems.append(SeedProblem(label, "", "file is empty"))
@@ -353,7 +373,11 @@ def read_seed_dir(directory: Path | str) -> SeedSet:
     conditions_file = _validate(ConditionsFile, required("conditions.yaml"), problems)
 
     modality_dir = root / "modalities"
-    modality_paths = sorted(modality_dir.glob("*.yaml")) if modality_dir.is_dir() else []
+    modality_paths = (
+        sorted([*modality_dir.glob("*.yaml"), *modality_dir.glob("*.yml")])
+        if modality_dir.is_dir()
+        else []
+    )
     if not modality_paths:
         problems.append(SeedProblem(label(modality_dir), "", "no modality files (*.yaml)"))
     modalities: list[tuple[str, Modality]] = []
@@ -362,6 +386,7 @@ def read_seed_dir(directory: Path | str) -> SeedSet:
         modality = _validate(Modality, parsed, problems)
         if modality is not None:
             modalities.append((label(path), modality))
+    all_modalities_valid = len(modalities) == len(modality_paths)
 
     citations = citations_file.citations if citations_file else []
     conditions = conditions_file.conditions if conditions_file else []
@@ -372,6 +397,7 @@ def read_seed_dir(directory: Path | str) -> SeedSet:
             label(root / "conditions.yaml") if conditions_file else None,
             conditions,
             modalities,
+            all_modalities_valid,
         )
     )
     if problems or release is None:
@@ -403,6 +429,7 @@ def _cross_check(
     conditions_file: str | None,
     conditions: list[Condition],
     modalities: list[tuple[str, Modality]],
+    all_modalities_valid: bool,
 ) -> list[SeedProblem]:
     problems: list[SeedProblem] = []
 
@@ -504,7 +531,8 @@ def _cross_check(
                         )
                     )
 
-    if modalities and citations_file is not None:
+    # Only when every modality file was read: an invalid one may cite what looks unused.
+    if modalities and all_modalities_valid and citations_file is not None:
         for i, citation in enumerate(citations):
             if citation.key not in used_keys:
                 problems.append(

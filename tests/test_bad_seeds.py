@@ -38,9 +38,7 @@ BAD_SEEDS = Path(__file__).resolve().parent / "fixtures" / "bad_seeds"
 CASES = sorted(p.name for p in BAD_SEEDS.iterdir() if p.is_dir())
 MIN_CASES = 18
 EXPECT_KEYS = {"file", "path", "message", "why", "delete"}
-# The reader's message when a citation is cited by no claim. While a modality file that fails
-# validation still makes the citations it cites look uncited (see the xfail test below), those
-# problems are the one allowed cascade of a defect into another file.
+# The reader's message when a citation is cited by no claim.
 UNCITED = "is not cited by any claim"
 
 
@@ -98,7 +96,9 @@ def test_corpus_is_large_enough() -> None:
 def test_fixture_seed_is_valid() -> None:
     """The baseline every overlay starts from must itself be accepted."""
     seed = read_seed_dir(FIXTURE_SEED)
-    assert seed.modalities and seed.conditions and seed.citations
+    assert seed.modalities
+    assert seed.conditions
+    assert seed.citations
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -107,7 +107,8 @@ def test_case_is_well_formed(case: str) -> None:
     assert set(expect) <= EXPECT_KEYS, f"unknown keys {set(expect) - EXPECT_KEYS}"
     for key in ("file", "path", "message", "why"):
         assert isinstance(expect.get(key), str), f"expect.yaml needs a string '{key}'"
-    assert expect["file"] and expect["message"] and expect["why"]
+    for key in ("file", "message", "why"):
+        assert expect[key], f"expect.yaml has an empty '{key}'"
     deleted = expect.get("delete") or []
     for rel in deleted:
         assert (FIXTURE_SEED / rel).is_file(), f"delete names {rel}, not in the fixture seed"
@@ -140,8 +141,8 @@ def test_bad_seed_is_rejected_with_file_and_path(case: str, tmp_path: Path) -> N
         f"{case}: expected {expect['file']}: {expect['path']!r}: ...{expect['message']}...; "
         f"got:\n{shown}"
     )
-    # One defect per case: nothing else is reported in any other file (but see UNCITED).
-    stray = [p for p in problems if not names(p, expect["file"]) and UNCITED not in p.message]
+    # One defect per case: nothing is reported in any other file.
+    stray = [p for p in problems if not names(p, expect["file"])]
     assert not stray, f"{case}: problems outside {expect['file']}:\n{shown}"
 
 
@@ -198,7 +199,8 @@ def test_several_defects_in_one_file_are_all_reported(tmp_path: Path) -> None:
 def test_bad_seed_leaves_database_unchanged(case: str, engine: Engine, tmp_path: Path) -> None:
     load_seed(engine, read_seed_dir(FIXTURE_SEED))
     before = snapshot(engine)
-    assert before["release"] and before["modality"], "the valid fixture seed did not load"
+    assert before["release"], "the valid fixture seed did not load"
+    assert before["modality"], "the valid fixture seed did not load"
 
     bad = build_seed(tmp_path / "seed", case)
     with pytest.raises(SeedInvalid):
@@ -267,15 +269,9 @@ def test_cli_seed_rejects_and_changes_nothing(
         engine.dispose()
 
 
-# --- known defects of the reader ----------------------------------------------------------
+# --- defects found while building the corpus (fixed; kept as regressions) -----------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ValueError,
-    reason="app bug: _read_yaml catches only yaml.YAMLError; an impossible date such as "
-    "2026-13-01 makes yaml.safe_load raise ValueError, which escapes read_seed_dir",
-)
 def test_impossible_date_is_a_seed_problem(tmp_path: Path) -> None:
     root = build_seed(tmp_path / "seed")
     release = root / "release.yaml"
@@ -287,13 +283,34 @@ def test_impossible_date_is_a_seed_problem(tmp_path: Path) -> None:
     assert any(names(p, "release.yaml") for p in problems), listing(problems, root)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="app bug: _cross_check counts only the citations of modality files that validated, "
-    "so the citations of an invalid modality file are reported as not cited by any claim",
-)
 def test_invalid_modality_does_not_make_its_citations_uncited(tmp_path: Path) -> None:
     root = build_seed(tmp_path / "seed", "invalid-evidence")
     problems = rejection(root)
     assert not [p for p in problems if UNCITED in p.message], listing(problems, root)
+
+
+def test_duplicate_key_in_one_mapping_is_a_seed_problem(tmp_path: Path) -> None:
+    root = build_seed(tmp_path / "seed")
+    alpha = root / "modalities" / "alpha.yaml"
+    alpha.write_text(
+        alpha.read_text(encoding="utf-8").replace(
+            "    evidence: strong\n", "    evidence: strong\n    evidence: limited\n"
+        ),
+        encoding="utf-8",
+    )
+    problems = rejection(root)
+    assert any(
+        names(p, "modalities/alpha.yaml") and "duplicate key 'evidence'" in p.message
+        for p in problems
+    ), listing(problems, root)
+
+
+def test_yaml_boolean_is_not_a_count(tmp_path: Path) -> None:
+    root = build_seed(tmp_path / "seed")
+    alpha = root / "modalities" / "alpha.yaml"
+    alpha.write_text(
+        alpha.read_text(encoding="utf-8").replace("{min: 12, max: 16}", "{min: yes, max: 16}", 1),
+        encoding="utf-8",
+    )
+    problems = rejection(root)
+    assert [p.path for p in problems] == ["formats[0].sessions.min"], listing(problems, root)

@@ -1,4 +1,9 @@
-"""Named read functions: the only place that builds SELECTs."""
+"""Named read functions: the only place that builds SELECTs.
+
+One module per resource; each public function takes a ``Session`` and returns public shapes
+from ``app.schemas``. Every function issues a fixed number of statements, however large the
+knowledge base (tests/test_query_counts.py holds them to it).
+"""
 
 from __future__ import annotations
 

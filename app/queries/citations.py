@@ -1,0 +1,138 @@
+"""Citations: the list, and one work with every claim that cites it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import String, cast, exists, func, select
+from sqlmodel import Session
+
+from app import models as m
+from app import schemas as s
+from app.domain import ClaimType, claim_path, claim_ref
+from app.queries.common import citation_out, not_found, text_match
+
+
+@dataclass(frozen=True)
+class CitationFilter:
+    q: str | None = None
+    year: int | None = None
+    modality: str | None = None
+    limit: int = 20
+    offset: int = 0
+
+
+def list_citations(session: Session, f: CitationFilter) -> s.Page[s.Citation]:
+    query = select(m.Citation.id)
+    if f.q:
+        query = query.where(
+            text_match(
+                f.q,
+                m.Citation.key,
+                m.Citation.title,
+                m.Citation.container_title,
+                m.Citation.doi,
+                cast(m.Citation.authors, String),
+            )
+        )
+    if f.year is not None:
+        query = query.where(m.Citation.year == f.year)
+    if f.modality:
+        query = query.where(
+            exists().where(
+                (m.ClaimCitation.citation_id == m.Citation.id)
+                & (m.ClaimCitation.modality_id == m.Modality.id)
+                & (m.Modality.slug == f.modality)
+            )
+        )
+    ids = query.subquery()
+    total = session.execute(select(func.count()).select_from(ids)).scalar_one()
+    rows = session.execute(
+        select(m.Citation)
+        .where(m.Citation.id.in_(select(ids.c.id)))
+        .order_by(m.Citation.key)
+        .limit(f.limit)
+        .offset(f.offset)
+    ).scalars()
+    return s.Page[s.Citation](
+        items=[citation_out(r) for r in rows], total=total, limit=f.limit, offset=f.offset
+    )
+
+
+def all_citations(session: Session, modality: str | None = None) -> list[s.Citation]:
+    """Every citation (of one modality, when given), in key order: for the citation formats."""
+    query = select(m.Citation).order_by(m.Citation.key)
+    if modality is not None:
+        query = query.where(
+            exists().where(
+                (m.ClaimCitation.citation_id == m.Citation.id)
+                & (m.ClaimCitation.modality_id == m.Modality.id)
+                & (m.Modality.slug == modality)
+            )
+        )
+    return [citation_out(r) for r in session.execute(query).scalars()]
+
+
+def get_citation(session: Session, key: str) -> s.CitationDetail:
+    row = session.execute(select(m.Citation).where(m.Citation.key == key)).scalar_one_or_none()
+    if row is None:
+        raise not_found(session, "citation", m.Citation.key, key)
+    links = session.execute(
+        select(m.ClaimCitation, m.Modality.slug, m.Modality.name)
+        .join(m.Modality, m.Modality.id == m.ClaimCitation.modality_id)
+        .where(m.ClaimCitation.citation_id == row.id)
+        .order_by(m.Modality.slug, m.ClaimCitation.claim_type, m.ClaimCitation.id)
+    ).all()
+    texts = _claim_texts(session, [link for link, _, _ in links])
+    cited_by = []
+    for link, slug, name in links:
+        claim_type = ClaimType(link.claim_type)
+        column = m.CLAIM_COLUMNS[claim_type]
+        if column is None:
+            path, text = "", name
+        else:
+            position, kind, text = texts[(claim_type, getattr(link, column))]
+            path = claim_path(claim_type, position, kind)
+        cited_by.append(
+            s.ClaimRef(
+                modality=slug,
+                type=claim_type,
+                path=path,
+                id=claim_ref(slug, path),
+                text=text,
+                url=f"/v1/modalities/{slug}",
+            )
+        )
+    return s.CitationDetail(**citation_out(row).model_dump(), cited_by=cited_by)
+
+
+def _claim_texts(
+    session: Session, links: list[m.ClaimCitation]
+) -> dict[tuple[ClaimType, int], tuple[int, str | None, str]]:
+    """(claim type, id) → (position, consideration kind, short text): one statement per type."""
+    wanted: dict[ClaimType, set[int]] = {}
+    for link in links:
+        column = m.CLAIM_COLUMNS[ClaimType(link.claim_type)]
+        if column is not None:
+            wanted.setdefault(ClaimType(link.claim_type), set()).add(getattr(link, column))
+    out: dict[tuple[ClaimType, int], tuple[int, str | None, str]] = {}
+    if ids := wanted.get(ClaimType.indication):
+        for i, abbreviation, condition in session.execute(
+            select(m.Indication, m.Modality.abbreviation, m.Condition.name)
+            .join(m.Modality, m.Modality.id == m.Indication.modality_id)
+            .join(m.Condition, m.Condition.id == m.Indication.condition_id)
+            .where(m.Indication.id.in_(ids))
+        ).all():
+            out[(ClaimType.indication, i.id)] = (
+                i.position, None, f"{abbreviation} for {condition} ({i.evidence}, {i.population})"
+            )
+    if ids := wanted.get(ClaimType.consideration):
+        for c in session.execute(select(m.Consideration).where(m.Consideration.id.in_(ids))).scalars():
+            out[(ClaimType.consideration, c.id or 0)] = (c.position, c.kind, f"{c.kind}: {c.statement}")
+    if ids := wanted.get(ClaimType.format):
+        for f in session.execute(select(m.Format).where(m.Format.id.in_(ids))).scalars():
+            out[(ClaimType.format, f.id or 0)] = (f.position, None, f"{f.delivery} format")
+    if ids := wanted.get(ClaimType.component):
+        for c in session.execute(select(m.Component).where(m.Component.id.in_(ids))).scalars():
+            out[(ClaimType.component, c.id or 0)] = (c.position, None, f"{c.kind}: {c.name}")
+    return out

@@ -1,0 +1,159 @@
+"""Pieces the resource queries share: evidence ordering, citation links, codes, conversions."""
+
+from __future__ import annotations
+
+import difflib
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import ColumnElement, case, func, or_, select
+from sqlmodel import Session
+
+from app import models as m
+from app import schemas as s
+from app.domain import EVIDENCE_RANK, ClaimType, Evidence
+from app.errors import NotFound
+
+# Evidence levels as numbers in SQL, so "strongest first" and "at least moderate" sort and
+# compare by the scale, never alphabetically.
+EVIDENCE_RANK_SQL: ColumnElement[int] = case(
+    {level.value: rank for level, rank in EVIDENCE_RANK.items()}, value=m.Indication.evidence
+)
+
+
+def rank_of(level: Evidence) -> int:
+    return EVIDENCE_RANK[level]
+
+
+def strongest(levels: Iterable[str]) -> Evidence | None:
+    ranked = [Evidence(level) for level in levels]
+    return max(ranked, key=lambda e: e.rank) if ranked else None
+
+
+def not_found(session: Session, what: str, column: Any, value: str) -> NotFound:
+    """A 404 that suggests the nearest existing slug or key, when one is close."""
+    known = list(session.execute(select(column)).scalars())
+    close = difflib.get_close_matches(value, known, n=1, cutoff=0.6)
+    detail = f"no {what} '{value}'"
+    if close:
+        return NotFound(f"{detail}; did you mean '{close[0]}'?", suggestion=close[0])
+    return NotFound(detail)
+
+
+def text_match(q: str, *columns: Any) -> ColumnElement[bool]:
+    """Case-insensitive substring match on any of the columns; % and _ in q match literally."""
+    needle = q.lower()
+    return or_(*(func.lower(c).contains(needle, autoescape=True) for c in columns))
+
+
+ClaimKey = tuple[str, int]  # (claim type, claim id); a modality-level claim uses the modality id
+
+
+def citation_links(session: Session, modality_ids: list[int]) -> dict[ClaimKey, list[str]]:
+    """Citation keys of every claim of these modalities, in their seed order: one statement."""
+    if not modality_ids:
+        return {}
+    rows = session.execute(
+        select(
+            m.ClaimCitation.claim_type,
+            m.ClaimCitation.modality_id,
+            m.ClaimCitation.indication_id,
+            m.ClaimCitation.consideration_id,
+            m.ClaimCitation.format_id,
+            m.ClaimCitation.component_id,
+            m.Citation.key,
+        )
+        .join(m.Citation, m.Citation.id == m.ClaimCitation.citation_id)
+        .where(m.ClaimCitation.modality_id.in_(modality_ids))
+        .order_by(m.ClaimCitation.id)
+    ).all()
+    out: dict[ClaimKey, list[str]] = defaultdict(list)
+    for claim_type, modality_id, ind, con, fmt, comp, key in rows:
+        claim_id = {
+            ClaimType.modality.value: modality_id,
+            ClaimType.indication.value: ind,
+            ClaimType.consideration.value: con,
+            ClaimType.format.value: fmt,
+            ClaimType.component.value: comp,
+        }[claim_type]
+        out[(claim_type, claim_id)].append(key)
+    return out
+
+
+def codes_for(session: Session, condition_ids: Iterable[int]) -> dict[int, list[s.Code]]:
+    ids = list(set(condition_ids))
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(m.ConditionCode)
+        .where(m.ConditionCode.condition_id.in_(ids))
+        .order_by(m.ConditionCode.condition_id, m.ConditionCode.position)
+    ).scalars()
+    out: dict[int, list[s.Code]] = defaultdict(list)
+    for row in rows:
+        out[row.condition_id].append(
+            s.Code(system=row.system, code=row.code, display=row.display)  # type: ignore[arg-type]
+        )
+    return out
+
+
+def descendants(session: Session, condition_id: int) -> list[int]:
+    """The condition and every narrower one (one statement; the tree is walked in Python)."""
+    children: dict[int | None, list[int]] = defaultdict(list)
+    for cid, parent in session.execute(select(m.Condition.id, m.Condition.parent_id)).all():
+        children[parent].append(cid)
+    out, stack = [], [condition_id]
+    while stack:
+        node = stack.pop()
+        out.append(node)
+        stack.extend(children.get(node, []))
+    return out
+
+
+def resolve_condition(session: Session, value: str) -> m.Condition | None:
+    """A condition by slug, or by one of its ICD-10-CM / ICD-11 codes (case-insensitive)."""
+    found = session.execute(
+        select(m.Condition)
+        .outerjoin(m.ConditionCode, m.ConditionCode.condition_id == m.Condition.id)
+        .where(or_(m.Condition.slug == value, func.upper(m.ConditionCode.code) == value.upper()))
+        .order_by(m.Condition.slug != value)
+        .limit(1)
+    ).scalar_one_or_none()
+    return found
+
+
+def range_of(lo: int | None, hi: int | None) -> s.Range | None:
+    return s.Range(min=lo, max=hi) if lo is not None and hi is not None else None
+
+
+def format_ranges(f: m.Format) -> dict[str, Any]:
+    return {
+        "delivery": f.delivery,
+        "sessions": range_of(f.sessions_min, f.sessions_max),
+        "weeks": range_of(f.weeks_min, f.weeks_max),
+        "session_minutes": range_of(f.session_minutes_min, f.session_minutes_max),
+        "group_size": range_of(f.group_size_min, f.group_size_max),
+    }
+
+
+def citation_out(row: m.Citation) -> s.Citation:
+    return s.Citation(
+        key=row.key,
+        type=row.type,  # type: ignore[arg-type]
+        title=row.title,
+        authors=[s.Author(**a) for a in row.authors],
+        year=row.year,
+        container_title=row.container_title,
+        volume=row.volume,
+        issue=row.issue,
+        pages=row.pages,
+        publisher=row.publisher,
+        doi=row.doi,
+        pmid=row.pmid,
+        pmcid=row.pmcid,
+        isbn=row.isbn,
+        url=row.url,
+        note=row.note,
+        url_self=f"/v1/citations/{row.key}",
+    )

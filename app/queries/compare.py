@@ -1,0 +1,103 @@
+"""Side-by-side comparison of 2 to 6 modalities, with an evidence matrix."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from app import models as m
+from app import schemas as s
+from app.domain import Evidence
+from app.errors import InvalidParameter
+from app.queries.common import format_ranges, strongest
+
+
+def compare(session: Session, slugs: list[str], condition_ids: list[int] | None,
+            condition_slug: str | None) -> s.Comparison:
+    """Five statements, whatever the number of modalities or claims."""
+    rows = {
+        x.slug: x
+        for x in session.execute(select(m.Modality).where(m.Modality.slug.in_(slugs))).scalars()
+    }
+    unknown = [slug for slug in slugs if slug not in rows]
+    if unknown:
+        raise InvalidParameter(
+            f"unknown modalities: {', '.join(unknown)}",
+            errors=[{"parameter": "modalities", "reason": f"unknown modality '{u}'"} for u in unknown],
+        )
+    ids = [rows[slug].id for slug in slugs]
+    formats: dict[int, list[s.CompareFormat]] = defaultdict(list)
+    for f in session.execute(
+        select(m.Format).where(m.Format.modality_id.in_(ids)).order_by(m.Format.position)
+    ).scalars():
+        formats[f.modality_id].append(s.CompareFormat(**format_ranges(f)))
+    pros: dict[int, list[str]] = defaultdict(list)
+    cons: dict[int, list[str]] = defaultdict(list)
+    for c in session.execute(
+        select(m.Consideration)
+        .where(m.Consideration.modality_id.in_(ids))
+        .order_by(m.Consideration.position)
+    ).scalars():
+        (pros if c.kind == "pro" else cons)[c.modality_id].append(c.statement)
+    components: dict[int, list[str]] = defaultdict(list)
+    for c in session.execute(
+        select(m.Component).where(m.Component.modality_id.in_(ids)).order_by(m.Component.position)
+    ).scalars():
+        components[c.modality_id].append(f"{c.kind}: {c.name}")
+
+    query = (
+        select(m.Indication.modality_id, m.Indication.evidence, m.Condition.slug, m.Condition.name)
+        .join(m.Condition, m.Condition.id == m.Indication.condition_id)
+        .where(m.Indication.modality_id.in_(ids))
+        .order_by(func.lower(m.Condition.name))
+    )
+    if condition_ids is not None:
+        query = query.where(m.Indication.condition_id.in_(condition_ids))
+    levels: dict[tuple[str, int], list[str]] = defaultdict(list)
+    names: dict[str, str] = {}
+    for modality_id, evidence, c_slug, c_name in session.execute(query).all():
+        levels[(c_slug, modality_id)].append(evidence)
+        names[c_slug] = c_name
+
+    def best_for(modality_id: int) -> Evidence | None:
+        return strongest(
+            level for (_, mid), found in levels.items() if mid == modality_id for level in found
+        )
+
+    columns = [
+        s.CompareColumn(
+            slug=x.slug,
+            name=x.name,
+            abbreviation=x.abbreviation,
+            category=x.category,  # type: ignore[arg-type]
+            summary=x.summary,
+            evidence=best_for(x.id or 0) if condition_ids is not None else None,
+            formats=formats[x.id or 0],
+            pros=pros[x.id or 0],
+            cons=cons[x.id or 0],
+            components=components[x.id or 0],
+            url=f"/v1/modalities/{x.slug}",
+        )
+        for x in (rows[slug] for slug in slugs)
+    ]
+    if condition_ids is not None:
+        # Strongest first; the sort is stable, so equal levels keep the order asked for.
+        columns.sort(key=lambda c: -(c.evidence.rank if c.evidence else 0))
+    order = [c.slug for c in columns]
+    matrix_rows = [
+        s.EvidenceRow(
+            condition=c_slug,
+            condition_name=names[c_slug],
+            evidence={
+                slug: strongest(levels.get((c_slug, rows[slug].id or 0), [])) for slug in order
+            },
+        )
+        for c_slug in names
+    ]
+    return s.Comparison(
+        modalities=columns,
+        condition=condition_slug,
+        evidence_matrix=s.EvidenceMatrix(columns=order, rows=matrix_rows),
+    )

@@ -1,0 +1,145 @@
+"""Conditions: the list, and one condition with the modalities indicated for it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import String, cast, exists, func, select
+from sqlmodel import Session
+
+from app import models as m
+from app import schemas as s
+from app.domain import ClaimType
+from app.queries.common import (
+    EVIDENCE_RANK_SQL,
+    codes_for,
+    descendants,
+    not_found,
+    text_match,
+)
+
+Parent = m.Condition.__table__.alias("parent")  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class ConditionFilter:
+    q: str | None = None
+    code: str | None = None
+    parent: str | None = None
+    limit: int = 20
+    offset: int = 0
+
+
+def list_conditions(session: Session, f: ConditionFilter) -> s.Page[s.ConditionSummary]:
+    query = select(m.Condition.id)
+    if f.q:
+        query = query.where(
+            text_match(
+                f.q,
+                m.Condition.slug,
+                m.Condition.name,
+                m.Condition.description,
+                cast(m.Condition.aliases, String),
+            )
+        )
+    if f.code:
+        query = query.where(
+            exists().where(
+                (m.ConditionCode.condition_id == m.Condition.id)
+                & (func.upper(m.ConditionCode.code) == f.code.upper())
+            )
+        )
+    if f.parent:
+        query = query.where(
+            m.Condition.parent_id.in_(select(Parent.c.id).where(Parent.c.slug == f.parent))
+        )
+    ids = query.subquery()
+    total = session.execute(select(func.count()).select_from(ids)).scalar_one()
+    rows = session.execute(
+        select(m.Condition, Parent.c.slug)
+        .outerjoin(Parent, Parent.c.id == m.Condition.parent_id)
+        .where(m.Condition.id.in_(select(ids.c.id)))
+        .order_by(func.lower(m.Condition.name), m.Condition.slug)
+        .limit(f.limit)
+        .offset(f.offset)
+    ).all()
+    codes = codes_for(session, (c.id for c, _ in rows if c.id is not None))
+    items = [_summary(c, parent, codes.get(c.id or 0, [])) for c, parent in rows]
+    return s.Page[s.ConditionSummary](items=items, total=total, limit=f.limit, offset=f.offset)
+
+
+def _summary(c: m.Condition, parent: str | None, codes: list[s.Code]) -> s.ConditionSummary:
+    return s.ConditionSummary(
+        slug=c.slug,
+        name=c.name,
+        aliases=c.aliases,
+        parent=parent,
+        codes=codes,
+        url=f"/v1/conditions/{c.slug}",
+    )
+
+
+def get_condition(session: Session, slug: str) -> s.ConditionDetail:
+    found = session.execute(
+        select(m.Condition, Parent.c.slug)
+        .outerjoin(Parent, Parent.c.id == m.Condition.parent_id)
+        .where(m.Condition.slug == slug)
+    ).one_or_none()
+    if found is None:
+        raise not_found(session, "condition", m.Condition.slug, slug)
+    condition, parent = found
+    assert condition.id is not None
+    codes = codes_for(session, [condition.id])
+    children = session.execute(
+        select(m.Condition.slug, m.Condition.name)
+        .where(m.Condition.parent_id == condition.id)
+        .order_by(func.lower(m.Condition.name))
+    ).all()
+    scope = descendants(session, condition.id)
+    rows = session.execute(
+        select(m.Indication, m.Modality, m.Condition.slug)
+        .join(m.Modality, m.Modality.id == m.Indication.modality_id)
+        .join(m.Condition, m.Condition.id == m.Indication.condition_id)
+        .where(m.Indication.condition_id.in_(scope))
+        .order_by(EVIDENCE_RANK_SQL.desc(), func.lower(m.Modality.name), m.Indication.position)
+    ).all()
+    keys = _indication_citations(session, [i.id for i, _, _ in rows if i.id is not None])
+    return s.ConditionDetail(
+        **_summary(condition, parent, codes.get(condition.id, [])).model_dump(),
+        description=condition.description,
+        children=[
+            s.ConditionRef(slug=c_slug, name=name, url=f"/v1/conditions/{c_slug}")
+            for c_slug, name in children
+        ],
+        modalities=[
+            s.ConditionIndication(
+                modality=x.slug,
+                modality_name=x.name,
+                category=x.category,  # type: ignore[arg-type]
+                condition=c_slug,
+                evidence=i.evidence,  # type: ignore[arg-type]
+                population=i.population,  # type: ignore[arg-type]
+                summary=i.summary,
+                citations=keys.get(i.id or 0, []),
+                url=f"/v1/modalities/{x.slug}",
+            )
+            for i, x, c_slug in rows
+        ],
+    )
+
+
+def _indication_citations(session: Session, indication_ids: list[int]) -> dict[int, list[str]]:
+    if not indication_ids:
+        return {}
+    out: dict[int, list[str]] = {}
+    for ind_id, key in session.execute(
+        select(m.ClaimCitation.indication_id, m.Citation.key)
+        .join(m.Citation, m.Citation.id == m.ClaimCitation.citation_id)
+        .where(
+            (m.ClaimCitation.claim_type == ClaimType.indication.value)
+            & m.ClaimCitation.indication_id.in_(indication_ids)
+        )
+        .order_by(m.ClaimCitation.id)
+    ).all():
+        out.setdefault(ind_id, []).append(key)
+    return out

@@ -1,0 +1,220 @@
+"""Modalities: the filtered list and the whole record."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sqlalchemy import ColumnElement, Select, String, cast, exists, func, select
+from sqlmodel import Session
+
+from app import models as m
+from app import schemas as s
+from app.domain import Category, ClaimType, Delivery, Evidence
+from app.queries.common import (
+    EVIDENCE_RANK_SQL,
+    citation_links,
+    citation_out,
+    codes_for,
+    format_ranges,
+    not_found,
+    rank_of,
+    text_match,
+)
+
+
+class ModalitySort(StrEnum):
+    name = "name"
+    name_desc = "-name"
+    evidence = "evidence"
+
+
+@dataclass(frozen=True)
+class ModalityFilter:
+    category: Category | None = None
+    condition_ids: list[int] | None = None  # a condition and its narrower ones, resolved
+    min_evidence: Evidence | None = None
+    delivery: Delivery | None = None
+    q: str | None = None
+    sort: ModalitySort = ModalitySort.name
+    limit: int = 20
+    offset: int = 0
+
+
+def _indicated(f: ModalityFilter) -> ColumnElement[bool] | None:
+    """Has an indication matching the condition and evidence filters (either may be absent)."""
+    if f.condition_ids is None and f.min_evidence is None:
+        return None
+    cond = m.Indication.modality_id == m.Modality.id
+    if f.condition_ids is not None:
+        cond = cond & m.Indication.condition_id.in_(f.condition_ids)
+    if f.min_evidence is not None:
+        cond = cond & (EVIDENCE_RANK_SQL >= rank_of(f.min_evidence))
+    return exists().where(cond)
+
+
+def _filtered(f: ModalityFilter) -> Select[tuple[int]]:
+    query = select(m.Modality.id)
+    if f.category is not None:
+        query = query.where(m.Modality.category == f.category.value)
+    indicated = _indicated(f)
+    if indicated is not None:
+        query = query.where(indicated)
+    if f.delivery is not None:
+        query = query.where(
+            exists().where(
+                (m.Format.modality_id == m.Modality.id) & (m.Format.delivery == f.delivery.value)
+            )
+        )
+    if f.q:
+        query = query.where(
+            text_match(
+                f.q,
+                m.Modality.slug,
+                m.Modality.name,
+                m.Modality.abbreviation,
+                m.Modality.summary,
+                m.Modality.description,
+                cast(m.Modality.aliases, String),
+            )
+        )
+    return query
+
+
+def list_modalities(session: Session, f: ModalityFilter) -> s.Page[s.ModalitySummary]:
+    """One page of modalities: a count, a page and (with a condition) their evidence."""
+    ids = _filtered(f).subquery()
+    total = session.execute(select(func.count()).select_from(ids)).scalar_one()
+
+    best: ColumnElement[int] | None = None
+    if f.condition_ids is not None:
+        best = (
+            select(func.max(EVIDENCE_RANK_SQL))
+            .where(
+                (m.Indication.modality_id == m.Modality.id)
+                & m.Indication.condition_id.in_(f.condition_ids)
+            )
+            .scalar_subquery()
+        )
+    columns = [m.Modality] if best is None else [m.Modality, best.label("best")]
+    query = select(*columns).where(m.Modality.id.in_(select(ids.c.id)))
+    name_key = func.lower(m.Modality.name)
+    if f.sort is ModalitySort.evidence and best is not None:
+        query = query.order_by(best.desc(), name_key, m.Modality.slug)
+    elif f.sort is ModalitySort.name_desc:
+        query = query.order_by(name_key.desc(), m.Modality.slug.desc())
+    else:
+        query = query.order_by(name_key, m.Modality.slug)
+    rows = session.execute(query.limit(f.limit).offset(f.offset)).all()
+
+    by_rank = {level.rank: level for level in Evidence}
+    items = [
+        s.ModalitySummary(
+            slug=row[0].slug,
+            name=row[0].name,
+            abbreviation=row[0].abbreviation,
+            category=row[0].category,
+            aliases=row[0].aliases,
+            summary=row[0].summary,
+            evidence=by_rank.get(row[1]) if best is not None else None,
+            url=f"/v1/modalities/{row[0].slug}",
+        )
+        for row in rows
+    ]
+    return s.Page[s.ModalitySummary](items=items, total=total, limit=f.limit, offset=f.offset)
+
+
+def get_modality_row(session: Session, slug: str) -> m.Modality:
+    row = session.execute(select(m.Modality).where(m.Modality.slug == slug)).scalar_one_or_none()
+    if row is None:
+        raise not_found(session, "modality", m.Modality.slug, slug)
+    return row
+
+
+def get_modality(session: Session, slug: str, include_citations: bool) -> s.ModalityDetail:
+    """The whole record: seven statements, eight with the citations embedded."""
+    x = get_modality_row(session, slug)
+    assert x.id is not None
+    links = citation_links(session, [x.id])
+
+    indications = session.execute(
+        select(m.Indication, m.Condition)
+        .join(m.Condition, m.Condition.id == m.Indication.condition_id)
+        .where(m.Indication.modality_id == x.id)
+        .order_by(EVIDENCE_RANK_SQL.desc(), m.Indication.position)
+    ).all()
+    codes = codes_for(session, (c.id for _, c in indications if c.id is not None))
+    considerations = session.execute(
+        select(m.Consideration)
+        .where(m.Consideration.modality_id == x.id)
+        .order_by(m.Consideration.kind.desc(), m.Consideration.position)
+    ).scalars()
+    formats = session.execute(
+        select(m.Format).where(m.Format.modality_id == x.id).order_by(m.Format.position)
+    ).scalars()
+    components = session.execute(
+        select(m.Component).where(m.Component.modality_id == x.id).order_by(m.Component.position)
+    ).scalars()
+
+    def keys(claim_type: ClaimType, claim_id: int | None) -> list[str]:
+        return links.get((claim_type.value, claim_id or 0), [])
+
+    pros: list[s.Consideration] = []
+    cons: list[s.Consideration] = []
+    for c in considerations:
+        (pros if c.kind == "pro" else cons).append(
+            s.Consideration(
+                statement=c.statement,
+                detail=c.detail,
+                citations=keys(ClaimType.consideration, c.id),
+            )
+        )
+
+    detail = s.ModalityDetail(
+        slug=x.slug,
+        name=x.name,
+        abbreviation=x.abbreviation,
+        category=x.category,  # type: ignore[arg-type]
+        aliases=x.aliases,
+        summary=x.summary,
+        description=x.description,
+        origin=x.origin,
+        goals=x.goals,
+        citations=keys(ClaimType.modality, x.id),
+        indications=[
+            s.Indication(
+                condition=c.slug,
+                condition_name=c.name,
+                codes=codes.get(c.id or 0, []),
+                evidence=i.evidence,  # type: ignore[arg-type]
+                population=i.population,  # type: ignore[arg-type]
+                summary=i.summary,
+                citations=keys(ClaimType.indication, i.id),
+            )
+            for i, c in indications
+        ],
+        pros=pros,
+        cons=cons,
+        formats=[
+            s.Format(
+                **format_ranges(f), notes=f.notes, citations=keys(ClaimType.format, f.id)
+            )
+            for f in formats
+        ],
+        components=[
+            s.Component(
+                kind=c.kind,  # type: ignore[arg-type]
+                name=c.name,
+                description=c.description,
+                citations=keys(ClaimType.component, c.id),
+            )
+            for c in components
+        ],
+    )
+    if include_citations:
+        cited = sorted({key for values in links.values() for key in values})
+        rows = session.execute(
+            select(m.Citation).where(m.Citation.key.in_(cited)).order_by(m.Citation.key)
+        ).scalars()
+        detail.included_citations = [citation_out(row) for row in rows]
+    return detail

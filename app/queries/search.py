@@ -1,0 +1,103 @@
+"""Full-text search over modalities, conditions, claims and citations.
+
+Each engine uses its own index (SQLite FTS5, PostgreSQL tsvector + GIN). User text never
+reaches either query language as syntax: it is cut into word tokens, and each token is quoted
+(FTS5) or passed as a bound lexeme (PostgreSQL), so quotes, operators, ``*``, ``NEAR``,
+parentheses and SQL fragments are just words.
+"""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import text
+from sqlmodel import Session
+
+from app import schemas as s
+from app.domain import SearchType
+
+# Letters and digits only: "_" and every other symbol separate words.
+TOKEN_RE = re.compile(r"[^\W_]+", re.UNICODE)
+MAX_TOKENS = 12
+
+
+def tokens(q: str) -> list[str]:
+    return TOKEN_RE.findall(q.lower())[:MAX_TOKENS]
+
+
+SQLITE_SEARCH = text(
+    """
+    SELECT d.doc_type, d.ref, d.title, d.url,
+           snippet(search_fts, -1, '<mark>', '</mark>', '…', 16) AS snippet,
+           -bm25(search_fts, 4.0, 1.0) AS score
+    FROM search_fts JOIN search_document d ON d.id = search_fts.rowid
+    WHERE search_fts MATCH :match AND (:doc_type IS NULL OR d.doc_type = :doc_type)
+    ORDER BY score DESC, d.id
+    LIMIT :limit OFFSET :offset
+    """
+)
+SQLITE_COUNT = text(
+    """
+    SELECT COUNT(*) FROM search_fts JOIN search_document d ON d.id = search_fts.rowid
+    WHERE search_fts MATCH :match AND (:doc_type IS NULL OR d.doc_type = :doc_type)
+    """
+)
+POSTGRES_SEARCH = text(
+    """
+    SELECT d.doc_type, d.ref, d.title, d.url,
+           ts_headline('english', d.title || '. ' || d.body, query,
+                       'StartSel=<mark>, StopSel=</mark>, MaxWords=24, MinWords=8') AS snippet,
+           ts_rank_cd(d.search_vector, query) AS score
+    FROM search_document d, to_tsquery('english', :match) AS query
+    WHERE d.search_vector @@ query
+      AND (CAST(:doc_type AS text) IS NULL OR d.doc_type = :doc_type)
+    ORDER BY score DESC, d.id
+    LIMIT :limit OFFSET :offset
+    """
+)
+POSTGRES_COUNT = text(
+    """
+    SELECT COUNT(*) FROM search_document d, to_tsquery('english', :match) AS query
+    WHERE d.search_vector @@ query
+      AND (CAST(:doc_type AS text) IS NULL OR d.doc_type = :doc_type)
+    """
+)
+
+
+def _sqlite_match(words: list[str]) -> str:
+    # Each token as a quoted FTS5 string with a prefix star: "cogn"* matches "cognitive".
+    return " ".join(f'"{w}"*' for w in words)
+
+
+def _postgres_match(words: list[str]) -> str:
+    # Tokens are \w+ only, so they cannot carry tsquery syntax; ':*' asks for prefix matches.
+    return " & ".join(f"{w}:*" for w in words)
+
+
+def search(
+    session: Session, q: str, doc_type: SearchType | None, limit: int, offset: int
+) -> s.Page[s.SearchHit]:
+    words = tokens(q)
+    if not words:
+        return s.Page[s.SearchHit](items=[], total=0, limit=limit, offset=offset)
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    params = {
+        "match": _sqlite_match(words) if sqlite else _postgres_match(words),
+        "doc_type": doc_type.value if doc_type else None,
+        "limit": limit,
+        "offset": offset,
+    }
+    total = session.execute(SQLITE_COUNT if sqlite else POSTGRES_COUNT, params).scalar_one()
+    rows = session.execute(SQLITE_SEARCH if sqlite else POSTGRES_SEARCH, params).all()
+    items = [
+        s.SearchHit(
+            type=doc_type_,
+            id=ref,
+            title=title,
+            snippet=snippet,
+            url=url,
+            score=round(float(score), 6),
+        )
+        for doc_type_, ref, title, url, snippet, score in rows
+    ]
+    return s.Page[s.SearchHit](items=items, total=total, limit=limit, offset=offset)

@@ -1,0 +1,79 @@
+"""/v1/modalities: list, filter and show modalities."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path, Query, Request, Response
+
+from app import schemas as s
+from app.deps import SessionDep
+from app.domain import Category, Delivery, Evidence
+from app.errors import InvalidParameter
+from app.queries.modalities import ModalityFilter, ModalitySort, get_modality, list_modalities
+from app.routes.params import ConditionDep, PagingDep, TextQuery, set_link_header
+
+router = APIRouter(prefix="/v1/modalities", tags=["modalities"])
+
+SlugPath = Annotated[
+    str, Path(max_length=80, description="Modality slug.", examples=["ipt", "cbt"])
+]
+NOT_FOUND = {404: {"description": "No such modality; the problem may suggest the nearest slug."}}
+
+
+@router.get("", response_model=s.Page[s.ModalitySummary])
+def list_(
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    paging: PagingDep,
+    condition: ConditionDep,
+    q: TextQuery = None,
+    category: Annotated[Category | None, Query(description="approach or delivery.")] = None,
+    min_evidence: Annotated[
+        Evidence | None,
+        Query(description="Only modalities with an indication at least this strong "
+              "(for the condition, when one is given)."),
+    ] = None,
+    delivery: Annotated[
+        Delivery | None, Query(description="Only modalities offered in this delivery format.")
+    ] = None,
+    sort: Annotated[
+        ModalitySort,
+        Query(description="name, -name, or evidence (strongest first; needs a condition)."),
+    ] = ModalitySort.name,
+) -> s.Page[s.ModalitySummary]:
+    """List modalities, filtered and paged."""
+    if sort is ModalitySort.evidence and condition is None:
+        raise InvalidParameter(
+            "sort: 'evidence' needs a condition to rank by",
+            errors=[{"parameter": "sort", "reason": "sort=evidence requires condition"}],
+        )
+    page = list_modalities(
+        session,
+        ModalityFilter(
+            category=category,
+            condition_ids=condition.ids if condition else None,
+            min_evidence=min_evidence,
+            delivery=delivery,
+            q=q,
+            sort=sort,
+            limit=paging.limit,
+            offset=paging.offset,
+        ),
+    )
+    set_link_header(request, response, page.total, paging)
+    return page
+
+
+@router.get("/{slug}", response_model=s.ModalityDetail, responses=NOT_FOUND)
+def show(
+    session: SessionDep,
+    slug: SlugPath,
+    include: Annotated[
+        Literal["citations"] | None,
+        Query(description="'citations' embeds every cited work once, at the top level."),
+    ] = None,
+) -> s.ModalityDetail:
+    """One modality: indications, pros, cons, formats, components, with citation keys."""
+    return get_modality(session, slug, include_citations=include == "citations")

@@ -1,0 +1,90 @@
+"""Parameters several routes share, as dependencies that validate and resolve them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import Depends, Query, Request, Response
+
+from app.deps import SessionDep
+from app.errors import InvalidParameter
+from app.queries.common import descendants, resolve_condition
+
+MAX_LIMIT = 100
+MAX_OFFSET = 100_000
+MAX_Q = 200
+
+
+@dataclass(frozen=True)
+class Paging:
+    limit: int
+    offset: int
+
+
+def paging(
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page (1-100).")] = 20,
+    offset: Annotated[
+        int, Query(ge=0, le=MAX_OFFSET, description="Items to skip before this page.")
+    ] = 0,
+) -> Paging:
+    return Paging(limit=limit, offset=offset)
+
+
+PagingDep = Annotated[Paging, Depends(paging)]
+
+TextQuery = Annotated[
+    str | None,
+    Query(min_length=1, max_length=MAX_Q, description="Case-insensitive text to look for."),
+]
+
+
+@dataclass(frozen=True)
+class ResolvedCondition:
+    slug: str
+    ids: list[int]  # the condition and every narrower one
+
+
+def condition_filter(
+    session: SessionDep,
+    condition: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=80,
+            description="Condition slug, or an ICD-10-CM / ICD-11 code; includes narrower conditions.",
+            examples=["major-depression", "F32.9", "6A70"],
+        ),
+    ] = None,
+) -> ResolvedCondition | None:
+    if condition is None:
+        return None
+    found = resolve_condition(session, condition)
+    if found is None or found.id is None:
+        raise InvalidParameter(
+            f"condition: no condition with slug or code '{condition}'",
+            errors=[{"parameter": "condition", "reason": f"unknown condition '{condition}'"}],
+        )
+    return ResolvedCondition(slug=found.slug, ids=descendants(session, found.id))
+
+
+ConditionDep = Annotated[ResolvedCondition | None, Depends(condition_filter)]
+
+
+def set_link_header(request: Request, response: Response, total: int, page: Paging) -> None:
+    """RFC 8288 ``Link`` header with next/prev pages, keeping every other query parameter."""
+    links = []
+
+    def url(offset: int) -> str:
+        params = dict(request.query_params)
+        params["offset"] = str(offset)
+        params["limit"] = str(page.limit)
+        return f"{request.url.path}?{urlencode(params)}"
+
+    if page.offset + page.limit < total:
+        links.append(f'<{url(page.offset + page.limit)}>; rel="next"')
+    if page.offset > 0:
+        links.append(f'<{url(max(page.offset - page.limit, 0))}>; rel="prev"')
+    if links:
+        response.headers["Link"] = ", ".join(links)

@@ -1,0 +1,42 @@
+"""/v1/search: full-text search with ranked, highlighted hits."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+
+from app import schemas as s
+from app.deps import SessionDep
+from app.domain import SearchType
+from app.errors import InvalidParameter
+from app.queries.search import search
+from app.routes.params import MAX_Q, PagingDep, set_link_header
+
+router = APIRouter(prefix="/v1", tags=["search"])
+
+
+@router.get("/search", response_model=s.Page[s.SearchHit])
+def search_(
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    paging: PagingDep,
+    q: Annotated[
+        str,
+        Query(min_length=1, max_length=MAX_Q, description="Words to look for (any text is safe).",
+              examples=["grief"]),
+    ],
+    type: Annotated[  # noqa: A002  (the public parameter name)
+        SearchType | None, Query(description="Only hits of this type.")
+    ] = None,
+) -> s.Page[s.SearchHit]:
+    """Search modalities, conditions, claims and citations; best match first."""
+    if not q.strip():
+        raise InvalidParameter(
+            "q: must contain something to search for",
+            errors=[{"parameter": "q", "reason": "blank"}],
+        )
+    page = search(session, q, type, paging.limit, paging.offset)
+    set_link_header(request, response, page.total, paging)
+    return page
