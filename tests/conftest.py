@@ -23,6 +23,8 @@ from sqlalchemy.engine import make_url
 from app.config import Settings
 from app.db import create_db_engine
 from app.migrate import upgrade
+from app.seedfiles import read_seed_dir
+from app.seeding import load_seed
 from tests import pgcluster
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -103,15 +105,31 @@ def _fresh_postgres(request: pytest.FixtureRequest, template: str | None) -> Ite
         admin.dispose()
 
 
-@pytest.fixture(params=ENGINES)
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A freshly migrated, empty database on each engine."""
+def _migrated(request: pytest.FixtureRequest, directory: Path) -> Iterator[str]:
     if request.param == "sqlite":
-        path = tmp_path / "db.sqlite3"
+        path = directory / "db.sqlite3"
         shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
         yield f"sqlite:///{path}"
     else:
         yield from _fresh_postgres(request, request.getfixturevalue("postgres_template"))
+
+
+@pytest.fixture(params=ENGINES)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A freshly migrated, empty database on each engine."""
+    yield from _migrated(request, tmp_path)
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def fixture_db_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """A database holding the fixture seed, shared by a module's read-only tests."""
+    for url in _migrated(request, tmp_path_factory.mktemp("fixture-db")):
+        engine = create_db_engine(Settings(database_url=url))
+        load_seed(engine, read_seed_dir(FIXTURE_SEED))
+        engine.dispose()
+        yield url
 
 
 @pytest.fixture(params=ENGINES)

@@ -13,6 +13,16 @@ from app.domain import ClaimType, claim_path, claim_ref
 from app.queries.common import citation_out, not_found, text_match
 
 
+SEED_ORDER: list[tuple[ClaimType, str | None]] = [
+    (ClaimType.modality, None),
+    (ClaimType.indication, None),
+    (ClaimType.consideration, "pro"),
+    (ClaimType.consideration, "con"),
+    (ClaimType.format, None),
+    (ClaimType.component, None),
+]
+
+
 @dataclass(frozen=True)
 class CitationFilter:
     q: str | None = None
@@ -81,28 +91,30 @@ def get_citation(session: Session, key: str) -> s.CitationDetail:
         select(m.ClaimCitation, m.Modality.slug, m.Modality.name)
         .join(m.Modality, m.Modality.id == m.ClaimCitation.modality_id)
         .where(m.ClaimCitation.citation_id == row.id)
-        .order_by(m.Modality.slug, m.ClaimCitation.claim_type, m.ClaimCitation.id)
+        .order_by(m.ClaimCitation.id)
     ).all()
     texts = _claim_texts(session, [link for link, _, _ in links])
-    cited_by = []
+    cited: list[tuple[tuple[str, int, int], s.ClaimRef]] = []
     for link, slug, name in links:
         claim_type = ClaimType(link.claim_type)
         column = m.CLAIM_COLUMNS[claim_type]
+        position, kind = 0, None
         if column is None:
             path, text = "", name
         else:
             position, kind, text = texts[(claim_type, getattr(link, column))]
             path = claim_path(claim_type, position, kind)
-        cited_by.append(
-            s.ClaimRef(
-                modality=slug,
-                type=claim_type,
-                path=path,
-                id=claim_ref(slug, path),
-                text=text,
-                url=f"/v1/modalities/{slug}",
-            )
+        ref = s.ClaimRef(
+            modality=slug,
+            type=claim_type,
+            path=path,
+            id=claim_ref(slug, path),
+            text=text,
+            url=f"/v1/modalities/{slug}",
         )
+        # In the order the claims stand in the modality's seed file.
+        cited.append(((slug, SEED_ORDER.index((claim_type, kind)), position), ref))
+    cited_by = [ref for _, ref in sorted(cited, key=lambda pair: pair[0])]
     return s.CitationDetail(**citation_out(row).model_dump(), cited_by=cited_by)
 
 

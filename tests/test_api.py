@@ -1,0 +1,430 @@
+"""Read API v1 on the fixture seed: tables of requests and expected answers, on both engines."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.config import Settings
+from app.main import create_app
+
+PROBLEM = "application/problem+json"
+
+
+@pytest.fixture(scope="module")
+def client(fixture_db_url: str) -> Iterator[TestClient]:
+    # Read-only tests: one loaded database per engine for the whole module.
+    with TestClient(create_app(Settings(database_url=fixture_db_url))) as client:
+        yield client
+
+
+def slugs(body: dict[str, Any]) -> list[str]:
+    return [item["slug"] for item in body["items"]]
+
+
+# (request, expected slugs in order, expected total)
+MODALITY_LISTS: list[tuple[str, list[str], int]] = [
+    ("/v1/modalities", ["alpha", "beta"], 2),
+    ("/v1/modalities?sort=-name", ["beta", "alpha"], 2),
+    ("/v1/modalities?category=approach", ["alpha"], 1),
+    ("/v1/modalities?category=delivery", ["beta"], 1),
+    ("/v1/modalities?delivery=group", ["beta"], 1),
+    ("/v1/modalities?delivery=individual", ["alpha"], 1),
+    ("/v1/modalities?delivery=telephone", [], 0),
+    ("/v1/modalities?condition=worry", ["alpha", "beta"], 2),
+    ("/v1/modalities?condition=worry&sort=evidence", ["beta", "alpha"], 2),
+    ("/v1/modalities?condition=low-mood&sort=evidence", ["alpha", "beta"], 2),
+    # A parent condition matches its children's indications.
+    ("/v1/modalities?condition=mood-disorders&min_evidence=moderate", ["alpha"], 1),
+    # Codes work as well as slugs, in any case.
+    ("/v1/modalities?condition=F99.1&min_evidence=strong", ["alpha"], 1),
+    ("/v1/modalities?condition=6z98&min_evidence=moderate", ["beta"], 1),
+    ("/v1/modalities?condition=worry&min_evidence=strong", [], 0),
+    ("/v1/modalities?min_evidence=strong", ["alpha"], 1),
+    ("/v1/modalities?min_evidence=moderate", ["alpha", "beta"], 2),
+    ("/v1/modalities?min_evidence=insufficient", ["alpha", "beta"], 2),
+    ("/v1/modalities?q=GROUP", ["beta"], 1),
+    ("/v1/modalities?q=talking therapy", ["alpha"], 1),
+    ("/v1/modalities?q=100%", [], 0),
+    ("/v1/modalities?q=_", [], 0),
+    ("/v1/modalities?limit=1", ["alpha"], 2),
+    ("/v1/modalities?limit=1&offset=1", ["beta"], 2),
+    ("/v1/modalities?offset=2", [], 2),
+    ("/v1/modalities?offset=100000", [], 2),
+    ("/v1/modalities?category=approach&delivery=group", [], 0),
+]
+
+
+@pytest.mark.parametrize(("url", "expected", "total"), MODALITY_LISTS)
+def test_modality_list(client: TestClient, url: str, expected: list[str], total: int) -> None:
+    response = client.get(url)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert slugs(body) == expected
+    assert body["total"] == total
+
+
+def test_modality_list_evidence_column(client: TestClient) -> None:
+    body = client.get("/v1/modalities?condition=worry&sort=evidence").json()
+    assert [(i["slug"], i["evidence"]) for i in body["items"]] == [
+        ("beta", "moderate"),
+        ("alpha", "limited"),
+    ]
+    assert all(i["evidence"] is None for i in client.get("/v1/modalities").json()["items"])
+
+
+@pytest.mark.parametrize(
+    ("url", "next_", "prev"),
+    [
+        ("/v1/modalities?limit=1", "/v1/modalities?limit=1&offset=1", None),
+        ("/v1/modalities?limit=1&offset=1", None, "/v1/modalities?limit=1&offset=0"),
+        (
+            "/v1/modalities?category=approach&limit=1&offset=5",
+            None,
+            "/v1/modalities?category=approach&limit=1&offset=4",
+        ),
+        ("/v1/modalities", None, None),
+    ],
+)
+def test_link_headers(client: TestClient, url: str, next_: str | None, prev: str | None) -> None:
+    response = client.get(url)
+    link = response.links
+    assert (link.get("next") or {}).get("url") == next_
+    assert (link.get("prev") or {}).get("url") == prev
+
+
+# (request, parameter the problem must name)
+BAD_REQUESTS: list[tuple[str, str]] = [
+    ("/v1/modalities?limit=0", "limit"),
+    ("/v1/modalities?limit=101", "limit"),
+    ("/v1/modalities?limit=abc", "limit"),
+    ("/v1/modalities?offset=-1", "offset"),
+    ("/v1/modalities?offset=100001", "offset"),
+    ("/v1/modalities?category=therapy", "category"),
+    ("/v1/modalities?min_evidence=excellent", "min_evidence"),
+    ("/v1/modalities?delivery=pigeon", "delivery"),
+    ("/v1/modalities?sort=evidence", "sort"),
+    ("/v1/modalities?sort=size", "sort"),
+    ("/v1/modalities?condition=nosuch", "condition"),
+    ("/v1/modalities?q=", "q"),
+    ("/v1/modalities?q=" + "x" * 201, "q"),
+    ("/v1/modalities/alpha?include=everything", "include"),
+    ("/v1/conditions?limit=500", "limit"),
+    ("/v1/citations?year=20x", "year"),
+    ("/v1/citations?year=1500", "year"),
+    ("/v1/compare", "modalities"),
+    ("/v1/compare?modalities=alpha", "modalities"),
+    ("/v1/compare?modalities=alpha,alpha", "modalities"),
+    ("/v1/compare?modalities=alpha,beta,c,d,e,f,g", "modalities"),
+    ("/v1/compare?modalities=alpha,,beta", "modalities"),
+    ("/v1/compare?modalities=alpha,nosuch", "modalities"),
+    ("/v1/compare?modalities=alpha,beta&condition=nosuch", "condition"),
+    ("/v1/search", "q"),
+    ("/v1/search?q=", "q"),
+    ("/v1/search?q=%20%20", "q"),
+    ("/v1/search?q=" + "y" * 201, "q"),
+    ("/v1/search?q=x&type=book", "type"),
+]
+
+
+@pytest.mark.parametrize(("url", "parameter"), BAD_REQUESTS)
+def test_bad_parameters_are_problems(client: TestClient, url: str, parameter: str) -> None:
+    response = client.get(url)
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == PROBLEM
+    body = response.json()
+    assert body["status"] == 422
+    assert body["title"] and body["detail"] and body["type"]
+    assert parameter in [e["parameter"] for e in body["errors"]]
+
+
+@pytest.mark.parametrize(
+    ("url", "suggestion"),
+    [
+        ("/v1/modalities/alpah", "alpha"),
+        ("/v1/modalities/zzzzzz", None),
+        ("/v1/conditions/wory", "worry"),
+        ("/v1/citations/alpha2010", "alpha2001"),
+    ],
+)
+def test_unknown_slug_is_404_with_suggestion(
+    client: TestClient, url: str, suggestion: str | None
+) -> None:
+    response = client.get(url)
+    assert response.status_code == 404
+    assert response.headers["content-type"] == PROBLEM
+    assert response.json().get("suggestion") == suggestion
+
+
+def test_modality_detail_whole_shape(client: TestClient) -> None:
+    body = client.get("/v1/modalities/alpha").json()
+    assert body == {
+        "slug": "alpha",
+        "name": "Alpha therapy",
+        "abbreviation": "AT",
+        "category": "approach",
+        "aliases": ["alpha talking therapy"],
+        "summary": "A time-limited fixture therapy focused on relationships.",
+        "description": "Alpha therapy is a fixture modality used by the tests. It has two "
+        "indications, two pros, one con, one format and two components.",
+        "origin": "Invented for the test suite by A. Alpha in 2001.",
+        "goals": ["Reduce fixture symptoms.", "Improve fixture relationships."],
+        "citations": ["alpha2001"],
+        "indications": [
+            {
+                "condition": "low-mood",
+                "condition_name": "Low mood disorder",
+                "codes": [
+                    {"system": "icd-10-cm", "code": "F99.1", "display": "Fixture low mood"},
+                    {"system": "icd-11", "code": "6Z99", "display": "Fixture low mood"},
+                ],
+                "evidence": "strong",
+                "population": "adults",
+                "summary": "Several fixture trials show benefit for low mood.",
+                "citations": ["alpha2001"],
+            },
+            {
+                "condition": "worry",
+                "condition_name": "Worry disorder",
+                "codes": [{"system": "icd-11", "code": "6Z98", "display": "Fixture worry"}],
+                "evidence": "limited",
+                "population": "adolescents",
+                "summary": "One pilot fixture trial in adolescents.",
+                "citations": ["alpha2001", "gamma2010"],
+            },
+        ],
+        "pros": [
+            {
+                "statement": "Time-limited",
+                "detail": "Ends after a fixed number of sessions.",
+                "citations": ["gamma2010"],
+            },
+            {"statement": "Well studied", "detail": None, "citations": ["alpha2001"]},
+        ],
+        "cons": [
+            {"statement": "Needs weekly attendance", "detail": None, "citations": ["gamma2010"]}
+        ],
+        "formats": [
+            {
+                "delivery": "individual",
+                "sessions": {"min": 12, "max": 16},
+                "weeks": {"min": 12, "max": 16},
+                "session_minutes": {"min": 45, "max": 50},
+                "group_size": None,
+                "notes": "Weekly individual sessions.",
+                "citations": ["alpha2001"],
+            }
+        ],
+        "components": [
+            {
+                "kind": "phase",
+                "name": "Initial phase",
+                "description": "Assessment and choice of focus.",
+                "citations": ["gamma2010"],
+            },
+            {
+                "kind": "problem_area",
+                "name": "Role disputes",
+                "description": "Conflicting expectations with others.",
+                "citations": ["gamma2010"],
+            },
+        ],
+        "included_citations": None,
+    }
+
+
+def test_include_citations_embeds_each_work_once(client: TestClient) -> None:
+    body = client.get("/v1/modalities/alpha?include=citations").json()
+    assert [c["key"] for c in body["included_citations"]] == ["alpha2001", "gamma2010"]
+    alpha = body["included_citations"][0]
+    assert alpha["doi"] == "10.1234/fixture.2001.001"
+    assert alpha["authors"][0] == {"family": "Alpha", "given": "Ann", "literal": None}
+
+
+def test_condition_list_and_filters(client: TestClient) -> None:
+    def get(url: str) -> list[str]:
+        return slugs(client.get(url).json())
+
+    assert get("/v1/conditions") == ["low-mood", "mood-disorders", "worry"]
+    assert get("/v1/conditions?parent=mood-disorders") == ["low-mood"]
+    assert get("/v1/conditions?code=f99.1") == ["low-mood"]
+    assert get("/v1/conditions?code=F30-F39") == ["mood-disorders"]
+    assert get("/v1/conditions?q=persistent") == ["low-mood"]
+    assert get("/v1/conditions?q=nothing-like-this") == []
+    assert get("/v1/conditions?parent=worry") == []
+
+
+def test_condition_detail_strongest_first_with_children(client: TestClient) -> None:
+    body = client.get("/v1/conditions/mood-disorders").json()
+    assert body["children"] == [
+        {"slug": "low-mood", "name": "Low mood disorder", "url": "/v1/conditions/low-mood"}
+    ]
+    assert [(x["modality"], x["condition"], x["evidence"]) for x in body["modalities"]] == [
+        ("alpha", "low-mood", "strong"),
+        ("beta", "low-mood", "insufficient"),
+    ]
+    worry = client.get("/v1/conditions/worry").json()
+    assert [(x["modality"], x["evidence"]) for x in worry["modalities"]] == [
+        ("beta", "moderate"),
+        ("alpha", "limited"),
+    ]
+    assert worry["modalities"][1]["citations"] == ["alpha2001", "gamma2010"]
+    assert worry["parent"] is None
+    assert client.get("/v1/conditions/low-mood").json()["parent"] == "mood-disorders"
+
+
+@pytest.mark.parametrize(
+    ("url", "keys", "total"),
+    [
+        ("/v1/citations", ["alpha2001", "delta2020", "gamma2010"], 3),
+        ("/v1/citations?year=2010", ["gamma2010"], 1),
+        ("/v1/citations?modality=beta", ["delta2020"], 1),
+        ("/v1/citations?modality=alpha", ["alpha2001", "gamma2010"], 2),
+        ("/v1/citations?q=institute", ["delta2020"], 1),
+        ("/v1/citations?q=10.1234", ["alpha2001"], 1),
+        ("/v1/citations?limit=1&offset=1", ["delta2020"], 3),
+        ("/v1/citations?modality=nosuch", [], 0),
+    ],
+)
+def test_citation_list(client: TestClient, url: str, keys: list[str], total: int) -> None:
+    body = client.get(url).json()
+    assert [c["key"] for c in body["items"]] == keys
+    assert body["total"] == total
+
+
+def test_citation_detail_lists_every_claim_citing_it(client: TestClient) -> None:
+    body = client.get("/v1/citations/gamma2010").json()
+    # In the order the claims stand in the seed file.
+    assert [c["id"] for c in body["cited_by"]] == [
+        "alpha#indications[1]",
+        "alpha#pros[0]",
+        "alpha#cons[0]",
+        "alpha#components[0]",
+        "alpha#components[1]",
+    ]
+    delta = client.get("/v1/citations/delta2020").json()
+    types = sorted({c["type"] for c in delta["cited_by"]})
+    assert types == ["consideration", "format", "indication", "modality"]
+    assert {"modality": "beta", "type": "modality", "path": "", "id": "beta",
+            "text": "Beta group therapy", "url": "/v1/modalities/beta"} in delta["cited_by"]
+
+
+def test_compare_aligns_fields_and_builds_matrix(client: TestClient) -> None:
+    body = client.get("/v1/compare?modalities=alpha,beta").json()
+    assert [c["slug"] for c in body["modalities"]] == ["alpha", "beta"]
+    assert body["condition"] is None
+    alpha, beta = body["modalities"]
+    assert alpha["formats"] == [
+        {
+            "delivery": "individual",
+            "sessions": {"min": 12, "max": 16},
+            "weeks": {"min": 12, "max": 16},
+            "session_minutes": {"min": 45, "max": 50},
+            "group_size": None,
+        }
+    ]
+    assert beta["pros"] == ["Peer support"]
+    assert beta["cons"] == ["Less individual time", "Not for everyone"]
+    assert alpha["components"] == ["phase: Initial phase", "problem_area: Role disputes"]
+    assert body["evidence_matrix"] == {
+        "columns": ["alpha", "beta"],
+        "rows": [
+            {
+                "condition": "low-mood",
+                "condition_name": "Low mood disorder",
+                "evidence": {"alpha": "strong", "beta": "insufficient"},
+            },
+            {
+                "condition": "worry",
+                "condition_name": "Worry disorder",
+                "evidence": {"alpha": "limited", "beta": "moderate"},
+            },
+        ],
+    }
+
+
+def test_compare_with_condition_puts_strongest_first(client: TestClient) -> None:
+    body = client.get("/v1/compare?modalities=alpha,beta&condition=worry").json()
+    assert [(c["slug"], c["evidence"]) for c in body["modalities"]] == [
+        ("beta", "moderate"),
+        ("alpha", "limited"),
+    ]
+    assert body["condition"] == "worry"
+    assert body["evidence_matrix"]["columns"] == ["beta", "alpha"]
+    assert [r["condition"] for r in body["evidence_matrix"]["rows"]] == ["worry"]
+
+
+def test_compare_names_the_unknown_modality(client: TestClient) -> None:
+    body = client.get("/v1/compare?modalities=alpha,nosuch,beta").json()
+    assert "nosuch" in body["detail"]
+    assert "alpha" not in body["detail"]
+
+
+@pytest.mark.parametrize(
+    ("url", "check"),
+    [
+        ("/v1/search?q=fixture trial", lambda b: b["items"][0]["id"] == "alpha2001"),
+        ("/v1/search?q=fixture&type=modality", lambda b: {i["type"] for i in b["items"]} == {"modality"}),
+        ("/v1/search?q=worry&type=condition", lambda b: [i["id"] for i in b["items"]] == ["worry"]),
+        ("/v1/search?q=role disputes", lambda b: b["items"][0]["id"] == "alpha#components[1]"),
+        ("/v1/search?q=peer", lambda b: b["items"][0]["id"] == "beta#pros[0]"),
+        ("/v1/search?q=Institute&type=citation", lambda b: [i["id"] for i in b["items"]] == ["delta2020"]),
+        ("/v1/search?q=trial", lambda b: all("<mark>" in i["snippet"] for i in b["items"])),
+        ("/v1/search?q=trial", lambda b: [i["score"] for i in b["items"]]
+         == sorted((i["score"] for i in b["items"]), reverse=True)),
+        ("/v1/search?q=trial&limit=1", lambda b: len(b["items"]) == 1 and b["total"] > 1),
+        ("/v1/search?q=zebra", lambda b: b == {"items": [], "total": 0, "limit": 20, "offset": 0}),
+    ],
+)
+def test_search(client: TestClient, url: str, check: Callable[[dict[str, Any]], bool]) -> None:
+    response = client.get(url)
+    assert response.status_code == 200, response.text
+    assert check(response.json()), response.json()
+
+
+HOSTILE_QUERIES = [
+    '"',
+    '""',
+    "'",
+    "fixture*",
+    "*",
+    "NEAR(fixture trial)",
+    "fixture NEAR trial",
+    "fixture AND OR NOT trial",
+    "(((",
+    ")",
+    "title:fixture",
+    "-fixture",
+    "^fixture",
+    "fixture:*",
+    "!fixture & | <->",
+    "'; DROP TABLE modality; --",
+    "1 OR 1=1",
+    "%00",
+    "\\",
+    "ünïcödé Grüße 抑郁 депрессия",
+    "🙂",
+    "a" * 200,
+    "_",
+    "the",
+]
+
+
+@pytest.mark.parametrize("q", HOSTILE_QUERIES)
+def test_any_search_text_is_safe(client: TestClient, q: str) -> None:
+    response = client.get("/v1/search", params={"q": q})
+    assert response.status_code == 200, response.text
+    assert isinstance(response.json()["items"], list)
+    # The tables are still there.
+    assert client.get("/v1/modalities").json()["total"] == 2
+
+
+def test_search_matches_operators_as_words(client: TestClient) -> None:
+    # "fixture*" and "NEAR(fixture trial)" are plain words: they find what "fixture" finds.
+    plain = client.get("/v1/search", params={"q": "fixture"}).json()["total"]
+    assert client.get("/v1/search", params={"q": "fixture*"}).json()["total"] == plain
+    assert client.get("/v1/search", params={"q": '"fixture"'}).json()["total"] == plain
+    assert plain > 0
