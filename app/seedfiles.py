@@ -122,7 +122,8 @@ class Citation(SeedModel):
     key: CitationKey
     type: CitationType
     title: Text
-    authors: list[Author] = Field(min_length=1)
+    # May be empty: a work is cited without authors rather than with guessed ones.
+    authors: list[Author] = []
     year: Annotated[int, Field(ge=1800, le=2100, strict=True)]
     container_title: Text | None = None
     volume: Text | None = None

@@ -120,16 +120,30 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     yield from _migrated(request, tmp_path)
 
 
+def _seeded(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, seed_dir: Path
+) -> Iterator[str]:
+    for url in _migrated(request, tmp_path_factory.mktemp("seeded-db")):
+        engine = create_db_engine(Settings(database_url=url))
+        load_seed(engine, read_seed_dir(seed_dir))
+        engine.dispose()
+        yield url
+
+
 @pytest.fixture(scope="module", params=ENGINES)
 def fixture_db_url(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
     """A database holding the fixture seed, shared by a module's read-only tests."""
-    for url in _migrated(request, tmp_path_factory.mktemp("fixture-db")):
-        engine = create_db_engine(Settings(database_url=url))
-        load_seed(engine, read_seed_dir(FIXTURE_SEED))
-        engine.dispose()
-        yield url
+    yield from _seeded(request, tmp_path_factory, FIXTURE_SEED)
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def real_db_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """A database holding the real knowledge base in seed/, shared by a module's tests."""
+    yield from _seeded(request, tmp_path_factory, REAL_SEED)
 
 
 @pytest.fixture(params=ENGINES)

@@ -37,3 +37,45 @@ def snapshot(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
 def copy_seed(source: Path, target: Path) -> Path:
     shutil.copytree(source, target)
     return target
+
+
+def write_grown_seed(target: Path, source: Path, extra: int) -> Path:
+    """A copy of ``source`` whose modality ``alpha`` has ``extra`` more of every kind of claim
+    (indications on as many new conditions, pros, cons, formats, components)."""
+    import yaml
+
+    seed_dir = copy_seed(source, target)
+    conditions_path = seed_dir / "conditions.yaml"
+    conditions = yaml.safe_load(conditions_path.read_text())
+    alpha_path = seed_dir / "modalities" / "alpha.yaml"
+    alpha = yaml.safe_load(alpha_path.read_text())
+    for i in range(extra):
+        slug = f"grown-{i}"
+        conditions["conditions"].append(
+            {
+                "slug": slug,
+                "name": f"Grown condition {i}",
+                "parent": "mood-disorders",
+                "codes": [{"system": "icd-11", "code": f"6Y{i:02d}", "display": f"Grown {i}"}],
+            }
+        )
+        alpha["indications"].append(
+            {
+                "condition": slug,
+                "evidence": "moderate",
+                "population": "adults",
+                "summary": f"Grown indication {i}.",
+                "citations": ["alpha2001", "gamma2010"],
+            }
+        )
+        alpha["pros"].append({"statement": f"Grown pro {i}", "citations": ["gamma2010"]})
+        alpha["cons"].append({"statement": f"Grown con {i}", "citations": ["alpha2001"]})
+        alpha["formats"].append(
+            {"delivery": "telephone", "sessions": {"min": i, "max": i + 1}, "citations": ["alpha2001"]}
+        )
+        alpha["components"].append(
+            {"kind": "technique", "name": f"Grown {i}", "description": "Grown.", "citations": ["gamma2010"]}
+        )
+    conditions_path.write_text(yaml.safe_dump(conditions, sort_keys=False))
+    alpha_path.write_text(yaml.safe_dump(alpha, sort_keys=False))
+    return seed_dir

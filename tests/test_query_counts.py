@@ -1,0 +1,67 @@
+"""No N+1: each endpoint issues the same number of SQL statements however large the content."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, event
+
+from app.config import Settings
+from app.main import create_app
+from app.seedfiles import read_seed_dir
+from app.seeding import load_seed
+from tests.conftest import FIXTURE_SEED
+from tests.helpers import write_grown_seed
+
+URLS = [
+    "/v1/modalities/alpha",
+    "/v1/modalities/alpha?include=citations",
+    "/v1/modalities?limit=100",
+    "/v1/modalities?condition=mood-disorders&sort=evidence&min_evidence=limited",
+    "/v1/conditions?limit=100",
+    "/v1/conditions/mood-disorders",
+    "/v1/citations?limit=100",
+    "/v1/citations/alpha2001",
+    "/v1/compare?modalities=alpha,beta",
+    "/v1/compare?modalities=alpha,beta&condition=mood-disorders",
+    "/v1/search?q=grown&limit=100",
+]
+
+
+def statement_counts(settings: Settings) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    with TestClient(create_app(settings)) as client:
+        engine: Engine = client.app.state.engine  # type: ignore[attr-defined]
+        seen: list[str] = []
+
+        def count(*_args: Any) -> None:
+            seen.append("x")
+
+        event.listen(engine, "before_cursor_execute", count)
+        for url in URLS:
+            seen.clear()
+            assert client.get(url).status_code == 200, url
+            counts[url] = len(seen)
+        event.remove(engine, "before_cursor_execute", count)
+    return counts
+
+
+@pytest.fixture
+def grown(tmp_path: Path) -> Iterator[Path]:
+    yield write_grown_seed(tmp_path / "grown", FIXTURE_SEED, extra=48)
+
+
+def test_statement_count_does_not_grow_with_content(
+    settings: Settings, engine: Engine, grown: Path
+) -> None:
+    load_seed(engine, read_seed_dir(FIXTURE_SEED))
+    small = statement_counts(settings)
+    load_seed(engine, read_seed_dir(grown))
+    large = statement_counts(settings)
+    # alpha went from 2 to 50 indications (and 48 more of every other claim).
+    assert large == small
+    assert max(small.values()) <= 12, small
