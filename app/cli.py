@@ -81,6 +81,41 @@ def seed(directory: DirOption = None) -> None:
         typer.echo(line)
 
 
+@cli.command("export")
+def export_(
+    format: Annotated[  # noqa: A002  (the option's public name)
+        str, typer.Option("--format", help="json, ndjson or csv (a zip of CSV tables).")
+    ] = "json",
+    out: Annotated[Path, typer.Option("--out", help="File to write.")] = Path("export.json"),
+) -> None:
+    """Write the whole loaded knowledge base to a file, as GET /v1/export serves it."""
+    from sqlmodel import Session
+
+    from app import queries
+    from app.export import ExportFormat, export
+
+    try:
+        fmt = ExportFormat(format)
+    except ValueError:
+        raise _fail(f"--format must be one of {', '.join(f.value for f in ExportFormat)}") from None
+    engine = create_db_engine(get_settings())
+    try:
+        with Session(engine) as session:
+            release = queries.current_release(session)
+            if release is None:
+                raise _fail("no release is loaded; run 'therapy-kb seed' first")
+            partial = out.with_name(out.name + ".partial")
+            with partial.open("wb") as handle:
+                for chunk in export(session, release, fmt):
+                    handle.write(chunk)
+            partial.replace(out)  # a reader never sees half a file
+    except SQLAlchemyError as exc:
+        raise _fail(f"database error: {exc.__class__.__name__}") from exc
+    finally:
+        engine.dispose()
+    typer.echo(f"wrote {out} ({fmt.value}, release {release.content_hash[:12]})")
+
+
 @cli.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to bind.")] = None,

@@ -27,6 +27,20 @@ class Settings(BaseSettings):
         default=2.0, gt=0, description="Connect and statement timeout for database calls."
     )
     log_sql: bool = False
+    cache_max_age: int = Field(
+        default=300, ge=0, description="Cache-Control max-age, in seconds, on successful GETs."
+    )
+    release_check_seconds: float = Field(
+        default=1.0,
+        ge=0,
+        description="How often the in-memory response cache asks which release is loaded.",
+    )
+    response_cache_entries: int = Field(
+        default=4096, ge=0, description="Responses kept in memory per worker; 0 turns it off."
+    )
+    cors_origins: list[str] = Field(
+        default=["*"], description="Origins allowed to read the API from a browser."
+    )
 
     @property
     def is_sqlite(self) -> bool:

@@ -5,12 +5,26 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi_offline import FastAPIOffline
 
 from app import __version__, problems
 from app.config import Settings, get_settings
 from app.db import create_db_engine
-from app.routes import citations, compare, conditions, health, modalities, search
+from app.deps import current_release
+from app.httpcache import HttpCacheMiddleware, ReleaseWatch
+from app.routes import citations, compare, conditions, export, health, meta, modalities, search
+
+DESCRIPTION = """
+A curated, cited knowledge base of psychotherapy modalities: what each is indicated for and how
+strong the evidence is, its pros and cons, how it is delivered, and the literature behind every
+claim. Read-only; the content changes only when a new release is loaded.
+
+Every successful `GET` carries a strong `ETag` (answering `If-None-Match` with 304), a
+`Cache-Control` header and `X-KB-Release`, the content hash of the release it was built from.
+Every error is `application/problem+json` (RFC 9457).
+"""
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -21,19 +35,39 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = create_db_engine(settings)
         app.state.engine = engine
+        app.state.release_watch = ReleaseWatch(engine, settings.release_check_seconds)
         try:
             yield
         finally:
             engine.dispose()
 
-    app = FastAPI(
+    # FastAPIOffline serves Swagger UI and ReDoc from assets shipped in its PyPI package.
+    app = FastAPIOffline(
         title="therapy-kb",
         version=__version__,
         summary="A curated, cited knowledge base of psychotherapy modalities.",
+        description=DESCRIPTION,
         lifespan=lifespan,
     )
     app.state.settings = settings
     problems.install(app)
-    for module in (health, modalities, conditions, citations, compare, search):
-        app.include_router(module.router)
+    app.include_router(health.router)
+    for module in (modalities, conditions, citations, compare, search, export, meta):
+        app.include_router(module.router, dependencies=[Depends(current_release)])
+
+    app.add_middleware(
+        HttpCacheMiddleware,
+        watch=lambda: app.state.release_watch,
+        max_age=settings.cache_max_age,
+        max_entries=settings.response_cache_entries,
+    )
+    # Outermost, so cached answers and errors get CORS headers too.
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_methods=["GET", "HEAD", "OPTIONS"],
+        allow_headers=["Accept", "If-None-Match", "Content-Type"],
+        expose_headers=["ETag", "Link", "X-KB-Release", "X-Request-ID"],
+        max_age=600,
+    )
     return app

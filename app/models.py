@@ -117,6 +117,10 @@ class Condition(SQLModel, table=True):
     content_hash: str = Field(max_length=64)
 
 
+# The condition table again, as the parent side of a self-join.
+ParentCondition = Condition.__table__.alias("parent")  # type: ignore[attr-defined]
+
+
 class ConditionCode(SQLModel, table=True):
     __tablename__ = "condition_code"
     __table_args__ = (

@@ -9,6 +9,8 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.errors import AppError
@@ -20,7 +22,12 @@ log = logging.getLogger("app.errors")
 
 
 def problem_response(
-    status: int, title: str, detail: str, type_slug: str, **extra: Any
+    status: int,
+    title: str,
+    detail: str,
+    type_slug: str,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
 ) -> JSONResponse:
     body: dict[str, Any] = {
         "type": PROBLEM_BASE + type_slug,
@@ -29,7 +36,7 @@ def problem_response(
         "detail": detail,
         **extra,
     }
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
 async def _app_error(_request: Request, exc: Exception) -> JSONResponse:
@@ -65,6 +72,18 @@ async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     return response
 
 
+async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    # The database is away or too slow: a temporary condition, not a bug of ours.
+    log.warning("database error on %s %s: %s", request.method, request.url.path, type(exc).__name__)
+    return problem_response(
+        503,
+        "Service Unavailable",
+        "The database is not answering; try again shortly.",
+        "unavailable",
+        headers={"Retry-After": "2"},
+    )
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return problem_response(
@@ -76,4 +95,6 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(AppError, _app_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(OperationalError, _database_error)
+    app.add_exception_handler(SQLAlchemyTimeoutError, _database_error)
     app.add_exception_handler(Exception, _unexpected)

@@ -6,6 +6,7 @@ it, resolvable at ``/v1/citations/{key}``.
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -280,6 +281,7 @@ class ConditionSummary(BaseModel):
             "name": "Bulimia nervosa",
             "aliases": [],
             "parent": "eating-disorders",
+            "description": None,
             "codes": [{"system": "icd-11", "code": "6B81", "display": "Bulimia nervosa"}],
             "url": "/v1/conditions/bulimia-nervosa",
         }
@@ -289,6 +291,7 @@ class ConditionSummary(BaseModel):
     name: str
     aliases: list[str]
     parent: str | None = Field(description="Slug of the broader condition, if any.")
+    description: str | None = Field(description="Curators' note on the condition.")
     codes: list[Code]
     url: str
 
@@ -306,7 +309,6 @@ class ConditionIndication(BaseModel):
 
 
 class ConditionDetail(ConditionSummary):
-    description: str | None
     children: list[ConditionRef] = Field(description="Narrower conditions.")
     modalities: list[ConditionIndication] = Field(
         description="Modalities indicated for this condition or a narrower one, strongest first."
@@ -382,6 +384,40 @@ class SearchHit(BaseModel):
     snippet: str = Field(description="Matching text, matches wrapped in <mark>…</mark>.")
     url: str
     score: float = Field(description="Relevance; higher is better. Comparable within one answer.")
+
+
+class EvidenceLevel(BaseModel):
+    level: Evidence
+    rank: int = Field(description="Higher is stronger; sort and compare by this.")
+    definition: str
+
+
+class Meta(BaseModel):
+    model_config = _example(
+        {
+            "name": "therapy-kb",
+            "version": "1.0.0",
+            "license": "CC-BY-4.0",
+            "description": "…",
+            "release_date": "2026-11-26",
+            "content_hash": "3f2a9c0d…",
+            "loaded_at": "2026-11-26T10:00:00Z",
+            "api_version": "v1",
+            "counts": {"modalities": 6, "conditions": 18, "citations": 38},
+            "evidence_scale": [{"level": "strong", "rank": 4, "definition": "…"}],
+        }
+    )
+
+    name: str = Field(description="Name of the dataset.")
+    version: str = Field(description="Version of the dataset (semantic versioning).")
+    license: str = Field(description="Licence of the content (SPDX identifier).")
+    description: str
+    release_date: date
+    content_hash: str = Field(description="sha256 over the normalised content of the release.")
+    loaded_at: datetime = Field(description="When this release was loaded into the database.")
+    api_version: str
+    counts: dict[str, int] = Field(description="Rows of every entity in this release.")
+    evidence_scale: list[EvidenceLevel] = Field(description="The ordered evidence scale.")
 
 
 T = TypeVar("T")

@@ -26,8 +26,7 @@ from app.search_index import rebuild_search_index
 # An arbitrary, fixed key for PostgreSQL's advisory lock that serialises seed loads.
 SEED_LOCK_KEY = 0x7468_6B62  # "thkb"
 
-# The condition table again, as the parent side of the self-join.
-Parent = m.Condition.__table__.alias("parent")  # type: ignore[attr-defined]
+Parent = m.ParentCondition
 
 
 @dataclass

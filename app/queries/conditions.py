@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from sqlalchemy import String, cast, exists, func, select
@@ -18,7 +19,7 @@ from app.queries.common import (
     text_match,
 )
 
-Parent = m.Condition.__table__.alias("parent")  # type: ignore[attr-defined]
+Parent = m.ParentCondition
 
 
 @dataclass(frozen=True)
@@ -74,9 +75,22 @@ def _summary(c: m.Condition, parent: str | None, codes: list[s.Code]) -> s.Condi
         name=c.name,
         aliases=c.aliases,
         parent=parent,
+        description=c.description,
         codes=codes,
         url=f"/v1/conditions/{c.slug}",
     )
+
+
+def condition_summaries(session: Session) -> Iterator[s.ConditionSummary]:
+    """Every condition in slug order (for the export): two statements."""
+    rows = session.execute(
+        select(m.Condition, Parent.c.slug)
+        .outerjoin(Parent, Parent.c.id == m.Condition.parent_id)
+        .order_by(m.Condition.slug)
+    ).all()
+    codes = codes_for(session, (c.id for c, _ in rows if c.id is not None))
+    for c, parent in rows:
+        yield _summary(c, parent, codes.get(c.id or 0, []))
 
 
 def get_condition(session: Session, slug: str) -> s.ConditionDetail:
@@ -106,7 +120,6 @@ def get_condition(session: Session, slug: str) -> s.ConditionDetail:
     keys = _indication_citations(session, [i.id for i, _, _ in rows if i.id is not None])
     return s.ConditionDetail(
         **_summary(condition, parent, codes.get(condition.id, [])).model_dump(),
-        description=condition.description,
         children=[
             s.ConditionRef(slug=c_slug, name=name, url=f"/v1/conditions/{c_slug}")
             for c_slug, name in children

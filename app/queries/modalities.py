@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TypeVar
 
 from sqlalchemy import ColumnElement, Select, String, cast, exists, func, select
 from sqlmodel import Session
@@ -133,88 +135,108 @@ def get_modality_row(session: Session, slug: str) -> m.Modality:
 
 def get_modality(session: Session, slug: str, include_citations: bool) -> s.ModalityDetail:
     """The whole record: seven statements, eight with the citations embedded."""
-    x = get_modality_row(session, slug)
-    assert x.id is not None
-    links = citation_links(session, [x.id])
+    row = get_modality_row(session, slug)
+    detail = modality_details(session, [row])[0]
+    if include_citations:
+        cited = sorted(
+            {key for part in _cited_parts(detail) for key in part}
+        )
+        rows = session.execute(
+            select(m.Citation).where(m.Citation.key.in_(cited)).order_by(m.Citation.key)
+        ).scalars()
+        detail.included_citations = [citation_out(r) for r in rows]
+    return detail
 
-    indications = session.execute(
+
+def _cited_parts(detail: s.ModalityDetail) -> list[list[str]]:
+    parts: list[list[str]] = [detail.citations]
+    for claims in (detail.indications, detail.pros, detail.cons, detail.formats, detail.components):
+        parts.extend(claim.citations for claim in claims)
+    return parts
+
+
+def modality_details(session: Session, rows: list[m.Modality]) -> list[s.ModalityDetail]:
+    """Whole records for several modalities at once: six statements for any number of them."""
+    ids = [x.id for x in rows if x.id is not None]
+    links = citation_links(session, ids)
+
+    indications: dict[int, list[tuple[m.Indication, m.Condition]]] = defaultdict(list)
+    for i, c in session.execute(
         select(m.Indication, m.Condition)
         .join(m.Condition, m.Condition.id == m.Indication.condition_id)
-        .where(m.Indication.modality_id == x.id)
+        .where(m.Indication.modality_id.in_(ids))
         .order_by(EVIDENCE_RANK_SQL.desc(), m.Indication.position)
-    ).all()
-    codes = codes_for(session, (c.id for _, c in indications if c.id is not None))
-    considerations = session.execute(
-        select(m.Consideration)
-        .where(m.Consideration.modality_id == x.id)
-        .order_by(m.Consideration.kind.desc(), m.Consideration.position)
-    ).scalars()
-    formats = session.execute(
-        select(m.Format).where(m.Format.modality_id == x.id).order_by(m.Format.position)
-    ).scalars()
-    components = session.execute(
-        select(m.Component).where(m.Component.modality_id == x.id).order_by(m.Component.position)
-    ).scalars()
+    ).all():
+        indications[i.modality_id].append((i, c))
+    codes = codes_for(
+        session, (c.id for pairs in indications.values() for _, c in pairs if c.id is not None)
+    )
+    considerations = _by_modality(session, m.Consideration, ids)
+    formats = _by_modality(session, m.Format, ids)
+    components = _by_modality(session, m.Component, ids)
 
     def keys(claim_type: ClaimType, claim_id: int | None) -> list[str]:
         return links.get((claim_type.value, claim_id or 0), [])
 
-    pros: list[s.Consideration] = []
-    cons: list[s.Consideration] = []
-    for c in considerations:
-        (pros if c.kind == "pro" else cons).append(
-            s.Consideration(
-                statement=c.statement,
-                detail=c.detail,
-                citations=keys(ClaimType.consideration, c.id),
-            )
+    def consideration(c: m.Consideration) -> s.Consideration:
+        return s.Consideration(
+            statement=c.statement, detail=c.detail, citations=keys(ClaimType.consideration, c.id)
         )
 
-    detail = s.ModalityDetail(
-        slug=x.slug,
-        name=x.name,
-        abbreviation=x.abbreviation,
-        category=x.category,  # type: ignore[arg-type]
-        aliases=x.aliases,
-        summary=x.summary,
-        description=x.description,
-        origin=x.origin,
-        goals=x.goals,
-        citations=keys(ClaimType.modality, x.id),
-        indications=[
-            s.Indication(
-                condition=c.slug,
-                condition_name=c.name,
-                codes=codes.get(c.id or 0, []),
-                evidence=i.evidence,  # type: ignore[arg-type]
-                population=i.population,  # type: ignore[arg-type]
-                summary=i.summary,
-                citations=keys(ClaimType.indication, i.id),
+    out = []
+    for x in rows:
+        mid = x.id or 0
+        out.append(
+            s.ModalityDetail(
+                slug=x.slug,
+                name=x.name,
+                abbreviation=x.abbreviation,
+                category=x.category,  # type: ignore[arg-type]
+                aliases=x.aliases,
+                summary=x.summary,
+                description=x.description,
+                origin=x.origin,
+                goals=x.goals,
+                citations=keys(ClaimType.modality, x.id),
+                indications=[
+                    s.Indication(
+                        condition=c.slug,
+                        condition_name=c.name,
+                        codes=codes.get(c.id or 0, []),
+                        evidence=i.evidence,  # type: ignore[arg-type]
+                        population=i.population,  # type: ignore[arg-type]
+                        summary=i.summary,
+                        citations=keys(ClaimType.indication, i.id),
+                    )
+                    for i, c in indications[mid]
+                ],
+                pros=[consideration(c) for c in considerations[mid] if c.kind == "pro"],
+                cons=[consideration(c) for c in considerations[mid] if c.kind == "con"],
+                formats=[
+                    s.Format(**format_ranges(f), notes=f.notes, citations=keys(ClaimType.format, f.id))
+                    for f in formats[mid]
+                ],
+                components=[
+                    s.Component(
+                        kind=c.kind,  # type: ignore[arg-type]
+                        name=c.name,
+                        description=c.description,
+                        citations=keys(ClaimType.component, c.id),
+                    )
+                    for c in components[mid]
+                ],
             )
-            for i, c in indications
-        ],
-        pros=pros,
-        cons=cons,
-        formats=[
-            s.Format(
-                **format_ranges(f), notes=f.notes, citations=keys(ClaimType.format, f.id)
-            )
-            for f in formats
-        ],
-        components=[
-            s.Component(
-                kind=c.kind,  # type: ignore[arg-type]
-                name=c.name,
-                description=c.description,
-                citations=keys(ClaimType.component, c.id),
-            )
-            for c in components
-        ],
-    )
-    if include_citations:
-        cited = sorted({key for values in links.values() for key in values})
-        rows = session.execute(
-            select(m.Citation).where(m.Citation.key.in_(cited)).order_by(m.Citation.key)
-        ).scalars()
-        detail.included_citations = [citation_out(row) for row in rows]
-    return detail
+        )
+    return out
+
+
+ClaimRow = TypeVar("ClaimRow", m.Consideration, m.Format, m.Component)
+
+
+def _by_modality(session: Session, table: type[ClaimRow], ids: list[int]) -> dict[int, list[ClaimRow]]:
+    out: dict[int, list[ClaimRow]] = defaultdict(list)
+    for row in session.execute(
+        select(table).where(table.modality_id.in_(ids)).order_by(table.position)  # type: ignore[attr-defined]
+    ).scalars():
+        out[row.modality_id].append(row)
+    return out

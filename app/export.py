@@ -1,0 +1,175 @@
+"""The bulk export, as a stream of byte chunks: nested JSON, NDJSON, or a zip of CSV tables.
+
+Nothing is built whole in memory: rows stream from the database in batches, and each format
+yields its bytes as it goes. The HTTP route and ``therapy-kb export`` share these generators.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import zipfile
+from collections.abc import Iterator
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from app import models as m
+from app import schemas as s
+from app.queries.export import TABLES
+from app.queries.meta import meta
+from app.queries.citations import all_citations
+from app.queries.conditions import condition_summaries
+from app.queries.modalities import modality_details
+
+API_VERSION = "v1"
+MODALITY_BATCH = 100
+FLUSH_BYTES = 64 * 1024
+
+
+class ExportFormat(StrEnum):
+    json = "json"
+    ndjson = "ndjson"
+    csv = "csv"
+
+
+MEDIA_TYPES = {
+    ExportFormat.json: "application/json",
+    ExportFormat.ndjson: "application/x-ndjson",
+    ExportFormat.csv: "application/zip",
+}
+EXTENSIONS = {ExportFormat.json: "json", ExportFormat.ndjson: "ndjson", ExportFormat.csv: "zip"}
+
+
+def filename(release: m.Release, fmt: ExportFormat) -> str:
+    return f"{release.name}-{release.version}.{EXTENSIONS[fmt]}"
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def _release_record(session: Session, release: m.Release) -> dict[str, Any]:
+    return meta(session, release, API_VERSION).model_dump(mode="json")
+
+
+def export(session: Session, release: m.Release, fmt: ExportFormat) -> Iterator[bytes]:
+    if fmt is ExportFormat.json:
+        return _json(session, release)
+    if fmt is ExportFormat.ndjson:
+        return _ndjson(session, release)
+    return _csv_zip(session, release)
+
+
+def _modality_batches(session: Session) -> Iterator[list[s.ModalityDetail]]:
+    offset = 0
+    while True:
+        rows = list(
+            session.execute(
+                select(m.Modality).order_by(m.Modality.slug).limit(MODALITY_BATCH).offset(offset)
+            ).scalars()
+        )
+        if not rows:
+            return
+        yield modality_details(session, rows)
+        offset += len(rows)
+
+
+def _json(session: Session, release: m.Release) -> Iterator[bytes]:
+    """{"release": …, "citations": […], "conditions": […], "modalities": […]}"""
+    yield ('{"release":' + _dumps(_release_record(session, release))).encode()
+    sections: list[tuple[str, Iterator[Any]]] = [
+        ("citations", iter(all_citations(session))),
+        ("conditions", condition_summaries(session)),
+        ("modalities", (d for batch in _modality_batches(session) for d in batch)),
+    ]
+    for name, items in sections:
+        yield f',"{name}":['.encode()
+        buffer: list[str] = []
+        size = 0
+        for n, item in enumerate(items):
+            text = ("," if n else "") + item.model_dump_json()
+            buffer.append(text)
+            size += len(text)
+            if size >= FLUSH_BYTES:
+                yield "".join(buffer).encode()
+                buffer, size = [], 0
+        yield ("".join(buffer) + "]").encode()
+    yield b"}\n"
+
+
+def _ndjson(session: Session, release: m.Release) -> Iterator[bytes]:
+    """One self-describing record per line: {"type": "release" | "modality" | …, …}."""
+    yield (_dumps({"type": "release", **_release_record(session, release)}) + "\n").encode()
+    for table, (_, rows) in TABLES.items():
+        record_type = _record_type(table)
+        buffer: list[str] = []
+        size = 0
+        for row in rows(session):
+            line = _dumps({"type": record_type, **row}) + "\n"
+            buffer.append(line)
+            size += len(line)
+            if size >= FLUSH_BYTES:
+                yield "".join(buffer).encode()
+                buffer, size = [], 0
+        if buffer:
+            yield "".join(buffer).encode()
+
+
+def _record_type(table: str) -> str:
+    # "modalities" → "modality", "claim_citations" → "claim_citation", "citations" → "citation"
+    if table.endswith("ies"):
+        return table[:-3] + "y"
+    return table[:-1]
+
+
+class _Sink(io.RawIOBase):
+    """A write-only stream that hands back what was written since the last ``take``."""
+
+    def __init__(self) -> None:
+        self.parts: list[bytes] = []
+        self.size = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        chunk = bytes(data)
+        self.parts.append(chunk)
+        self.size += len(chunk)
+        return len(chunk)
+
+    def take(self) -> bytes:
+        out = b"".join(self.parts)
+        self.parts, self.size = [], 0
+        return out
+
+
+def _csv_zip(session: Session, release: m.Release) -> Iterator[bytes]:
+    """A zip of CSV files, one per table, plus release.csv; UTF-8, comma, header row."""
+    sink = _Sink()
+    # A zip written to an unseekable stream: sizes go in data descriptors after each file.
+    with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        record = _release_record(session, release)
+        release_row = {k: v for k, v in record.items() if k not in ("counts", "evidence_scale")}
+        tables: dict[str, tuple[list[str], Iterator[dict[str, Any]]]] = {
+            "release": (list(release_row), iter([release_row])),
+            **{name: (columns, rows(session)) for name, (columns, rows) in TABLES.items()},
+        }
+        for name, (columns, rows) in tables.items():
+            with archive.open(f"{name}.csv", "w") as raw:
+                text = io.TextIOWrapper(raw, encoding="utf-8", newline="")
+                writer = csv.DictWriter(text, fieldnames=columns)
+                writer.writeheader()
+                for row in rows:
+                    writer.writerow(row)
+                    if sink.size >= FLUSH_BYTES:
+                        text.flush()
+                        yield sink.take()
+                text.flush()
+                text.detach()
+            yield sink.take()
+    yield sink.take()

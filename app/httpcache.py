@@ -1,0 +1,255 @@
+"""HTTP caching for a read-only API whose content changes only when a release is loaded.
+
+``HttpCacheMiddleware`` (pure ASGI, so a cache hit costs no routing or validation):
+
+- serves ``HEAD`` as ``GET`` without the body;
+- adds ``X-KB-Release`` (the release the body was built from, set by the route's
+  ``current_release`` dependency in ``scope["state"]``), a strong ``ETag`` derived from that
+  release and the representation, and ``Cache-Control`` to every successful ``GET``;
+- answers ``If-None-Match`` with ``304 Not Modified`` and no body;
+- keeps successful ``/v1`` responses in memory, keyed by path, query and ``Accept``, and serves
+  them again while the same release is loaded. Each stored response carries its own release,
+  so a reader gets wholly the old release or wholly the new one, never a mix.
+
+Which release is current is read from the database at most once per
+``release_check_seconds``: a reload shows within that interval, on every replica.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import anyio.to_thread
+from sqlalchemy import Engine, select
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app import models as m
+
+RELEASE_HEADER = b"x-kb-release"
+MAX_CACHED_BODY = 4 * 1024 * 1024
+Headers = list[tuple[bytes, bytes]]
+
+
+class ReleaseWatch:
+    """The content hash of the loaded release, re-read at most every ``interval`` seconds."""
+
+    def __init__(self, engine: Engine, interval: float, clock: Callable[[], float] = time.monotonic):
+        self.engine = engine
+        self.interval = interval
+        self.clock = clock
+        self.value: str | None = None
+        self.checked_at = float("-inf")
+
+    def stale(self) -> bool:
+        return self.clock() - self.checked_at >= self.interval
+
+    def refresh(self) -> str | None:
+        try:
+            with self.engine.connect() as conn:
+                self.value = conn.execute(select(m.Release.content_hash)).scalar_one_or_none()
+        except SQLAlchemyError:
+            self.value = None  # the database is away: serve nothing from memory
+        self.checked_at = self.clock()
+        return self.value
+
+
+@dataclass(frozen=True)
+class Stored:
+    release: str
+    status: int
+    headers: Headers  # with ETag, Cache-Control and X-KB-Release already in place
+    etag: bytes
+    body: bytes
+
+
+class ResponseCache:
+    def __init__(self, max_entries: int) -> None:
+        self.max_entries = max_entries
+        self.entries: OrderedDict[tuple[bytes, ...], Stored] = OrderedDict()
+        self.release: str | None = None
+
+    def get(self, key: tuple[bytes, ...], release: str | None) -> Stored | None:
+        if release != self.release:
+            # A new release: everything stored belongs to the old one.
+            self.entries.clear()
+            self.release = release
+            return None
+        found = self.entries.get(key)
+        if found is not None:
+            self.entries.move_to_end(key)
+        return found
+
+    def put(self, key: tuple[bytes, ...], stored: Stored) -> None:
+        if self.max_entries <= 0 or stored.release != self.release:
+            return
+        self.entries[key] = stored
+        self.entries.move_to_end(key)
+        while len(self.entries) > self.max_entries:
+            self.entries.popitem(last=False)
+
+
+def make_etag(release: str, body: bytes) -> bytes:
+    digest = hashlib.sha256(release.encode() + b"\0" + body).hexdigest()[:32]
+    return f'"{digest}"'.encode()
+
+
+def etag_matches(if_none_match: bytes, etag: bytes) -> bool:
+    if if_none_match.strip() == b"*":
+        return True
+    for candidate in if_none_match.split(b","):
+        candidate = candidate.strip()
+        if candidate.startswith(b"W/"):
+            candidate = candidate[2:]
+        if candidate == etag:
+            return True
+    return False
+
+
+# Headers a 304 repeats from the 200 it stands for (RFC 9110, section 15.4.5).
+NOT_MODIFIED_KEEP = {b"etag", b"cache-control", b"vary", b"x-kb-release", b"content-location"}
+
+
+class HttpCacheMiddleware:
+    def __init__(
+        self,
+        app: ASGIApp,
+        watch: Callable[[], ReleaseWatch],
+        max_age: int,
+        max_entries: int,
+    ) -> None:
+        self.app = app
+        self.watch = watch  # called per request: the engine exists only once the app started
+        self.cache_control = f"public, max-age={max_age}".encode()
+        self.cache = ResponseCache(max_entries)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
+            await self.app(scope, receive, send)
+            return
+        head = scope["method"] == "HEAD"
+        if head:
+            scope = {**scope, "method": "GET"}
+        request_headers = dict(scope["headers"])
+        if_none_match = request_headers.get(b"if-none-match")
+        path: str = scope["path"]
+        cacheable = path.startswith("/v1/") and not path.startswith("/v1/export")
+
+        key: tuple[bytes, ...] = ()
+        release: str | None = None
+        if cacheable:
+            key = (path.encode(), scope["query_string"], request_headers.get(b"accept", b""))
+            watch = self.watch()
+            release = (
+                await anyio.to_thread.run_sync(watch.refresh) if watch.stale() else watch.value
+            )
+            stored = self.cache.get(key, release)
+            if stored is not None:
+                await self._replay(stored, if_none_match, head, send)
+                return
+
+        await self.app(scope, receive, _Recorder(self, scope, send, key, if_none_match, head))
+
+    async def _replay(
+        self, stored: Stored, if_none_match: bytes | None, head: bool, send: Send
+    ) -> None:
+        if if_none_match is not None and etag_matches(if_none_match, stored.etag):
+            headers = [(k, v) for k, v in stored.headers if k in NOT_MODIFIED_KEEP]
+            await send({"type": "http.response.start", "status": 304, "headers": headers})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        await send({"type": "http.response.start", "status": stored.status, "headers": stored.headers})
+        await send({"type": "http.response.body", "body": b"" if head else stored.body})
+
+
+class _Recorder:
+    """Wraps ``send``: adds the caching headers, answers 304, and stores what it may."""
+
+    def __init__(
+        self,
+        middleware: HttpCacheMiddleware,
+        scope: Scope,
+        send: Send,
+        key: tuple[bytes, ...],
+        if_none_match: bytes | None,
+        head: bool,
+    ) -> None:
+        self.mw = middleware
+        self.scope = scope
+        self.send = send
+        self.key = key
+        self.if_none_match = if_none_match
+        self.head = head
+        self.start: Message | None = None
+        self.chunks: list[bytes] = []
+        self.passthrough = False
+        self.swallow = False
+
+    def _release(self) -> str | None:
+        state: dict[str, Any] = self.scope.get("state") or {}
+        value = state.get("kb_release")
+        return value if isinstance(value, str) else None
+
+    async def __call__(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            await self._on_start(message)
+        elif message["type"] == "http.response.body":
+            await self._on_body(message)
+        else:
+            await self.send(message)
+
+    async def _on_start(self, message: Message) -> None:
+        release = self._release()
+        headers: Headers = list(message.get("headers", []))
+        names = {k.lower() for k, _ in headers}
+        if release is not None and RELEASE_HEADER not in names:
+            headers.append((RELEASE_HEADER, release.encode()))
+        if message["status"] != 200 or release is None:
+            await self.send({**message, "headers": headers})
+            self.passthrough = True
+            return
+        if b"cache-control" not in names:
+            headers.append((b"cache-control", self.mw.cache_control))
+        self.start = {**message, "headers": headers}
+        if b"etag" in names:
+            # The route chose its own ETag (a stream it cannot hash in advance).
+            etag = next(v for k, v in headers if k.lower() == b"etag")
+            if self.if_none_match is not None and etag_matches(self.if_none_match, etag):
+                await self._not_modified(headers)
+                self.swallow = True
+            else:
+                await self.send(self.start)
+                self.passthrough = True
+        # Otherwise hold the start until the body is known: the ETag hashes it.
+
+    async def _on_body(self, message: Message) -> None:
+        if self.swallow:
+            return
+        if self.passthrough:
+            await self.send({**message, "body": b""} if self.head else message)
+            return
+        self.chunks.append(message.get("body", b""))
+        if message.get("more_body", False):
+            return
+        assert self.start is not None
+        body = b"".join(self.chunks)
+        release = self._release() or ""
+        etag = make_etag(release, body)
+        headers = [*self.start["headers"], (b"etag", etag)]
+        if self.key and len(body) <= MAX_CACHED_BODY:
+            self.mw.cache.put(self.key, Stored(release, 200, headers, etag, body))
+        if self.if_none_match is not None and etag_matches(self.if_none_match, etag):
+            await self._not_modified(headers)
+            return
+        await self.send({**self.start, "headers": headers})
+        await self.send({"type": "http.response.body", "body": b"" if self.head else body})
+
+    async def _not_modified(self, headers: Headers) -> None:
+        kept = [(k, v) for k, v in headers if k.lower() in NOT_MODIFIED_KEEP]
+        await self.send({"type": "http.response.start", "status": 304, "headers": kept})
+        await self.send({"type": "http.response.body", "body": b""})

@@ -1,0 +1,233 @@
+"""Flat rows of every table, for the bulk export: natural ids that join across tables.
+
+Claims are identified as ``modality#path`` (``ipt#indications[0]``), the same ids the API uses.
+Each function is one statement, streamed in batches.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from app import models as m
+from app.domain import ClaimType, claim_path, claim_ref
+
+Parent = m.ParentCondition
+BATCH = 1000
+LIST_SEPARATOR = "; "
+
+
+def _stream(session: Session, query: Any) -> Iterator[Any]:
+    yield from session.execute(query.execution_options(yield_per=BATCH))
+
+
+def modality_rows(session: Session) -> Iterator[dict[str, Any]]:
+    for x in session.execute(select(m.Modality).order_by(m.Modality.slug)).scalars():
+        yield {
+            "slug": x.slug,
+            "name": x.name,
+            "abbreviation": x.abbreviation,
+            "category": x.category,
+            "aliases": LIST_SEPARATOR.join(x.aliases),
+            "summary": x.summary,
+            "description": x.description,
+            "origin": x.origin,
+            "goals": LIST_SEPARATOR.join(x.goals),
+        }
+
+
+def condition_rows(session: Session) -> Iterator[dict[str, Any]]:
+    query = (
+        select(m.Condition, Parent.c.slug)
+        .outerjoin(Parent, Parent.c.id == m.Condition.parent_id)
+        .order_by(m.Condition.slug)
+    )
+    for c, parent in _stream(session, query):
+        yield {
+            "slug": c.slug,
+            "name": c.name,
+            "parent": parent,
+            "aliases": LIST_SEPARATOR.join(c.aliases),
+            "description": c.description,
+        }
+
+
+def condition_code_rows(session: Session) -> Iterator[dict[str, Any]]:
+    query = (
+        select(m.Condition.slug, m.ConditionCode)
+        .join(m.Condition, m.Condition.id == m.ConditionCode.condition_id)
+        .order_by(m.Condition.slug, m.ConditionCode.position)
+    )
+    for slug, code in _stream(session, query):
+        yield {"condition": slug, "system": code.system, "code": code.code, "display": code.display}
+
+
+def indication_rows(session: Session) -> Iterator[dict[str, Any]]:
+    query = (
+        select(m.Modality.slug, m.Condition.slug, m.Indication)
+        .join(m.Modality, m.Modality.id == m.Indication.modality_id)
+        .join(m.Condition, m.Condition.id == m.Indication.condition_id)
+        .order_by(m.Modality.slug, m.Indication.position)
+    )
+    for modality, condition, i in _stream(session, query):
+        yield {
+            "id": claim_ref(modality, claim_path(ClaimType.indication, i.position)),
+            "modality": modality,
+            "condition": condition,
+            "evidence": i.evidence,
+            "population": i.population,
+            "summary": i.summary,
+        }
+
+
+def consideration_rows(session: Session) -> Iterator[dict[str, Any]]:
+    query = (
+        select(m.Modality.slug, m.Consideration)
+        .join(m.Modality, m.Modality.id == m.Consideration.modality_id)
+        .order_by(m.Modality.slug, m.Consideration.kind.desc(), m.Consideration.position)
+    )
+    for modality, c in _stream(session, query):
+        yield {
+            "id": claim_ref(modality, claim_path(ClaimType.consideration, c.position, c.kind)),
+            "modality": modality,
+            "kind": c.kind,
+            "statement": c.statement,
+            "detail": c.detail,
+        }
+
+
+def format_rows(session: Session) -> Iterator[dict[str, Any]]:
+    query = (
+        select(m.Modality.slug, m.Format)
+        .join(m.Modality, m.Modality.id == m.Format.modality_id)
+        .order_by(m.Modality.slug, m.Format.position)
+    )
+    for modality, f in _stream(session, query):
+        yield {
+            "id": claim_ref(modality, claim_path(ClaimType.format, f.position)),
+            "modality": modality,
+            "delivery": f.delivery,
+            "sessions_min": f.sessions_min,
+            "sessions_max": f.sessions_max,
+            "weeks_min": f.weeks_min,
+            "weeks_max": f.weeks_max,
+            "session_minutes_min": f.session_minutes_min,
+            "session_minutes_max": f.session_minutes_max,
+            "group_size_min": f.group_size_min,
+            "group_size_max": f.group_size_max,
+            "notes": f.notes,
+        }
+
+
+def component_rows(session: Session) -> Iterator[dict[str, Any]]:
+    query = (
+        select(m.Modality.slug, m.Component)
+        .join(m.Modality, m.Modality.id == m.Component.modality_id)
+        .order_by(m.Modality.slug, m.Component.position)
+    )
+    for modality, c in _stream(session, query):
+        yield {
+            "id": claim_ref(modality, claim_path(ClaimType.component, c.position)),
+            "modality": modality,
+            "kind": c.kind,
+            "name": c.name,
+            "description": c.description,
+        }
+
+
+def _author(a: dict[str, str]) -> str:
+    if "literal" in a:
+        return a["literal"]
+    return f"{a['family']}, {a['given']}" if a.get("given") else a["family"]
+
+
+def citation_rows(session: Session) -> Iterator[dict[str, Any]]:
+    for c in _stream(session, select(m.Citation).order_by(m.Citation.key)):
+        c = c[0]
+        yield {
+            "key": c.key,
+            # Not "type": NDJSON records use that for the record's own kind.
+            "csl_type": c.type,
+            "title": c.title,
+            "authors": LIST_SEPARATOR.join(_author(a) for a in c.authors),
+            "year": c.year,
+            "container_title": c.container_title,
+            "volume": c.volume,
+            "issue": c.issue,
+            "pages": c.pages,
+            "publisher": c.publisher,
+            "doi": c.doi,
+            "pmid": c.pmid,
+            "pmcid": c.pmcid,
+            "isbn": c.isbn,
+            "url": c.url,
+        }
+
+
+def claim_citation_rows(session: Session) -> Iterator[dict[str, Any]]:
+    """Every (claim, citation) link; the claim's id is computed from its own row's position."""
+    query = (
+        select(
+            m.ClaimCitation.claim_type,
+            m.Modality.slug,
+            m.Indication.position,
+            m.Consideration.kind,
+            m.Consideration.position,
+            m.Format.position,
+            m.Component.position,
+            m.Citation.key,
+        )
+        .join(m.Modality, m.Modality.id == m.ClaimCitation.modality_id)
+        .join(m.Citation, m.Citation.id == m.ClaimCitation.citation_id)
+        .outerjoin(m.Indication, m.Indication.id == m.ClaimCitation.indication_id)
+        .outerjoin(m.Consideration, m.Consideration.id == m.ClaimCitation.consideration_id)
+        .outerjoin(m.Format, m.Format.id == m.ClaimCitation.format_id)
+        .outerjoin(m.Component, m.Component.id == m.ClaimCitation.component_id)
+        .order_by(m.Modality.slug, m.ClaimCitation.id)
+    )
+    for claim_type, modality, i_pos, kind, c_pos, f_pos, comp_pos, key in _stream(session, query):
+        position = next((p for p in (i_pos, c_pos, f_pos, comp_pos) if p is not None), 0)
+        yield {
+            "claim_id": claim_ref(modality, claim_path(claim_type, position, kind)),
+            "claim_type": claim_type,
+            "modality": modality,
+            "citation": key,
+        }
+
+
+RowSource = Callable[[Session], Iterator[dict[str, Any]]]
+
+# Table name → (columns, row source), in the order the export writes them. The columns are
+# spelled out so that an empty table still has its header.
+TABLES: dict[str, tuple[list[str], RowSource]] = {
+    "modalities": (
+        ["slug", "name", "abbreviation", "category", "aliases", "summary", "description",
+         "origin", "goals"],
+        modality_rows,
+    ),
+    "conditions": (["slug", "name", "parent", "aliases", "description"], condition_rows),
+    "condition_codes": (["condition", "system", "code", "display"], condition_code_rows),
+    "indications": (
+        ["id", "modality", "condition", "evidence", "population", "summary"],
+        indication_rows,
+    ),
+    "considerations": (
+        ["id", "modality", "kind", "statement", "detail"], consideration_rows
+    ),
+    "formats": (
+        ["id", "modality", "delivery", "sessions_min", "sessions_max", "weeks_min", "weeks_max",
+         "session_minutes_min", "session_minutes_max", "group_size_min", "group_size_max",
+         "notes"],
+        format_rows,
+    ),
+    "components": (["id", "modality", "kind", "name", "description"], component_rows),
+    "citations": (
+        ["key", "csl_type", "title", "authors", "year", "container_title", "volume", "issue",
+         "pages", "publisher", "doi", "pmid", "pmcid", "isbn", "url"],
+        citation_rows,
+    ),
+    "claim_citations": (["claim_id", "claim_type", "modality", "citation"], claim_citation_rows),
+}

@@ -1,0 +1,56 @@
+"""Release metadata and counts."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from app import models as m
+from app import schemas as s
+from app.domain import EVIDENCE_DEFINITIONS, Evidence
+
+COUNTED = {
+    "modalities": m.Modality,
+    "conditions": m.Condition,
+    "condition_codes": m.ConditionCode,
+    "indications": m.Indication,
+    "considerations": m.Consideration,
+    "formats": m.Format,
+    "components": m.Component,
+    "citations": m.Citation,
+    "claim_citations": m.ClaimCitation,
+}
+
+
+def meta(session: Session, release: m.Release, api_version: str) -> s.Meta:
+    """Two statements: every count as a scalar subquery, and indications per kind and level."""
+    counts_row = session.execute(
+        select(
+            *(
+                select(func.count()).select_from(table).scalar_subquery().label(name)  # type: ignore[arg-type]
+                for name, table in COUNTED.items()
+            )
+        )
+    ).one()
+    counts = dict(counts_row._mapping)
+    for kind, n in session.execute(
+        select(m.Consideration.kind, func.count()).group_by(m.Consideration.kind)
+    ).all():
+        counts[f"{kind}s"] = n
+    counts.setdefault("pros", 0)
+    counts.setdefault("cons", 0)
+    return s.Meta(
+        name=release.name,
+        version=release.version,
+        license=release.license,
+        description=release.description,
+        release_date=release.release_date,
+        content_hash=release.content_hash,
+        loaded_at=release.loaded_at,
+        api_version=api_version,
+        counts=counts,
+        evidence_scale=[
+            s.EvidenceLevel(level=level, rank=level.rank, definition=EVIDENCE_DEFINITIONS[level])
+            for level in Evidence
+        ],
+    )

@@ -1,0 +1,19 @@
+"""/v1/meta: what release is loaded, what it holds, and the evidence scale."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from app import schemas as s
+from app.deps import ReleaseDep, SessionDep
+from app.queries.meta import meta
+
+router = APIRouter(prefix="/v1", tags=["meta"])
+
+API_VERSION = "v1"
+
+
+@router.get("/meta", response_model=s.Meta)
+def meta_(session: SessionDep, release: ReleaseDep) -> s.Meta:
+    """Release metadata: name, version, licence, content hash, counts, evidence scale."""
+    return meta(session, release, API_VERSION)

@@ -1,0 +1,158 @@
+"""The bulk export: JSON, NDJSON and a zip of CSV tables that join, over HTTP and the CLI."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from app import export as export_module
+from app.cli import cli
+from app.config import Settings, get_settings
+from app.main import create_app
+from app.seedfiles import read_seed_dir
+from tests.conftest import FIXTURE_SEED, REAL_SEED
+
+SEED = read_seed_dir(FIXTURE_SEED)
+
+
+@pytest.fixture(scope="module")
+def client(fixture_db_url: str) -> Iterator[TestClient]:
+    with TestClient(create_app(Settings(database_url=fixture_db_url))) as client:
+        yield client
+
+
+def test_json_export_nests_everything(client: TestClient) -> None:
+    response = client.get("/v1/export?format=json")
+    assert response.headers["content-type"] == "application/json"
+    assert 'filename="therapy-kb-fixture-0.0.1.json"' in response.headers["content-disposition"]
+    body = response.json()
+    assert body["release"]["content_hash"] == SEED.content_hash()
+    assert body["release"]["counts"]["modalities"] == 2
+    assert [c["key"] for c in body["citations"]] == ["alpha2001", "delta2020", "gamma2010"]
+    assert [c["slug"] for c in body["conditions"]] == ["low-mood", "mood-disorders", "worry"]
+    assert [x["slug"] for x in body["modalities"]] == ["alpha", "beta"]
+    # The nested modality is exactly what the detail endpoint serves.
+    assert body["modalities"][0] == client.get("/v1/modalities/alpha").json()
+
+
+def test_json_is_the_default(client: TestClient) -> None:
+    assert client.get("/v1/export").json() == client.get("/v1/export?format=json").json()
+
+
+def test_ndjson_records_describe_themselves(client: TestClient) -> None:
+    response = client.get("/v1/export?format=ndjson")
+    assert response.headers["content-type"].startswith("application/x-ndjson")
+    records = [json.loads(line) for line in response.text.splitlines()]
+    assert records[0]["type"] == "release"
+    counts: dict[str, int] = {}
+    for record in records:
+        counts[record["type"]] = counts.get(record["type"], 0) + 1
+    assert counts == {
+        "release": 1,
+        "modality": 2,
+        "condition": 3,
+        "condition_code": 4,
+        "indication": 4,
+        "consideration": 6,
+        "format": 3,
+        "component": 2,
+        "citation": 3,
+        "claim_citation": 18,
+    }
+    beta_format = next(r for r in records if r["type"] == "format" and r["id"] == "beta#formats[0]")
+    assert (beta_format["group_size_min"], beta_format["group_size_max"]) == (6, 10)
+
+
+def read_tables(content: bytes) -> dict[str, pd.DataFrame]:
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        # read_csv with no options at all, as a researcher would.
+        return {
+            name.removesuffix(".csv"): pd.read_csv(io.BytesIO(archive.read(name)))
+            for name in archive.namelist()
+        }
+
+
+def test_csv_zip_tables_join(client: TestClient) -> None:
+    response = client.get("/v1/export?format=csv")
+    assert response.headers["content-type"] == "application/zip"
+    tables = read_tables(response.content)
+    assert set(tables) == {
+        "release",
+        "modalities",
+        "conditions",
+        "condition_codes",
+        "indications",
+        "considerations",
+        "formats",
+        "components",
+        "citations",
+        "claim_citations",
+    }
+    assert tables["release"]["content_hash"][0] == SEED.content_hash()
+    modalities = set(tables["modalities"]["slug"])
+    conditions = set(tables["conditions"]["slug"])
+    claims = set()
+    for name in ("indications", "considerations", "formats", "components"):
+        assert set(tables[name]["modality"]) <= modalities
+        claims |= set(tables[name]["id"])
+    assert set(tables["indications"]["condition"]) <= conditions
+    assert set(tables["condition_codes"]["condition"]) <= conditions
+    links = tables["claim_citations"]
+    assert len(links) == 18
+    claim_links = links[links["claim_type"] != "modality"]
+    assert set(claim_links["claim_id"]) == claims, "every claim is cited, every link resolves"
+    assert set(links["citation"]) == set(tables["citations"]["key"])
+    joined = tables["indications"].merge(tables["conditions"], left_on="condition", right_on="slug")
+    assert len(joined) == len(tables["indications"])
+    assert tables["citations"].set_index("key").loc["delta2020", "authors"] == "Fixture Institute"
+
+
+def test_export_streams_in_chunks(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(export_module, "FLUSH_BYTES", 256)
+    for fmt in ("json", "ndjson", "csv"):
+        with client.stream("GET", f"/v1/export?format={fmt}") as response:
+            chunks = [chunk for chunk in response.iter_raw() if chunk]
+        assert len(chunks) > 3, fmt
+
+
+def test_cli_export_writes_the_same_bytes(
+    fixture_db_url: str, client: TestClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("THERAPY_KB_DATABASE_URL", fixture_db_url)
+    get_settings.cache_clear()
+    try:
+        for fmt in ("json", "ndjson", "csv"):
+            out = tmp_path / f"kb.{fmt}"
+            result = CliRunner().invoke(cli, ["export", "--format", fmt, "--out", str(out)])
+            assert result.exit_code == 0, result.output
+            http = client.get(f"/v1/export?format={fmt}").content
+            if fmt == "csv":
+                written, served = read_tables(out.read_bytes()), read_tables(http)
+                assert written.keys() == served.keys()
+                for name in written:
+                    pd.testing.assert_frame_equal(written[name], served[name])
+            else:
+                assert out.read_bytes() == http
+        bad = CliRunner().invoke(cli, ["export", "--format", "xml", "--out", str(tmp_path / "x")])
+        assert bad.exit_code == 1
+        assert "--format must be one of" in bad.stderr
+    finally:
+        get_settings.cache_clear()
+
+
+def test_real_seed_exports(real_db_url: str) -> None:
+    seed = read_seed_dir(REAL_SEED)
+    with TestClient(create_app(Settings(database_url=real_db_url))) as client:
+        body = client.get("/v1/export?format=json").json()
+        tables = read_tables(client.get("/v1/export?format=csv").content)
+    assert len(body["modalities"]) == len(seed.modalities)
+    assert len(tables["citations"]) == len(seed.citations)
+    assert len(tables["indications"]) == sum(len(x.indications) for x in seed.modalities)

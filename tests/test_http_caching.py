@@ -1,0 +1,191 @@
+"""Release metadata, X-KB-Release, ETag / 304, Cache-Control, HEAD, CORS and offline docs."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from app.config import Settings
+from app.main import create_app
+from app.seedfiles import read_seed_dir
+from app.seeding import load_seed
+from tests.conftest import FIXTURE_SEED
+from tests.helpers import copy_seed
+
+GETS = [
+    "/v1/modalities",
+    "/v1/modalities/alpha",
+    "/v1/conditions/worry",
+    "/v1/citations",
+    "/v1/citations/alpha2001",
+    "/v1/compare?modalities=alpha,beta",
+    "/v1/search?q=fixture",
+    "/v1/meta",
+    "/v1/export?format=ndjson",
+]
+
+
+@pytest.fixture
+def live(settings: Settings, engine: Engine) -> Iterator[TestClient]:
+    """A client over a database the test may reload; the release is re-checked every request."""
+    load_seed(engine, read_seed_dir(FIXTURE_SEED))
+    fresh = settings.model_copy(update={"release_check_seconds": 0.0})
+    with TestClient(create_app(fresh)) as client:
+        yield client
+
+
+def test_meta(live: TestClient) -> None:
+    body = live.get("/v1/meta").json()
+    seed = read_seed_dir(FIXTURE_SEED)
+    assert body["content_hash"] == seed.content_hash()
+    assert (body["name"], body["version"], body["license"]) == (
+        "therapy-kb-fixture",
+        "0.0.1",
+        "CC-BY-4.0",
+    )
+    assert body["api_version"] == "v1"
+    assert body["counts"] == {
+        "modalities": 2,
+        "conditions": 3,
+        "condition_codes": 4,
+        "indications": 4,
+        "considerations": 6,
+        "pros": 3,
+        "cons": 3,
+        "formats": 3,
+        "components": 2,
+        "citations": 3,
+        "claim_citations": 18,
+    }
+    assert [(e["level"], e["rank"]) for e in body["evidence_scale"]] == [
+        ("strong", 4),
+        ("moderate", 3),
+        ("limited", 2),
+        ("insufficient", 1),
+    ]
+    assert all(e["definition"] for e in body["evidence_scale"])
+    assert body["loaded_at"]
+
+
+@pytest.mark.parametrize("url", GETS)
+def test_every_get_has_release_etag_and_cache_control(live: TestClient, url: str) -> None:
+    response = live.get(url)
+    assert response.status_code == 200
+    assert response.headers["x-kb-release"] == read_seed_dir(FIXTURE_SEED).content_hash()
+    assert re.fullmatch(r'"[0-9a-f]{32}"', response.headers["etag"])
+    assert response.headers["cache-control"] == "public, max-age=300"
+
+    again = live.get(url, headers={"If-None-Match": response.headers["etag"]})
+    assert again.status_code == 304
+    assert again.content == b""
+    assert again.headers["etag"] == response.headers["etag"]
+    assert again.headers["x-kb-release"] == response.headers["x-kb-release"]
+
+    other = live.get(url, headers={"If-None-Match": '"0000"'})
+    assert other.status_code == 200
+    assert other.content == response.content
+
+
+def test_etags_differ_by_representation(live: TestClient) -> None:
+    etags = {live.get(url).headers["etag"] for url in GETS}
+    assert len(etags) == len(GETS)
+
+
+def test_if_none_match_lists_and_weak_validators(live: TestClient) -> None:
+    etag = live.get("/v1/modalities/alpha").headers["etag"]
+    for header in (f'"x", {etag}', f"W/{etag}", "*"):
+        assert live.get("/v1/modalities/alpha", headers={"If-None-Match": header}).status_code == 304
+
+
+def test_reload_changes_every_etag(live: TestClient, engine: Engine, tmp_path: Path) -> None:
+    before = {url: live.get(url) for url in GETS}
+    seed_dir = copy_seed(FIXTURE_SEED, tmp_path / "seed")
+    release = yaml.safe_load((seed_dir / "release.yaml").read_text())
+    release["version"] = "0.0.2"
+    (seed_dir / "release.yaml").write_text(yaml.safe_dump(release))
+    new = read_seed_dir(seed_dir)
+    load_seed(engine, new)
+    for url, old in before.items():
+        response = live.get(url, headers={"If-None-Match": old.headers["etag"]})
+        assert response.status_code == 200, url
+        assert response.headers["etag"] != old.headers["etag"], url
+        assert response.headers["x-kb-release"] == new.content_hash()
+
+
+def test_cached_answer_survives_until_the_release_changes(
+    live: TestClient, engine: Engine, tmp_path: Path
+) -> None:
+    first = live.get("/v1/modalities/alpha").json()
+    seed_dir = copy_seed(FIXTURE_SEED, tmp_path / "seed")
+    alpha = yaml.safe_load((seed_dir / "modalities" / "alpha.yaml").read_text())
+    alpha["summary"] = "A summary from the second release."
+    (seed_dir / "modalities" / "alpha.yaml").write_text(yaml.safe_dump(alpha))
+    load_seed(engine, read_seed_dir(seed_dir))
+    second = live.get("/v1/modalities/alpha").json()
+    assert first["summary"] != second["summary"] == "A summary from the second release."
+
+
+def test_head_is_get_without_body(live: TestClient) -> None:
+    get = live.get("/v1/modalities/alpha")
+    head = live.head("/v1/modalities/alpha")
+    assert head.status_code == 200
+    assert head.content == b""
+    assert head.headers["etag"] == get.headers["etag"]
+    assert head.headers["content-length"] == str(len(get.content))
+
+
+def test_errors_carry_no_etag(live: TestClient) -> None:
+    response = live.get("/v1/modalities/nosuch")
+    assert response.status_code == 404
+    assert "etag" not in response.headers
+    assert "cache-control" not in response.headers
+
+
+def test_no_release_is_503_on_every_data_route(settings: Settings) -> None:
+    with TestClient(create_app(settings)) as client:
+        for url in GETS:
+            response = client.get(url)
+            assert response.status_code == 503, url
+            assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_cors_preflight_and_exposed_headers(live: TestClient) -> None:
+    preflight = live.options(
+        "/v1/modalities",
+        headers={"Origin": "https://app.example", "Access-Control-Request-Method": "GET"},
+    )
+    assert preflight.status_code == 200
+    assert "GET" in preflight.headers["access-control-allow-methods"]
+    response = live.get("/v1/modalities", headers={"Origin": "https://app.example"})
+    assert response.headers["access-control-allow-origin"] == "*"
+    exposed = {h.strip().lower() for h in response.headers["access-control-expose-headers"].split(",")}
+    assert {"etag", "link", "x-kb-release"} <= exposed
+
+
+def test_cors_origins_are_configurable(settings: Settings, engine: Engine) -> None:
+    load_seed(engine, read_seed_dir(FIXTURE_SEED))
+    narrow = settings.model_copy(update={"cors_origins": ["https://allowed.example"]})
+    with TestClient(create_app(narrow)) as client:
+        allowed = client.get("/v1/meta", headers={"Origin": "https://allowed.example"})
+        denied = client.get("/v1/meta", headers={"Origin": "https://other.example"})
+    assert allowed.headers["access-control-allow-origin"] == "https://allowed.example"
+    assert "access-control-allow-origin" not in denied.headers
+
+
+@pytest.mark.parametrize("url", ["/docs", "/redoc"])
+def test_docs_work_offline(live: TestClient, url: str) -> None:
+    page = live.get(url)
+    assert page.status_code == 200
+    # Every asset is served by the app itself: no absolute URL to another host.
+    assert not re.findall(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""", page.text), page.text
+    assets = re.findall(r"""["'](/static-offline-docs/[^"']+)["']""", page.text)
+    assert assets
+    for asset in assets:
+        assert live.get(asset).status_code == 200, asset
+    assert "https://" not in page.text.replace("https://therapy-kb.example", "")
