@@ -122,7 +122,7 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port to bind.", min=1, max=65535)] = None,
     workers: Annotated[int | None, typer.Option(help="Worker processes.", min=1, max=64)] = None,
 ) -> None:
-    """Serve the API with uvicorn."""
+    """Serve the API with uvicorn (SIGTERM lets in-flight requests finish, then exits 0)."""
     import uvicorn
 
     settings = get_settings()
@@ -133,6 +133,9 @@ def serve(
         port=port or settings.port,
         workers=workers or settings.workers,
         proxy_headers=False,
+        # The app logs one line per request itself (app.middleware), in JSON or text.
+        access_log=False,
+        timeout_graceful_shutdown=settings.graceful_shutdown_seconds,
     )
 
 

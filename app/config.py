@@ -5,7 +5,9 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import AliasChoices, Field
+from typing import Literal
+
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -27,6 +29,9 @@ class Settings(BaseSettings):
         default=2.0, gt=0, description="Connect and statement timeout for database calls."
     )
     log_sql: bool = False
+    graceful_shutdown_seconds: int = Field(
+        default=20, ge=1, description="On SIGTERM, how long in-flight requests may finish."
+    )
     cache_max_age: int = Field(
         default=300, ge=0, description="Cache-Control max-age, in seconds, on successful GETs."
     )
@@ -38,9 +43,27 @@ class Settings(BaseSettings):
     response_cache_entries: int = Field(
         default=4096, ge=0, description="Responses kept in memory per worker; 0 turns it off."
     )
+    log_format: Literal["json", "text"] = Field(
+        default="json", description="json: one JSON object per line; text: for development."
+    )
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    rate_limit: str | None = Field(
+        default=None,
+        description="Requests per client address, e.g. '100/minute'; unset means no limit.",
+    )
     cors_origins: list[str] = Field(
         default=["*"], description="Origins allowed to read the API from a browser."
     )
+
+    @field_validator("rate_limit")
+    @classmethod
+    def _rate_limit_parses(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        from limits import parse
+
+        parse(value)  # raises ValueError on a malformed limit
+        return value
 
     @property
     def is_sqlite(self) -> bool:

@@ -14,6 +14,7 @@ from app.config import Settings, get_settings
 from app.db import create_db_engine
 from app.deps import current_release
 from app.httpcache import HttpCacheMiddleware, ReleaseWatch
+from app.middleware import GuardMiddleware, configure_logging
 from app.routes import citations, compare, conditions, export, health, meta, modalities, search
 
 DESCRIPTION = """
@@ -30,6 +31,7 @@ Every error is `application/problem+json` (RFC 9457).
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app; the engine is created in the lifespan, from ``settings``."""
     settings = settings or get_settings()
+    configure_logging(settings.log_format, settings.log_level)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -61,13 +63,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_age=settings.cache_max_age,
         max_entries=settings.response_cache_entries,
     )
-    # Outermost, so cached answers and errors get CORS headers too.
+    # Around the cache, so cached answers and errors get CORS headers too.
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,
         allow_methods=["GET", "HEAD", "OPTIONS"],
-        allow_headers=["Accept", "If-None-Match", "Content-Type"],
-        expose_headers=["ETag", "Link", "X-KB-Release", "X-Request-ID"],
+        allow_headers=["Accept", "If-None-Match", "Content-Type", "X-Request-ID"],
+        expose_headers=["ETag", "Link", "X-KB-Release", "X-Request-ID", "Retry-After"],
         max_age=600,
     )
+    # Outermost: request id, logging, limits and security headers apply to every answer.
+    app.add_middleware(GuardMiddleware, rate_limit=settings.rate_limit)
     return app

@@ -84,17 +84,9 @@ async def _database_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-    log.exception("unhandled error on %s %s", request.method, request.url.path)
-    return problem_response(
-        500, "Internal Server Error", "The server could not answer this request.", "internal"
-    )
-
-
 def install(app: FastAPI) -> None:
     app.add_exception_handler(AppError, _app_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(OperationalError, _database_error)
     app.add_exception_handler(SQLAlchemyTimeoutError, _database_error)
-    app.add_exception_handler(Exception, _unexpected)
