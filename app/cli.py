@@ -123,9 +123,14 @@ def serve(
     workers: Annotated[int | None, typer.Option(help="Worker processes.", min=1, max=64)] = None,
 ) -> None:
     """Serve the API with uvicorn (SIGTERM lets in-flight requests finish, then exits 0)."""
+    import signal
+
     import uvicorn
 
     settings = get_settings()
+    # uvicorn handles SIGTERM (stop accepting, finish in-flight requests), then re-raises it
+    # under the handler that was there before; a no-op one lets the process exit with 0.
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: None)
     uvicorn.run(
         "app.main:create_app",
         factory=True,
@@ -141,3 +146,7 @@ def serve(
 
 def main() -> None:
     cli()
+
+
+if __name__ == "__main__":
+    main()

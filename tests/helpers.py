@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +41,12 @@ def copy_seed(source: Path, target: Path) -> Path:
     return target
 
 
+def _code(i: int) -> str:
+    """A well-formed, made-up ICD-11-shaped code per number (Y + three base-36 digits)."""
+    digits = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    return "Y" + "".join(digits[(i // 36**k) % 36] for k in (2, 1, 0))
+
+
 def write_grown_seed(target: Path, source: Path, extra: int) -> Path:
     """A copy of ``source`` whose modality ``alpha`` has ``extra`` more of every kind of claim
     (indications on as many new conditions, pros, cons, formats, components)."""
@@ -56,7 +64,7 @@ def write_grown_seed(target: Path, source: Path, extra: int) -> Path:
                 "slug": slug,
                 "name": f"Grown condition {i}",
                 "parent": "mood-disorders",
-                "codes": [{"system": "icd-11", "code": f"6Y{i:02d}", "display": f"Grown {i}"}],
+                "codes": [{"system": "icd-11", "code": _code(i), "display": f"Grown {i}"}],
             }
         )
         alpha["indications"].append(
@@ -79,3 +87,32 @@ def write_grown_seed(target: Path, source: Path, extra: int) -> Path:
     conditions_path.write_text(yaml.safe_dump(conditions, sort_keys=False))
     alpha_path.write_text(yaml.safe_dump(alpha, sort_keys=False))
     return seed_dir
+
+
+@contextmanager
+def serve_in_thread(app: Any) -> Iterator[str]:
+    """Run ``app`` under a real uvicorn server on a free loopback port; yield its base URL."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)

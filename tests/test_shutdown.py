@@ -1,0 +1,82 @@
+"""SIGTERM: the server stops taking connections, finishes what is in flight, and exits 0."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from app.config import Settings
+from app.db import create_db_engine
+from app.migrate import upgrade
+from app.seedfiles import read_seed_dir
+from app.seeding import load_seed
+from tests.conftest import FIXTURE_SEED
+from tests.helpers import write_grown_seed
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_sigterm_finishes_in_flight_requests(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'kb.sqlite3'}"
+    engine = create_db_engine(Settings(database_url=url))
+    upgrade(engine)
+    # A few hundred claims, so the export is still streaming when the signal arrives.
+    load_seed(engine, read_seed_dir(write_grown_seed(tmp_path / "seed", FIXTURE_SEED, 300)))
+    engine.dispose()
+
+    port = free_port()
+    env = {**os.environ, "THERAPY_KB_DATABASE_URL": url, "THERAPY_KB_LOG_LEVEL": "warning"}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                if httpx.get(f"{base}/readyz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "server did not become ready"
+            time.sleep(0.1)
+
+        with httpx.Client(base_url=base, timeout=20) as client, client.stream(
+            "GET", "/v1/export?format=ndjson"
+        ) as response:
+            chunks = response.iter_bytes()
+            body = next(chunks)
+            server.send_signal(signal.SIGTERM)
+            time.sleep(0.5)
+            # New connections are no longer accepted ...
+            try:
+                refused = httpx.get(f"{base}/healthz", timeout=2).status_code != 200
+            except httpx.TransportError:
+                refused = True
+            # ... but the request in flight is finished.
+            body += b"".join(chunks)
+            assert response.status_code == 200
+        assert refused
+        records = [json.loads(line) for line in body.splitlines()]
+        assert records[0]["type"] == "release"
+        assert sum(r["type"] == "indication" for r in records) == 4 + 300
+        assert server.wait(timeout=30) == 0
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
