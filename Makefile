@@ -24,11 +24,12 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
-## lint: ruff and mypy --strict
+## lint: ruff, mypy --strict and hadolint (the Dockerfile)
 lint: $(STAMP)
 	$(BIN)/ruff check app tests migrations
 	$(BIN)/ruff format --check app tests
 	$(BIN)/mypy
+	$(BIN)/hadolint Dockerfile
 
 check: $(STAMP)
 	$(BIN)/therapy-kb check
