@@ -39,7 +39,8 @@ EVIDENCE_DEFINITIONS: dict[Evidence, str] = {
     ),
     Evidence.limited: "Adaptations, pilot trials, or indirect evidence only.",
     Evidence.insufficient: (
-        "Claimed in practice literature but not supported by trials found; shown so users see the gap."
+        "Claimed in practice literature but not supported by trials found; "
+        "shown so users see the gap."
     ),
 }
 

@@ -19,10 +19,10 @@ from sqlmodel import Session
 
 from app import models as m
 from app import schemas as s
-from app.queries.export import TABLES
-from app.queries.meta import meta
 from app.queries.citations import all_citations
 from app.queries.conditions import condition_summaries
+from app.queries.export import TABLES
+from app.queries.meta import meta
 from app.queries.modalities import modality_details
 
 API_VERSION = "v1"

@@ -39,7 +39,9 @@ Headers = list[tuple[bytes, bytes]]
 class ReleaseWatch:
     """The content hash of the loaded release, re-read at most every ``interval`` seconds."""
 
-    def __init__(self, engine: Engine, interval: float, clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self, engine: Engine, interval: float, clock: Callable[[], float] = time.monotonic
+    ):
         self.engine = engine
         self.interval = interval
         self.clock = clock
@@ -163,7 +165,9 @@ class HttpCacheMiddleware:
             await send({"type": "http.response.start", "status": 304, "headers": headers})
             await send({"type": "http.response.body", "body": b""})
             return
-        await send({"type": "http.response.start", "status": stored.status, "headers": stored.headers})
+        await send(
+            {"type": "http.response.start", "status": stored.status, "headers": stored.headers}
+        )
         await send({"type": "http.response.body", "body": b"" if head else stored.body})
 
 

@@ -9,7 +9,7 @@ from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi_offline import FastAPIOffline
 
-from app import __version__, problems
+from app import __version__, openapi, problems
 from app.config import Settings, get_settings
 from app.db import create_db_engine
 from app.deps import current_release
@@ -53,6 +53,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     problems.install(app)
+    openapi.install(app)
     app.include_router(health.router)
     for module in (modalities, conditions, citations, compare, search, export, meta):
         app.include_router(module.router, dependencies=[Depends(current_release)])

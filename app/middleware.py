@@ -44,7 +44,9 @@ DOCS_CSP = (
 DOCS_PATHS = ("/docs", "/redoc", "/static-offline-docs")
 
 
-def _problem(status: int, title: str, detail: str, request_id: bytes) -> tuple[bytes, list[tuple[bytes, bytes]]]:
+def _problem(
+    status: int, title: str, detail: str, request_id: bytes
+) -> tuple[bytes, list[tuple[bytes, bytes]]]:
     body = json.dumps(
         {
             "type": PROBLEM_BASE + title.lower().replace(" ", "-"),
@@ -91,7 +93,9 @@ class GuardMiddleware:
                 message = {**message, "headers": [*message.get("headers", []), *security]}
             await send(message)
 
-        async def refuse(status: int, title: str, detail: str, extra: list[tuple[bytes, bytes]]) -> None:
+        async def refuse(
+            status: int, title: str, detail: str, extra: list[tuple[bytes, bytes]]
+        ) -> None:
             body, headers = _problem(status, title, detail, request_id)
             await send_with_headers(
                 {"type": "http.response.start", "status": status, "headers": headers + extra}
@@ -110,7 +114,9 @@ class GuardMiddleware:
             )
             if status_seen:
                 raise  # too late for a clean answer: let the server drop the connection
-            await refuse(500, "Internal Server Error", "The server could not answer this request.", [])
+            await refuse(
+                500, "Internal Server Error", "The server could not answer this request.", []
+            )
         finally:
             if access_log.isEnabledFor(logging.INFO):
                 access_log.info(
@@ -135,7 +141,12 @@ class GuardMiddleware:
             )
         raw_path: bytes = scope.get("raw_path") or scope["path"].encode()
         if len(raw_path) + len(scope["query_string"]) > MAX_TARGET_BYTES:
-            return (414, "URI Too Long", f"The request target is over {MAX_TARGET_BYTES} bytes.", [])
+            return (
+                414,
+                "URI Too Long",
+                f"The request target is over {MAX_TARGET_BYTES} bytes.",
+                [],
+            )
         try:
             target_text = unquote_to_bytes(raw_path).decode("utf-8") + unquote_to_bytes(
                 scope["query_string"].replace(b"+", b" ")

@@ -14,9 +14,7 @@ MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
 def alembic_config(engine: Engine) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    config.set_main_option(
-        "file_template", "%%(year)d%%(month).2d%%(day).2d_%%(rev)s_%%(slug)s"
-    )
+    config.set_main_option("file_template", "%%(year)d%%(month).2d%%(day).2d_%%(rev)s_%%(slug)s")
     # env.py takes this engine instead of building one from a URL.
     config.attributes["engine"] = engine
     return config

@@ -56,9 +56,7 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
         for err in exc.errors()
     ]
     detail = "; ".join(f"{e['parameter']}: {e['reason']}" for e in errors)
-    return problem_response(
-        422, "Invalid parameter", detail, "invalid-parameter", errors=errors
-    )
+    return problem_response(422, "Invalid parameter", detail, "invalid-parameter", errors=errors)
 
 
 async def _http_error(_request: Request, exc: Exception) -> JSONResponse:

@@ -198,6 +198,13 @@ class CitationDetail(Citation):
     cited_by: list[ClaimRef] = Field(description="Every claim that cites this work.")
 
 
+class ModalityCitations(BaseModel):
+    model_config = _example({"modality": "ipt", "items": []})
+
+    modality: str = Field(description="Slug of the modality.")
+    items: list[Citation] = Field(description="Every work the modality cites, once, in key order.")
+
+
 class ModalitySummary(BaseModel):
     model_config = _example(
         {
@@ -215,7 +222,9 @@ class ModalitySummary(BaseModel):
     slug: str = Field(description="Stable public id.")
     name: str
     abbreviation: str
-    category: Category = Field(description="'approach' (a therapy) or 'delivery' (a way to deliver one).")
+    category: Category = Field(
+        description="'approach' (a therapy) or 'delivery' (a way to deliver one)."
+    )
     aliases: list[str] = Field(description="True synonyms only.")
     summary: str = Field(description="One or two sentences.")
     evidence: Evidence | None = Field(

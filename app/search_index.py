@@ -44,25 +44,49 @@ def rebuild_search_index(session: Session) -> None:
             )
         )
 
-    def claim(modality_id: int, claim_type: ClaimType, position: int, kind: str | None,
-              title: str, parts: list[Any]) -> None:
+    def claim(
+        modality_id: int,
+        claim_type: ClaimType,
+        position: int,
+        kind: str | None,
+        title: str,
+        parts: list[Any],
+    ) -> None:
         slug = modalities[modality_id].slug
         ref = claim_ref(slug, claim_path(claim_type, position, kind))
         docs.append(_doc(SearchType.claim, ref, title, parts, f"/v1/modalities/{ref}"))
 
     for i in session.execute(select(m.Indication)).scalars():
         x, cond = modalities[i.modality_id], conditions[i.condition_id]
-        claim(i.modality_id, ClaimType.indication, i.position, None,
-              f"{x.abbreviation} for {cond.name}", [i.summary, i.population, i.evidence])
+        claim(
+            i.modality_id,
+            ClaimType.indication,
+            i.position,
+            None,
+            f"{x.abbreviation} for {cond.name}",
+            [i.summary, i.population, i.evidence],
+        )
     for c in session.execute(select(m.Consideration)).scalars():
         claim(c.modality_id, ClaimType.consideration, c.position, c.kind, c.statement, [c.detail])
     for f in session.execute(select(m.Format)).scalars():
         x = modalities[f.modality_id]
-        claim(f.modality_id, ClaimType.format, f.position, None,
-              f"{x.abbreviation}: {f.delivery} format", [f.notes])
+        claim(
+            f.modality_id,
+            ClaimType.format,
+            f.position,
+            None,
+            f"{x.abbreviation}: {f.delivery} format",
+            [f.notes],
+        )
     for comp in session.execute(select(m.Component)).scalars():
-        claim(comp.modality_id, ClaimType.component, comp.position, None, comp.name,
-              [comp.description, comp.kind.replace("_", " ")])
+        claim(
+            comp.modality_id,
+            ClaimType.component,
+            comp.position,
+            None,
+            comp.name,
+            [comp.description, comp.kind.replace("_", " ")],
+        )
 
     for cit in session.execute(select(m.Citation)).scalars():
         authors = [a.get("family") or a.get("literal") for a in cit.authors]

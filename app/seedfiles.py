@@ -133,7 +133,9 @@ class Citation(SeedModel):
     doi: Annotated[str, StringConstraints(strip_whitespace=True, pattern=DOI_RE)] | None = None
     pmid: Annotated[str, StringConstraints(pattern=r"^[1-9][0-9]{0,8}$")] | None = None
     pmcid: Annotated[str, StringConstraints(pattern=r"^PMC[0-9]{1,9}$")] | None = None
-    isbn: Annotated[str, StringConstraints(pattern=r"^(?:97[89])?[0-9-]{9,13}[0-9X]$")] | None = None
+    isbn: Annotated[str, StringConstraints(pattern=r"^(?:97[89])?[0-9-]{9,13}[0-9X]$")] | None = (
+        None
+    )
     url: Annotated[str, StringConstraints(pattern=r"^https?://\S+$")] | None = None
     note: Text | None = None
 
@@ -306,9 +308,7 @@ def _read_yaml(path: Path, label: str, problems: list[SeedProblem]) -> _Parsed |
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        problems.append(
-            SeedProblem(label, f"byte {exc.start}", "file is not valid UTF-8 text")
-        )
+        problems.append(SeedProblem(label, f"byte {exc.start}", "file is not valid UTF-8 text"))
         return None
     try:
         data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506  (a SafeLoader subclass)
@@ -439,7 +439,9 @@ def _cross_check(
         if citation.key in citation_keys:
             problems.append(
                 SeedProblem(
-                    citations_file or "", f"citations[{i}].key", f"duplicate citation key '{citation.key}'"
+                    citations_file or "",
+                    f"citations[{i}].key",
+                    f"duplicate citation key '{citation.key}'",
                 )
             )
         citation_keys.add(citation.key)
@@ -504,7 +506,8 @@ def _cross_check(
                 SeedProblem(
                     file,
                     "slug",
-                    f"duplicate modality slug '{modality.slug}' (also in {modality_slugs[modality.slug]})",
+                    f"duplicate modality slug '{modality.slug}'"
+                    f" (also in {modality_slugs[modality.slug]})",
                 )
             )
         else:

@@ -55,7 +55,9 @@ class LoadReport:
     def lines(self) -> list[str]:
         if not self.changed:
             return [f"unchanged: release {self.content_hash[:12]} is already loaded"]
-        out = [f"loaded release {self.content_hash[:12]} (was {(self.previous_hash or 'none')[:12]})"]
+        out = [
+            f"loaded release {self.content_hash[:12]} (was {(self.previous_hash or 'none')[:12]})"
+        ]
         for kind in ("citations", "conditions", "modalities"):
             diff: EntityDiff = getattr(self, kind)
             for verb in ("added", "changed", "removed"):
@@ -111,9 +113,7 @@ def _apply(session: Session, seed: sf.SeedSet, now: datetime) -> LoadReport:
         "conditions": dict(
             session.execute(select(m.Condition.slug, m.Condition.content_hash)).all()
         ),
-        "modalities": dict(
-            session.execute(select(m.Modality.slug, m.Modality.content_hash)).all()
-        ),
+        "modalities": dict(session.execute(select(m.Modality.slug, m.Modality.content_hash)).all()),
     }
     wanted_citations = {c.key: c for c in seed.citations}
     wanted_conditions = {c.slug: c for c in seed.conditions}
@@ -145,7 +145,9 @@ def _apply(session: Session, seed: sf.SeedSet, now: datetime) -> LoadReport:
     _upsert_conditions(session, report.conditions, wanted_conditions, hashes["conditions"])
 
     # 4. New and changed modalities with all their claims, in bulk.
-    fresh = [wanted_modalities[s] for s in sorted(report.modalities.added + report.modalities.changed)]
+    fresh = [
+        wanted_modalities[s] for s in sorted(report.modalities.added + report.modalities.changed)
+    ]
     _insert_modalities(session, fresh, hashes["modalities"])
 
     # 5. The search index mirrors the content.
@@ -209,7 +211,9 @@ def _upsert_conditions(
     if diff.changed:
         # Codes of changed conditions are rewritten; clear them first so a code may move.
         changed_ids = select(m.Condition.id).where(m.Condition.slug.in_(diff.changed))
-        session.execute(delete(m.ConditionCode).where(m.ConditionCode.condition_id.in_(changed_ids)))
+        session.execute(
+            delete(m.ConditionCode).where(m.ConditionCode.condition_id.in_(changed_ids))
+        )
         for slug in diff.changed:
             session.execute(update(m.Condition).where(m.Condition.slug == slug).values(**row(slug)))
     if diff.added:
@@ -251,7 +255,6 @@ def _upsert_conditions(
                 raise ValueError(f"conditions form a parent cycle: {sorted(removed)}")
             session.execute(delete(m.Condition).where(m.Condition.slug.in_(leaves)))
             removed -= leaves
-
 
 
 def _ids(session: Session, table: Any, key_column: Any) -> dict[str, int]:
@@ -297,7 +300,9 @@ def _insert_modalities(
 
     links: list[dict[str, Any]] = []
 
-    def link(claim_type: ClaimType, modality_id: int, claim_id: int | None, keys: list[str]) -> None:
+    def link(
+        claim_type: ClaimType, modality_id: int, claim_id: int | None, keys: list[str]
+    ) -> None:
         column = m.CLAIM_COLUMNS[claim_type]
         for position, key in enumerate(keys):
             row: dict[str, Any] = {

@@ -5,13 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import String, cast, exists, func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from app import models as m
 from app import schemas as s
 from app.domain import ClaimType, claim_path, claim_ref
 from app.queries.common import citation_out, not_found, text_match
-
 
 SEED_ORDER: list[tuple[ClaimType, str | None]] = [
     (ClaimType.modality, None),
@@ -83,6 +82,14 @@ def all_citations(session: Session, modality: str | None = None) -> list[s.Citat
     return [citation_out(r) for r in session.execute(query).scalars()]
 
 
+def modality_citations(session: Session, slug: str) -> list[s.Citation]:
+    """Every work a modality cites, once, in key order; a 404 for an unknown modality."""
+    found = session.execute(select(col(m.Modality.id)).where(col(m.Modality.slug) == slug)).first()
+    if found is None:
+        raise not_found(session, "modality", m.Modality.slug, slug)
+    return all_citations(session, modality=slug)
+
+
 def get_citation(session: Session, key: str) -> s.CitationDetail:
     row = session.execute(select(m.Citation).where(m.Citation.key == key)).scalar_one_or_none()
     if row is None:
@@ -136,11 +143,18 @@ def _claim_texts(
             .where(m.Indication.id.in_(ids))
         ).all():
             out[(ClaimType.indication, i.id)] = (
-                i.position, None, f"{abbreviation} for {condition} ({i.evidence}, {i.population})"
+                i.position,
+                None,
+                f"{abbreviation} for {condition} ({i.evidence}, {i.population})",
             )
     if ids := wanted.get(ClaimType.consideration):
-        for c in session.execute(select(m.Consideration).where(m.Consideration.id.in_(ids))).scalars():
-            out[(ClaimType.consideration, c.id or 0)] = (c.position, c.kind, f"{c.kind}: {c.statement}")
+        considerations = select(m.Consideration).where(m.Consideration.id.in_(ids))
+        for c in session.execute(considerations).scalars():
+            out[(ClaimType.consideration, c.id or 0)] = (
+                c.position,
+                c.kind,
+                f"{c.kind}: {c.statement}",
+            )
     if ids := wanted.get(ClaimType.format):
         for f in session.execute(select(m.Format).where(m.Format.id.in_(ids))).scalars():
             out[(ClaimType.format, f.id or 0)] = (f.position, None, f"{f.delivery} format")

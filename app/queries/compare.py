@@ -10,12 +10,12 @@ from sqlmodel import Session
 from app import models as m
 from app import schemas as s
 from app.domain import Evidence
-from app.errors import InvalidParameter
-from app.queries.common import format_ranges, strongest
+from app.queries.common import format_ranges, not_found, strongest
 
 
-def compare(session: Session, slugs: list[str], condition_ids: list[int] | None,
-            condition_slug: str | None) -> s.Comparison:
+def compare(
+    session: Session, slugs: list[str], condition_ids: list[int] | None, condition_slug: str | None
+) -> s.Comparison:
     """Five statements, whatever the number of modalities or claims."""
     rows = {
         x.slug: x
@@ -23,10 +23,11 @@ def compare(session: Session, slugs: list[str], condition_ids: list[int] | None,
     }
     unknown = [slug for slug in slugs if slug not in rows]
     if unknown:
-        raise InvalidParameter(
-            f"unknown modalities: {', '.join(unknown)}",
-            errors=[{"parameter": "modalities", "reason": f"unknown modality '{u}'"} for u in unknown],
-        )
+        problem = not_found(session, "modality", m.Modality.slug, unknown[0])
+        if len(unknown) > 1:
+            problem.detail = f"no modalities {', '.join(repr(u) for u in unknown)}"
+        problem.extra["unknown"] = unknown
+        raise problem
     ids = [rows[slug].id for slug in slugs]
     formats: dict[int, list[s.CompareFormat]] = defaultdict(list)
     for f in session.execute(

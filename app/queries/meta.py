@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+
 from sqlalchemy import func, select
 from sqlmodel import Session
 
@@ -46,7 +48,10 @@ def meta(session: Session, release: m.Release, api_version: str) -> s.Meta:
         description=release.description,
         release_date=release.release_date,
         content_hash=release.content_hash,
-        loaded_at=release.loaded_at,
+        # SQLite hands back naive datetimes; the load stored UTC.
+        loaded_at=release.loaded_at
+        if release.loaded_at.tzinfo
+        else release.loaded_at.replace(tzinfo=UTC),
         api_version=api_version,
         counts=counts,
         evidence_scale=[

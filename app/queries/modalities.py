@@ -89,20 +89,18 @@ def list_modalities(session: Session, f: ModalityFilter) -> s.Page[s.ModalitySum
     total = session.execute(select(func.count()).select_from(ids)).scalar_one()
 
     best: ColumnElement[int] | None = None
-    if f.condition_ids is not None:
-        best = (
-            select(func.max(EVIDENCE_RANK_SQL))
-            .where(
-                (m.Indication.modality_id == m.Modality.id)
-                & m.Indication.condition_id.in_(f.condition_ids)
-            )
-            .scalar_subquery()
-        )
+    if f.condition_ids is not None or f.sort is ModalitySort.evidence:
+        # The strongest level for the condition (or, sorting without one, for any condition).
+        scope = m.Indication.modality_id == m.Modality.id
+        if f.condition_ids is not None:
+            scope = scope & m.Indication.condition_id.in_(f.condition_ids)
+        best = select(func.max(EVIDENCE_RANK_SQL)).where(scope).scalar_subquery()
     columns = [m.Modality] if best is None else [m.Modality, best.label("best")]
     query = select(*columns).where(m.Modality.id.in_(select(ids.c.id)))
     name_key = func.lower(m.Modality.name)
     if f.sort is ModalitySort.evidence and best is not None:
-        query = query.order_by(best.desc(), name_key, m.Modality.slug)
+        # NULL (no indication) sorts last on both engines.
+        query = query.order_by(func.coalesce(best, 0).desc(), name_key, m.Modality.slug)
     elif f.sort is ModalitySort.name_desc:
         query = query.order_by(name_key.desc(), m.Modality.slug.desc())
     else:
@@ -118,7 +116,7 @@ def list_modalities(session: Session, f: ModalityFilter) -> s.Page[s.ModalitySum
             category=row[0].category,
             aliases=row[0].aliases,
             summary=row[0].summary,
-            evidence=by_rank.get(row[1]) if best is not None else None,
+            evidence=by_rank.get(row[1]) if f.condition_ids is not None else None,
             url=f"/v1/modalities/{row[0].slug}",
         )
         for row in rows
@@ -138,9 +136,7 @@ def get_modality(session: Session, slug: str, include_citations: bool) -> s.Moda
     row = get_modality_row(session, slug)
     detail = modality_details(session, [row])[0]
     if include_citations:
-        cited = sorted(
-            {key for part in _cited_parts(detail) for key in part}
-        )
+        cited = sorted({key for part in _cited_parts(detail) for key in part})
         rows = session.execute(
             select(m.Citation).where(m.Citation.key.in_(cited)).order_by(m.Citation.key)
         ).scalars()
@@ -213,7 +209,9 @@ def modality_details(session: Session, rows: list[m.Modality]) -> list[s.Modalit
                 pros=[consideration(c) for c in considerations[mid] if c.kind == "pro"],
                 cons=[consideration(c) for c in considerations[mid] if c.kind == "con"],
                 formats=[
-                    s.Format(**format_ranges(f), notes=f.notes, citations=keys(ClaimType.format, f.id))
+                    s.Format(
+                        **format_ranges(f), notes=f.notes, citations=keys(ClaimType.format, f.id)
+                    )
                     for f in formats[mid]
                 ],
                 components=[
@@ -233,7 +231,9 @@ def modality_details(session: Session, rows: list[m.Modality]) -> list[s.Modalit
 ClaimRow = TypeVar("ClaimRow", m.Consideration, m.Format, m.Component)
 
 
-def _by_modality(session: Session, table: type[ClaimRow], ids: list[int]) -> dict[int, list[ClaimRow]]:
+def _by_modality(
+    session: Session, table: type[ClaimRow], ids: list[int]
+) -> dict[int, list[ClaimRow]]:
     out: dict[int, list[ClaimRow]] = defaultdict(list)
     for row in session.execute(
         select(table).where(table.modality_id.in_(ids)).order_by(table.position)  # type: ignore[attr-defined]

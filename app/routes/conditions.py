@@ -23,8 +23,12 @@ def list_(
     q: TextQuery = None,
     code: Annotated[
         str | None,
-        Query(min_length=1, max_length=20, description="An ICD-10-CM or ICD-11 code.",
-              examples=["F43.10"]),
+        Query(
+            min_length=1,
+            max_length=20,
+            description="An ICD-10-CM or ICD-11 code.",
+            examples=["F43.10"],
+        ),
     ] = None,
     parent: Annotated[
         str | None,

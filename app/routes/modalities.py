@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
 from app import schemas as s
 from app.deps import SessionDep
 from app.domain import Category, Delivery, Evidence
-from app.errors import InvalidParameter
+from app.negotiation import NegotiatedDep, VaryOnAccept, negotiated_responses
+from app.queries.citations import modality_citations
 from app.queries.modalities import ModalityFilter, ModalitySort, get_modality, list_modalities
 from app.routes.params import ConditionDep, PagingDep, TextQuery, set_link_header
 
@@ -18,7 +19,9 @@ router = APIRouter(prefix="/v1/modalities", tags=["modalities"])
 SlugPath = Annotated[
     str, Path(max_length=80, description="Modality slug.", examples=["ipt", "cbt"])
 ]
-NOT_FOUND = {404: {"description": "No such modality; the problem may suggest the nearest slug."}}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"description": "No such modality; the problem may suggest the nearest slug."}
+}
 
 
 @router.get("", response_model=s.Page[s.ModalitySummary])
@@ -32,23 +35,23 @@ def list_(
     category: Annotated[Category | None, Query(description="approach or delivery.")] = None,
     min_evidence: Annotated[
         Evidence | None,
-        Query(description="Only modalities with an indication at least this strong "
-              "(for the condition, when one is given)."),
+        Query(
+            description="Only modalities with an indication at least this strong "
+            "(for the condition, when one is given)."
+        ),
     ] = None,
     delivery: Annotated[
         Delivery | None, Query(description="Only modalities offered in this delivery format.")
     ] = None,
     sort: Annotated[
         ModalitySort,
-        Query(description="name, -name, or evidence (strongest first; needs a condition)."),
+        Query(
+            description="name, -name, or evidence: strongest evidence first, for the condition "
+            "when one is given, else for any condition."
+        ),
     ] = ModalitySort.name,
 ) -> s.Page[s.ModalitySummary]:
     """List modalities, filtered and paged."""
-    if sort is ModalitySort.evidence and condition is None:
-        raise InvalidParameter(
-            "sort: 'evidence' needs a condition to rank by",
-            errors=[{"parameter": "sort", "reason": "sort=evidence requires condition"}],
-        )
     page = list_modalities(
         session,
         ModalityFilter(
@@ -77,3 +80,25 @@ def show(
 ) -> s.ModalityDetail:
     """One modality: indications, pros, cons, formats, components, with citation keys."""
     return get_modality(session, slug, include_citations=include == "citations")
+
+
+def citations(
+    response: Response, session: SessionDep, negotiated: NegotiatedDep, slug: SlugPath
+) -> s.ModalityCitations | Response:
+    """Every work the modality cites, once, in key order: as JSON or in a citation format."""
+    items = modality_citations(session, slug)
+    return negotiated.respond(s.ModalityCitations(modality=slug, items=items), items, response)
+
+
+# Added by hand for its route class: only this route's answer depends on Accept.
+router.add_api_route(
+    "/{slug}/citations",
+    citations,
+    methods=["GET"],
+    response_model=s.ModalityCitations,
+    responses={
+        **negotiated_responses("The modality's citations"),
+        **NOT_FOUND,
+    },
+    route_class_override=VaryOnAccept,
+)

@@ -9,8 +9,8 @@ from urllib.parse import urlencode
 from fastapi import Depends, Query, Request, Response
 
 from app.deps import SessionDep
-from app.errors import InvalidParameter
-from app.queries.common import descendants, resolve_condition
+from app.models import Condition
+from app.queries.common import descendants, not_found, resolve_condition
 
 MAX_LIMIT = 100
 MAX_OFFSET = 100_000
@@ -53,7 +53,8 @@ def condition_filter(
         Query(
             min_length=1,
             max_length=80,
-            description="Condition slug, or an ICD-10-CM / ICD-11 code; includes narrower conditions.",
+            description="Condition slug, or an ICD-10-CM / ICD-11 code; "
+            "includes narrower conditions.",
             examples=["major-depression", "F32.9", "6A70"],
         ),
     ] = None,
@@ -62,10 +63,8 @@ def condition_filter(
         return None
     found = resolve_condition(session, condition)
     if found is None or found.id is None:
-        raise InvalidParameter(
-            f"condition: no condition with slug or code '{condition}'",
-            errors=[{"parameter": "condition", "reason": f"unknown condition '{condition}'"}],
-        )
+        # A 404, like an unknown slug in a path: the condition named does not exist.
+        raise not_found(session, "condition", Condition.slug, condition)
     return ResolvedCondition(slug=found.slug, ids=descendants(session, found.id))
 
 

@@ -9,7 +9,6 @@ from fastapi import APIRouter, Query, Request, Response
 from app import schemas as s
 from app.deps import SessionDep
 from app.domain import SearchType
-from app.errors import InvalidParameter
 from app.queries.search import search
 from app.routes.params import MAX_Q, PagingDep, set_link_header
 
@@ -24,19 +23,20 @@ def search_(
     paging: PagingDep,
     q: Annotated[
         str,
-        Query(min_length=1, max_length=MAX_Q, description="Words to look for (any text is safe).",
-              examples=["grief"]),
+        Query(
+            min_length=1,
+            max_length=MAX_Q,
+            # Something besides spaces, and no control characters.
+            pattern=r"^[^\x00-\x08\x0b-\x1f\x7f]*[^\s\x00-\x08\x0b-\x1f\x7f][^\x00-\x08\x0b-\x1f\x7f]*$",
+            description="Words to look for (any text is safe).",
+            examples=["grief"],
+        ),
     ],
     type: Annotated[  # noqa: A002  (the public parameter name)
         SearchType | None, Query(description="Only hits of this type.")
     ] = None,
 ) -> s.Page[s.SearchHit]:
     """Search modalities, conditions, claims and citations; best match first."""
-    if not q.strip():
-        raise InvalidParameter(
-            "q: must contain something to search for",
-            errors=[{"parameter": "q", "reason": "blank"}],
-        )
     page = search(session, q, type, paging.limit, paging.offset)
     set_link_header(request, response, page.total, paging)
     return page
