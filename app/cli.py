@@ -39,7 +39,9 @@ def migrate() -> None:
     try:
         upgrade(engine)
     except SQLAlchemyError as exc:
-        raise _fail(f"migration failed: {exc.__class__.__name__}: {exc.orig or exc}") from exc
+        # Driver errors carry the driver's own message in .orig; others do not.
+        cause = getattr(exc, "orig", None) or exc
+        raise _fail(f"migration failed: {exc.__class__.__name__}: {cause}") from exc
     finally:
         engine.dispose()
     typer.echo("database is at the latest schema")

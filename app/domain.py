@@ -96,7 +96,8 @@ class ClaimType(StrEnum):
     modality = "modality"
     indication = "indication"
     consideration = "consideration"
-    format = "format"
+    # Shadows str.format; the name is public (the "format" claim type), so it stays.
+    format = "format"  # type: ignore[assignment]
     component = "component"
 
 

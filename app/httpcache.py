@@ -27,6 +27,7 @@ from typing import Any
 import anyio.to_thread
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import col
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import models as m
@@ -54,7 +55,7 @@ class ReleaseWatch:
     def refresh(self) -> str | None:
         try:
             with self.engine.connect() as conn:
-                self.value = conn.execute(select(m.Release.content_hash)).scalar_one_or_none()
+                self.value = conn.execute(select(col(m.Release.content_hash))).scalar_one_or_none()
         except SQLAlchemyError:
             self.value = None  # the database is away: serve nothing from memory
         self.checked_at = self.clock()

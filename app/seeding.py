@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, delete, insert, select, text, update
+from sqlalchemy import Engine, delete, insert, text, update
 from sqlalchemy.exc import OperationalError
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from app import models as m
 from app import seedfiles as sf
@@ -136,7 +136,7 @@ def _apply(session: Session, seed: sf.SeedSet, now: datetime) -> LoadReport:
     # 1. Drop modalities that go away or change; their claims and links cascade with them.
     doomed = report.modalities.removed + report.modalities.changed
     if doomed:
-        session.execute(delete(m.Modality).where(m.Modality.slug.in_(doomed)))
+        session.execute(delete(m.Modality).where(col(m.Modality.slug).in_(doomed)))
 
     # 2. Citations: update in place (ids, and so the links of unchanged claims, survive).
     _upsert_citations(session, report.citations, wanted_citations, hashes["citations"])
@@ -187,11 +187,11 @@ def _upsert_citations(
     for key in diff.changed:
         session.execute(
             update(m.Citation)
-            .where(m.Citation.key == key)
+            .where(col(m.Citation.key) == key)
             .values(**_citation_row(wanted[key], hashes[key]))
         )
     if diff.removed:
-        session.execute(delete(m.Citation).where(m.Citation.key.in_(diff.removed)))
+        session.execute(delete(m.Citation).where(col(m.Citation.key).in_(diff.removed)))
 
 
 def _upsert_conditions(
@@ -210,12 +210,14 @@ def _upsert_conditions(
     touched = diff.added + diff.changed
     if diff.changed:
         # Codes of changed conditions are rewritten; clear them first so a code may move.
-        changed_ids = select(m.Condition.id).where(m.Condition.slug.in_(diff.changed))
+        changed_ids = select(m.Condition.id).where(col(m.Condition.slug).in_(diff.changed))
         session.execute(
-            delete(m.ConditionCode).where(m.ConditionCode.condition_id.in_(changed_ids))
+            delete(m.ConditionCode).where(col(m.ConditionCode.condition_id).in_(changed_ids))
         )
         for slug in diff.changed:
-            session.execute(update(m.Condition).where(m.Condition.slug == slug).values(**row(slug)))
+            session.execute(
+                update(m.Condition).where(col(m.Condition.slug) == slug).values(**row(slug))
+            )
     if diff.added:
         session.execute(insert(m.Condition), [row(s) for s in diff.added])
     if touched:
@@ -224,7 +226,7 @@ def _upsert_conditions(
             parent = wanted[slug].parent
             session.execute(
                 update(m.Condition)
-                .where(m.Condition.slug == slug)
+                .where(col(m.Condition.slug) == slug)
                 .values(parent_id=ids[parent] if parent else None)
             )
         codes = [
@@ -253,7 +255,7 @@ def _upsert_conditions(
             )
             if not leaves:  # a cycle; the seed validator rules these out
                 raise ValueError(f"conditions form a parent cycle: {sorted(removed)}")
-            session.execute(delete(m.Condition).where(m.Condition.slug.in_(leaves)))
+            session.execute(delete(m.Condition).where(col(m.Condition.slug).in_(leaves)))
             removed -= leaves
 
 

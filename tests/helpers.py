@@ -79,10 +79,19 @@ def write_grown_seed(target: Path, source: Path, extra: int) -> Path:
         alpha["pros"].append({"statement": f"Grown pro {i}", "citations": ["gamma2010"]})
         alpha["cons"].append({"statement": f"Grown con {i}", "citations": ["alpha2001"]})
         alpha["formats"].append(
-            {"delivery": "telephone", "sessions": {"min": i, "max": i + 1}, "citations": ["alpha2001"]}
+            {
+                "delivery": "telephone",
+                "sessions": {"min": i, "max": i + 1},
+                "citations": ["alpha2001"],
+            }
         )
         alpha["components"].append(
-            {"kind": "technique", "name": f"Grown {i}", "description": "Grown.", "citations": ["gamma2010"]}
+            {
+                "kind": "technique",
+                "name": f"Grown {i}",
+                "description": "Grown.",
+                "citations": ["gamma2010"],
+            }
         )
     conditions_path.write_text(yaml.safe_dump(conditions, sort_keys=False))
     alpha_path.write_text(yaml.safe_dump(alpha, sort_keys=False))

@@ -86,7 +86,9 @@ def start_cluster() -> Cluster:
         os.chown(root, entry.pw_uid, entry.pw_gid)
         os.chown(datadir, entry.pw_uid, entry.pw_gid)
     cluster = Cluster(bindir=bindir, datadir=datadir, port=_free_port(), run_as=run_as)
-    cluster._run("initdb", "-D", str(datadir), "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8")
+    cluster._run(
+        "initdb", "-D", str(datadir), "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8"
+    )
     cluster.start()
     return cluster
 

@@ -41,7 +41,11 @@ def test_check_passes_on_the_fixture_seed() -> None:
 def test_check_reports_errors_on_stderr(tmp_path: Path) -> None:
     seed_dir = copy_seed(FIXTURE_SEED, tmp_path / "seed")
     alpha = seed_dir / "modalities" / "alpha.yaml"
-    alpha.write_text(alpha.read_text().replace("citations: [alpha2001]\nindications", "citations: [alpah2001]\nindications"))
+    alpha.write_text(
+        alpha.read_text().replace(
+            "citations: [alpha2001]\nindications", "citations: [alpah2001]\nindications"
+        )
+    )
     result = runner.invoke(cli, ["check", "--dir", str(seed_dir)])
     assert result.exit_code == 1
     assert "alpha.yaml: citations[0]: unknown citation 'alpah2001'" in result.stderr

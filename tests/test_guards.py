@@ -39,7 +39,9 @@ def assert_problem(response: object, status: int) -> dict[str, object]:
     assert response.headers["content-type"] == PROBLEM  # type: ignore[attr-defined]
     body: dict[str, object] = response.json()  # type: ignore[attr-defined]
     assert body["status"] == status
-    assert body["title"] and body["detail"] and body["type"]
+    assert body["title"]
+    assert body["detail"]
+    assert body["type"]
     return body
 
 
@@ -62,7 +64,9 @@ def assert_problem(response: object, status: int) -> dict[str, object]:
 def test_every_error_is_a_problem(client: TestClient, method: str, url: str, status: int) -> None:
     body = assert_problem(client.request(method, url), status)
     text = json.dumps(body)
-    assert "Traceback" not in text and "SELECT" not in text and "secret" not in text
+    assert "Traceback" not in text
+    assert "SELECT" not in text
+    assert "secret" not in text
 
 
 def test_405_names_the_allowed_methods(client: TestClient) -> None:
@@ -85,9 +89,12 @@ def test_500_is_logged_with_the_request_id_it_returns(
         response = client.get("/boom", headers={"X-Request-ID": "trace-123"})
     assert response.headers["x-request-id"] == "trace-123"
     assert response.json()["request_id"] == "trace-123"
-    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines() if line.startswith("{")]
+    lines = [
+        json.loads(line) for line in capsys.readouterr().err.splitlines() if line.startswith("{")
+    ]
     errors = [line for line in lines if line["logger"] == "app.errors"]
-    assert errors and errors[0]["request_id"] == "trace-123"
+    assert errors
+    assert errors[0]["request_id"] == "trace-123"
     assert "RuntimeError" in errors[0]["error"]
     access = [line for line in lines if line["logger"] == "app.access"]
     assert access[-1] | {"duration_ms": 0} == access[-1] | {
@@ -122,7 +129,9 @@ def test_text_logging_for_development(app: FastAPI, capsys: pytest.CaptureFixtur
     with TestClient(app) as client:
         client.get("/v1/meta")
     err = capsys.readouterr().err
-    assert "app.access: request" in err and "path=/v1/meta" in err and "status=200" in err
+    assert "app.access: request" in err
+    assert "path=/v1/meta" in err
+    assert "status=200" in err
     configure_logging("json", "info")
 
 

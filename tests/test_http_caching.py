@@ -100,7 +100,9 @@ def test_etags_differ_by_representation(live: TestClient) -> None:
 def test_if_none_match_lists_and_weak_validators(live: TestClient) -> None:
     etag = live.get("/v1/modalities/alpha").headers["etag"]
     for header in (f'"x", {etag}', f"W/{etag}", "*"):
-        assert live.get("/v1/modalities/alpha", headers={"If-None-Match": header}).status_code == 304
+        assert (
+            live.get("/v1/modalities/alpha", headers={"If-None-Match": header}).status_code == 304
+        )
 
 
 def test_reload_changes_every_etag(live: TestClient, engine: Engine, tmp_path: Path) -> None:
@@ -164,7 +166,9 @@ def test_cors_preflight_and_exposed_headers(live: TestClient) -> None:
     assert "GET" in preflight.headers["access-control-allow-methods"]
     response = live.get("/v1/modalities", headers={"Origin": "https://app.example"})
     assert response.headers["access-control-allow-origin"] == "*"
-    exposed = {h.strip().lower() for h in response.headers["access-control-expose-headers"].split(",")}
+    exposed = {
+        h.strip().lower() for h in response.headers["access-control-expose-headers"].split(",")
+    }
     assert {"etag", "link", "x-kb-release"} <= exposed
 
 

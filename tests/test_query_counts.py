@@ -52,7 +52,7 @@ def statement_counts(settings: Settings) -> dict[str, int]:
 
 @pytest.fixture
 def grown(tmp_path: Path) -> Iterator[Path]:
-    yield write_grown_seed(tmp_path / "grown", FIXTURE_SEED, extra=48)
+    return write_grown_seed(tmp_path / "grown", FIXTURE_SEED, extra=48)
 
 
 def test_statement_count_does_not_grow_with_content(

@@ -16,10 +16,10 @@ from sqlmodel import Session
 
 from app.config import Settings
 from app.db import create_db_engine
-from app.migrate import upgrade
 from app.errors import SeedLocked
 from app.export import ExportFormat, export
 from app.main import create_app
+from app.migrate import upgrade
 from app.seedfiles import read_seed_dir
 from app.seeding import load_seed
 from tests.conftest import FIXTURE_SEED
@@ -78,7 +78,9 @@ def test_reload_while_serving(
                     checked += 1
 
     env = {**os.environ, "THERAPY_KB_DATABASE_URL": db_url}
-    with serve_in_thread(create_app(settings.model_copy(update={"release_check_seconds": 0.0}))) as base:
+    with serve_in_thread(
+        create_app(settings.model_copy(update={"release_check_seconds": 0.0}))
+    ) as base:
         readers = [threading.Thread(target=reader, args=(base,)) for _ in range(4)]
         for thread in readers:
             thread.start()
@@ -132,7 +134,8 @@ def test_two_seed_loads_at_once(engine: Engine, tmp_path: Path) -> None:
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
-    assert len(outcomes) == 3 and "loaded" in outcomes, outcomes
+    assert len(outcomes) == 3, outcomes
+    assert "loaded" in outcomes, outcomes
     # Whatever won, the database holds exactly one release, consistently.
     with Session(engine) as session:
         from app.queries import current_release

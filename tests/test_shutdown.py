@@ -56,9 +56,10 @@ def test_sigterm_finishes_in_flight_requests(tmp_path: Path) -> None:
             assert time.monotonic() < deadline, "server did not become ready"
             time.sleep(0.1)
 
-        with httpx.Client(base_url=base, timeout=20) as client, client.stream(
-            "GET", "/v1/export?format=ndjson"
-        ) as response:
+        with (
+            httpx.Client(base_url=base, timeout=20) as client,
+            client.stream("GET", "/v1/export?format=ndjson") as response,
+        ):
             chunks = response.iter_bytes()
             body = next(chunks)
             server.send_signal(signal.SIGTERM)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import String, cast, exists, func, select
-from sqlmodel import Session, col
+from sqlalchemy import String, cast, exists, func
+from sqlmodel import Session, col, select
 
 from app import models as m
 from app import schemas as s
@@ -49,7 +49,7 @@ def list_citations(session: Session, f: CitationFilter) -> s.Page[s.Citation]:
     if f.modality:
         query = query.where(
             exists().where(
-                (m.ClaimCitation.citation_id == m.Citation.id)
+                (col(m.ClaimCitation.citation_id) == m.Citation.id)
                 & (m.ClaimCitation.modality_id == m.Modality.id)
                 & (m.Modality.slug == f.modality)
             )
@@ -58,7 +58,7 @@ def list_citations(session: Session, f: CitationFilter) -> s.Page[s.Citation]:
     total = session.execute(select(func.count()).select_from(ids)).scalar_one()
     rows = session.execute(
         select(m.Citation)
-        .where(m.Citation.id.in_(select(ids.c.id)))
+        .where(col(m.Citation.id).in_(select(ids.c.id)))
         .order_by(m.Citation.key)
         .limit(f.limit)
         .offset(f.offset)
@@ -74,7 +74,7 @@ def all_citations(session: Session, modality: str | None = None) -> list[s.Citat
     if modality is not None:
         query = query.where(
             exists().where(
-                (m.ClaimCitation.citation_id == m.Citation.id)
+                (col(m.ClaimCitation.citation_id) == m.Citation.id)
                 & (m.ClaimCitation.modality_id == m.Modality.id)
                 & (m.Modality.slug == modality)
             )
@@ -96,9 +96,9 @@ def get_citation(session: Session, key: str) -> s.CitationDetail:
         raise not_found(session, "citation", m.Citation.key, key)
     links = session.execute(
         select(m.ClaimCitation, m.Modality.slug, m.Modality.name)
-        .join(m.Modality, m.Modality.id == m.ClaimCitation.modality_id)
+        .join(m.Modality, col(m.Modality.id) == m.ClaimCitation.modality_id)
         .where(m.ClaimCitation.citation_id == row.id)
-        .order_by(m.ClaimCitation.id)
+        .order_by(col(m.ClaimCitation.id))
     ).all()
     texts = _claim_texts(session, [link for link, _, _ in links])
     cited: list[tuple[tuple[str, int, int], s.ClaimRef]] = []
@@ -138,9 +138,9 @@ def _claim_texts(
     if ids := wanted.get(ClaimType.indication):
         for i, abbreviation, condition in session.execute(
             select(m.Indication, m.Modality.abbreviation, m.Condition.name)
-            .join(m.Modality, m.Modality.id == m.Indication.modality_id)
-            .join(m.Condition, m.Condition.id == m.Indication.condition_id)
-            .where(m.Indication.id.in_(ids))
+            .join(m.Modality, col(m.Modality.id) == m.Indication.modality_id)
+            .join(m.Condition, col(m.Condition.id) == m.Indication.condition_id)
+            .where(col(m.Indication.id).in_(ids))
         ).all():
             out[(ClaimType.indication, i.id)] = (
                 i.position,
@@ -148,7 +148,7 @@ def _claim_texts(
                 f"{abbreviation} for {condition} ({i.evidence}, {i.population})",
             )
     if ids := wanted.get(ClaimType.consideration):
-        considerations = select(m.Consideration).where(m.Consideration.id.in_(ids))
+        considerations = select(m.Consideration).where(col(m.Consideration.id).in_(ids))
         for c in session.execute(considerations).scalars():
             out[(ClaimType.consideration, c.id or 0)] = (
                 c.position,
@@ -156,9 +156,9 @@ def _claim_texts(
                 f"{c.kind}: {c.statement}",
             )
     if ids := wanted.get(ClaimType.format):
-        for f in session.execute(select(m.Format).where(m.Format.id.in_(ids))).scalars():
+        for f in session.execute(select(m.Format).where(col(m.Format.id).in_(ids))).scalars():
             out[(ClaimType.format, f.id or 0)] = (f.position, None, f"{f.delivery} format")
     if ids := wanted.get(ClaimType.component):
-        for c in session.execute(select(m.Component).where(m.Component.id.in_(ids))).scalars():
+        for c in session.execute(select(m.Component).where(col(m.Component.id).in_(ids))).scalars():
             out[(ClaimType.component, c.id or 0)] = (c.position, None, f"{c.kind}: {c.name}")
     return out

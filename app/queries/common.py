@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import ColumnElement, case, func, or_, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from app import models as m
 from app import schemas as s
@@ -56,17 +56,17 @@ def citation_links(session: Session, modality_ids: list[int]) -> dict[ClaimKey, 
         return {}
     rows = session.execute(
         select(
-            m.ClaimCitation.claim_type,
-            m.ClaimCitation.modality_id,
-            m.ClaimCitation.indication_id,
-            m.ClaimCitation.consideration_id,
-            m.ClaimCitation.format_id,
-            m.ClaimCitation.component_id,
-            m.Citation.key,
+            col(m.ClaimCitation.claim_type),
+            col(m.ClaimCitation.modality_id),
+            col(m.ClaimCitation.indication_id),
+            col(m.ClaimCitation.consideration_id),
+            col(m.ClaimCitation.format_id),
+            col(m.ClaimCitation.component_id),
+            col(m.Citation.key),
         )
-        .join(m.Citation, m.Citation.id == m.ClaimCitation.citation_id)
-        .where(m.ClaimCitation.modality_id.in_(modality_ids))
-        .order_by(m.ClaimCitation.id)
+        .join(m.Citation, col(m.Citation.id) == m.ClaimCitation.citation_id)
+        .where(col(m.ClaimCitation.modality_id).in_(modality_ids))
+        .order_by(col(m.ClaimCitation.id))
     ).all()
     out: dict[ClaimKey, list[str]] = defaultdict(list)
     for claim_type, modality_id, ind, con, fmt, comp, key in rows:
@@ -87,21 +87,21 @@ def codes_for(session: Session, condition_ids: Iterable[int]) -> dict[int, list[
         return {}
     rows = session.execute(
         select(m.ConditionCode)
-        .where(m.ConditionCode.condition_id.in_(ids))
-        .order_by(m.ConditionCode.condition_id, m.ConditionCode.position)
+        .where(col(m.ConditionCode.condition_id).in_(ids))
+        .order_by(col(m.ConditionCode.condition_id), col(m.ConditionCode.position))
     ).scalars()
     out: dict[int, list[s.Code]] = defaultdict(list)
     for row in rows:
-        out[row.condition_id].append(
-            s.Code(system=row.system, code=row.code, display=row.display)  # type: ignore[arg-type]
-        )
+        out[row.condition_id].append(s.Code(system=row.system, code=row.code, display=row.display))
     return out
 
 
 def descendants(session: Session, condition_id: int) -> list[int]:
     """The condition and every narrower one (one statement; the tree is walked in Python)."""
     children: dict[int | None, list[int]] = defaultdict(list)
-    for cid, parent in session.execute(select(m.Condition.id, m.Condition.parent_id)).all():
+    for cid, parent in session.execute(
+        select(col(m.Condition.id), col(m.Condition.parent_id))
+    ).all():
         children[parent].append(cid)
     out, stack = [], [condition_id]
     while stack:
@@ -115,9 +115,11 @@ def resolve_condition(session: Session, value: str) -> m.Condition | None:
     """A condition by slug, or by one of its ICD-10-CM / ICD-11 codes (case-insensitive)."""
     found = session.execute(
         select(m.Condition)
-        .outerjoin(m.ConditionCode, m.ConditionCode.condition_id == m.Condition.id)
-        .where(or_(m.Condition.slug == value, func.upper(m.ConditionCode.code) == value.upper()))
-        .order_by(m.Condition.slug != value)
+        .outerjoin(m.ConditionCode, col(m.ConditionCode.condition_id) == m.Condition.id)
+        .where(
+            or_(col(m.Condition.slug) == value, func.upper(m.ConditionCode.code) == value.upper())
+        )
+        .order_by(col(m.Condition.slug) != value)
         .limit(1)
     ).scalar_one_or_none()
     return found
@@ -140,7 +142,7 @@ def format_ranges(f: m.Format) -> dict[str, Any]:
 def citation_out(row: m.Citation) -> s.Citation:
     return s.Citation(
         key=row.key,
-        type=row.type,  # type: ignore[arg-type]
+        type=row.type,
         title=row.title,
         authors=[s.Author(**a) for a in row.authors],
         year=row.year,

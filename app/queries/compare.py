@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlalchemy import func
+from sqlmodel import Session, col, select
 
 from app import models as m
 from app import schemas as s
@@ -19,7 +19,9 @@ def compare(
     """Five statements, whatever the number of modalities or claims."""
     rows = {
         x.slug: x
-        for x in session.execute(select(m.Modality).where(m.Modality.slug.in_(slugs))).scalars()
+        for x in session.execute(
+            select(m.Modality).where(col(m.Modality.slug).in_(slugs))
+        ).scalars()
     }
     unknown = [slug for slug in slugs if slug not in rows]
     if unknown:
@@ -31,31 +33,33 @@ def compare(
     ids = [rows[slug].id for slug in slugs]
     formats: dict[int, list[s.CompareFormat]] = defaultdict(list)
     for f in session.execute(
-        select(m.Format).where(m.Format.modality_id.in_(ids)).order_by(m.Format.position)
+        select(m.Format).where(col(m.Format.modality_id).in_(ids)).order_by(col(m.Format.position))
     ).scalars():
         formats[f.modality_id].append(s.CompareFormat(**format_ranges(f)))
     pros: dict[int, list[str]] = defaultdict(list)
     cons: dict[int, list[str]] = defaultdict(list)
     for c in session.execute(
         select(m.Consideration)
-        .where(m.Consideration.modality_id.in_(ids))
-        .order_by(m.Consideration.position)
+        .where(col(m.Consideration.modality_id).in_(ids))
+        .order_by(col(m.Consideration.position))
     ).scalars():
         (pros if c.kind == "pro" else cons)[c.modality_id].append(c.statement)
     components: dict[int, list[str]] = defaultdict(list)
     for c in session.execute(
-        select(m.Component).where(m.Component.modality_id.in_(ids)).order_by(m.Component.position)
+        select(m.Component)
+        .where(col(m.Component.modality_id).in_(ids))
+        .order_by(col(m.Component.position))
     ).scalars():
         components[c.modality_id].append(f"{c.kind}: {c.name}")
 
     query = (
         select(m.Indication.modality_id, m.Indication.evidence, m.Condition.slug, m.Condition.name)
-        .join(m.Condition, m.Condition.id == m.Indication.condition_id)
-        .where(m.Indication.modality_id.in_(ids))
+        .join(m.Condition, col(m.Condition.id) == m.Indication.condition_id)
+        .where(col(m.Indication.modality_id).in_(ids))
         .order_by(func.lower(m.Condition.name))
     )
     if condition_ids is not None:
-        query = query.where(m.Indication.condition_id.in_(condition_ids))
+        query = query.where(col(m.Indication.condition_id).in_(condition_ids))
     levels: dict[tuple[str, int], list[str]] = defaultdict(list)
     names: dict[str, str] = {}
     for modality_id, evidence, c_slug, c_name in session.execute(query).all():
@@ -72,7 +76,7 @@ def compare(
             slug=x.slug,
             name=x.name,
             abbreviation=x.abbreviation,
-            category=x.category,  # type: ignore[arg-type]
+            category=x.category,
             summary=x.summary,
             evidence=best_for(x.id or 0) if condition_ids is not None else None,
             formats=formats[x.id or 0],

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from sqlalchemy import String, cast, exists, func, select
-from sqlmodel import Session
+from sqlalchemy import String, cast, exists, func
+from sqlmodel import Session, col, select
 
 from app import models as m
 from app import schemas as s
@@ -46,20 +46,20 @@ def list_conditions(session: Session, f: ConditionFilter) -> s.Page[s.ConditionS
     if f.code:
         query = query.where(
             exists().where(
-                (m.ConditionCode.condition_id == m.Condition.id)
+                (col(m.ConditionCode.condition_id) == m.Condition.id)
                 & (func.upper(m.ConditionCode.code) == f.code.upper())
             )
         )
     if f.parent:
         query = query.where(
-            m.Condition.parent_id.in_(select(Parent.c.id).where(Parent.c.slug == f.parent))
+            col(m.Condition.parent_id).in_(select(Parent.c.id).where(Parent.c.slug == f.parent))
         )
     ids = query.subquery()
     total = session.execute(select(func.count()).select_from(ids)).scalar_one()
     rows = session.execute(
         select(m.Condition, Parent.c.slug)
         .outerjoin(Parent, Parent.c.id == m.Condition.parent_id)
-        .where(m.Condition.id.in_(select(ids.c.id)))
+        .where(col(m.Condition.id).in_(select(ids.c.id)))
         .order_by(func.lower(m.Condition.name), m.Condition.slug)
         .limit(f.limit)
         .offset(f.offset)
@@ -112,10 +112,10 @@ def get_condition(session: Session, slug: str) -> s.ConditionDetail:
     scope = descendants(session, condition.id)
     rows = session.execute(
         select(m.Indication, m.Modality, m.Condition.slug)
-        .join(m.Modality, m.Modality.id == m.Indication.modality_id)
-        .join(m.Condition, m.Condition.id == m.Indication.condition_id)
-        .where(m.Indication.condition_id.in_(scope))
-        .order_by(EVIDENCE_RANK_SQL.desc(), func.lower(m.Modality.name), m.Indication.position)
+        .join(m.Modality, col(m.Modality.id) == m.Indication.modality_id)
+        .join(m.Condition, col(m.Condition.id) == m.Indication.condition_id)
+        .where(col(m.Indication.condition_id).in_(scope))
+        .order_by(EVIDENCE_RANK_SQL.desc(), func.lower(m.Modality.name), col(m.Indication.position))
     ).all()
     keys = _indication_citations(session, [i.id for i, _, _ in rows if i.id is not None])
     return s.ConditionDetail(
@@ -128,10 +128,10 @@ def get_condition(session: Session, slug: str) -> s.ConditionDetail:
             s.ConditionIndication(
                 modality=x.slug,
                 modality_name=x.name,
-                category=x.category,  # type: ignore[arg-type]
+                category=x.category,
                 condition=c_slug,
-                evidence=i.evidence,  # type: ignore[arg-type]
-                population=i.population,  # type: ignore[arg-type]
+                evidence=i.evidence,
+                population=i.population,
                 summary=i.summary,
                 citations=keys.get(i.id or 0, []),
                 url=f"/v1/modalities/{x.slug}",
@@ -147,12 +147,12 @@ def _indication_citations(session: Session, indication_ids: list[int]) -> dict[i
     out: dict[int, list[str]] = {}
     for ind_id, key in session.execute(
         select(m.ClaimCitation.indication_id, m.Citation.key)
-        .join(m.Citation, m.Citation.id == m.ClaimCitation.citation_id)
+        .join(m.Citation, col(m.Citation.id) == m.ClaimCitation.citation_id)
         .where(
-            (m.ClaimCitation.claim_type == ClaimType.indication.value)
-            & m.ClaimCitation.indication_id.in_(indication_ids)
+            (col(m.ClaimCitation.claim_type) == ClaimType.indication.value)
+            & col(m.ClaimCitation.indication_id).in_(indication_ids)
         )
-        .order_by(m.ClaimCitation.id)
+        .order_by(col(m.ClaimCitation.id))
     ).all():
         out.setdefault(ind_id, []).append(key)
     return out

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from app import models as m
 from app.domain import ClaimType, claim_path, claim_ref
@@ -57,9 +57,9 @@ def condition_rows(session: Session) -> Iterator[dict[str, Any]]:
 
 def condition_code_rows(session: Session) -> Iterator[dict[str, Any]]:
     query = (
-        select(m.Condition.slug, m.ConditionCode)
-        .join(m.Condition, m.Condition.id == m.ConditionCode.condition_id)
-        .order_by(m.Condition.slug, m.ConditionCode.position)
+        select(col(m.Condition.slug), m.ConditionCode)
+        .join(m.Condition, col(m.Condition.id) == m.ConditionCode.condition_id)
+        .order_by(m.Condition.slug, col(m.ConditionCode.position))
     )
     for slug, code in _stream(session, query):
         yield {"condition": slug, "system": code.system, "code": code.code, "display": code.display}
@@ -67,10 +67,10 @@ def condition_code_rows(session: Session) -> Iterator[dict[str, Any]]:
 
 def indication_rows(session: Session) -> Iterator[dict[str, Any]]:
     query = (
-        select(m.Modality.slug, m.Condition.slug, m.Indication)
-        .join(m.Modality, m.Modality.id == m.Indication.modality_id)
-        .join(m.Condition, m.Condition.id == m.Indication.condition_id)
-        .order_by(m.Modality.slug, m.Indication.position)
+        select(col(m.Modality.slug), col(m.Condition.slug), m.Indication)
+        .join(m.Modality, col(m.Modality.id) == m.Indication.modality_id)
+        .join(m.Condition, col(m.Condition.id) == m.Indication.condition_id)
+        .order_by(m.Modality.slug, col(m.Indication.position))
     )
     for modality, condition, i in _stream(session, query):
         yield {
@@ -85,9 +85,9 @@ def indication_rows(session: Session) -> Iterator[dict[str, Any]]:
 
 def consideration_rows(session: Session) -> Iterator[dict[str, Any]]:
     query = (
-        select(m.Modality.slug, m.Consideration)
-        .join(m.Modality, m.Modality.id == m.Consideration.modality_id)
-        .order_by(m.Modality.slug, m.Consideration.kind.desc(), m.Consideration.position)
+        select(col(m.Modality.slug), m.Consideration)
+        .join(m.Modality, col(m.Modality.id) == m.Consideration.modality_id)
+        .order_by(m.Modality.slug, col(m.Consideration.kind).desc(), col(m.Consideration.position))
     )
     for modality, c in _stream(session, query):
         yield {
@@ -101,9 +101,9 @@ def consideration_rows(session: Session) -> Iterator[dict[str, Any]]:
 
 def format_rows(session: Session) -> Iterator[dict[str, Any]]:
     query = (
-        select(m.Modality.slug, m.Format)
-        .join(m.Modality, m.Modality.id == m.Format.modality_id)
-        .order_by(m.Modality.slug, m.Format.position)
+        select(col(m.Modality.slug), m.Format)
+        .join(m.Modality, col(m.Modality.id) == m.Format.modality_id)
+        .order_by(m.Modality.slug, col(m.Format.position))
     )
     for modality, f in _stream(session, query):
         yield {
@@ -124,9 +124,9 @@ def format_rows(session: Session) -> Iterator[dict[str, Any]]:
 
 def component_rows(session: Session) -> Iterator[dict[str, Any]]:
     query = (
-        select(m.Modality.slug, m.Component)
-        .join(m.Modality, m.Modality.id == m.Component.modality_id)
-        .order_by(m.Modality.slug, m.Component.position)
+        select(col(m.Modality.slug), m.Component)
+        .join(m.Modality, col(m.Modality.id) == m.Component.modality_id)
+        .order_by(m.Modality.slug, col(m.Component.position))
     )
     for modality, c in _stream(session, query):
         yield {
@@ -171,22 +171,22 @@ def claim_citation_rows(session: Session) -> Iterator[dict[str, Any]]:
     """Every (claim, citation) link; the claim's id is computed from its own row's position."""
     query = (
         select(
-            m.ClaimCitation.claim_type,
-            m.Modality.slug,
-            m.Indication.position,
-            m.Consideration.kind,
-            m.Consideration.position,
-            m.Format.position,
-            m.Component.position,
-            m.Citation.key,
+            col(m.ClaimCitation.claim_type),
+            col(m.Modality.slug),
+            col(m.Indication.position),
+            col(m.Consideration.kind),
+            col(m.Consideration.position),
+            col(m.Format.position),
+            col(m.Component.position),
+            col(m.Citation.key),
         )
-        .join(m.Modality, m.Modality.id == m.ClaimCitation.modality_id)
-        .join(m.Citation, m.Citation.id == m.ClaimCitation.citation_id)
-        .outerjoin(m.Indication, m.Indication.id == m.ClaimCitation.indication_id)
-        .outerjoin(m.Consideration, m.Consideration.id == m.ClaimCitation.consideration_id)
-        .outerjoin(m.Format, m.Format.id == m.ClaimCitation.format_id)
-        .outerjoin(m.Component, m.Component.id == m.ClaimCitation.component_id)
-        .order_by(m.Modality.slug, m.ClaimCitation.id)
+        .join(m.Modality, col(m.Modality.id) == m.ClaimCitation.modality_id)
+        .join(m.Citation, col(m.Citation.id) == m.ClaimCitation.citation_id)
+        .outerjoin(m.Indication, col(m.Indication.id) == m.ClaimCitation.indication_id)
+        .outerjoin(m.Consideration, col(m.Consideration.id) == m.ClaimCitation.consideration_id)
+        .outerjoin(m.Format, col(m.Format.id) == m.ClaimCitation.format_id)
+        .outerjoin(m.Component, col(m.Component.id) == m.ClaimCitation.component_id)
+        .order_by(m.Modality.slug, col(m.ClaimCitation.id))
     )
     for claim_type, modality, i_pos, kind, c_pos, f_pos, comp_pos, key in _stream(session, query):
         position = next((p for p in (i_pos, c_pos, f_pos, comp_pos) if p is not None), 0)

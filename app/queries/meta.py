@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC
 
 from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from app import models as m
 from app import schemas as s
@@ -29,14 +29,14 @@ def meta(session: Session, release: m.Release, api_version: str) -> s.Meta:
     counts_row = session.execute(
         select(
             *(
-                select(func.count()).select_from(table).scalar_subquery().label(name)  # type: ignore[arg-type]
+                select(func.count()).select_from(table).scalar_subquery().label(name)
                 for name, table in COUNTED.items()
             )
         )
     ).one()
     counts = dict(counts_row._mapping)
     for kind, n in session.execute(
-        select(m.Consideration.kind, func.count()).group_by(m.Consideration.kind)
+        select(col(m.Consideration.kind), func.count()).group_by(m.Consideration.kind)
     ).all():
         counts[f"{kind}s"] = n
     counts.setdefault("pros", 0)

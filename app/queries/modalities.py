@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TypeVar
 
-from sqlalchemy import ColumnElement, Select, String, cast, exists, func, select
-from sqlmodel import Session
+from sqlalchemy import ColumnElement, Select, String, cast, exists, func
+from sqlmodel import Session, col, select
 
 from app import models as m
 from app import schemas as s
@@ -47,15 +47,15 @@ def _indicated(f: ModalityFilter) -> ColumnElement[bool] | None:
     """Has an indication matching the condition and evidence filters (either may be absent)."""
     if f.condition_ids is None and f.min_evidence is None:
         return None
-    cond = m.Indication.modality_id == m.Modality.id
+    cond = col(m.Indication.modality_id) == m.Modality.id
     if f.condition_ids is not None:
-        cond = cond & m.Indication.condition_id.in_(f.condition_ids)
+        cond = cond & col(m.Indication.condition_id).in_(f.condition_ids)
     if f.min_evidence is not None:
         cond = cond & (EVIDENCE_RANK_SQL >= rank_of(f.min_evidence))
     return exists().where(cond)
 
 
-def _filtered(f: ModalityFilter) -> Select[tuple[int]]:
+def _filtered(f: ModalityFilter) -> Select[int | None]:
     query = select(m.Modality.id)
     if f.category is not None:
         query = query.where(m.Modality.category == f.category.value)
@@ -65,7 +65,8 @@ def _filtered(f: ModalityFilter) -> Select[tuple[int]]:
     if f.delivery is not None:
         query = query.where(
             exists().where(
-                (m.Format.modality_id == m.Modality.id) & (m.Format.delivery == f.delivery.value)
+                (col(m.Format.modality_id) == m.Modality.id)
+                & (m.Format.delivery == f.delivery.value)
             )
         )
     if f.q:
@@ -91,18 +92,18 @@ def list_modalities(session: Session, f: ModalityFilter) -> s.Page[s.ModalitySum
     best: ColumnElement[int] | None = None
     if f.condition_ids is not None or f.sort is ModalitySort.evidence:
         # The strongest level for the condition (or, sorting without one, for any condition).
-        scope = m.Indication.modality_id == m.Modality.id
+        scope = col(m.Indication.modality_id) == m.Modality.id
         if f.condition_ids is not None:
-            scope = scope & m.Indication.condition_id.in_(f.condition_ids)
+            scope = scope & col(m.Indication.condition_id).in_(f.condition_ids)
         best = select(func.max(EVIDENCE_RANK_SQL)).where(scope).scalar_subquery()
     columns = [m.Modality] if best is None else [m.Modality, best.label("best")]
-    query = select(*columns).where(m.Modality.id.in_(select(ids.c.id)))
+    query = select(*columns).where(col(m.Modality.id).in_(select(ids.c.id)))
     name_key = func.lower(m.Modality.name)
     if f.sort is ModalitySort.evidence and best is not None:
         # NULL (no indication) sorts last on both engines.
         query = query.order_by(func.coalesce(best, 0).desc(), name_key, m.Modality.slug)
     elif f.sort is ModalitySort.name_desc:
-        query = query.order_by(name_key.desc(), m.Modality.slug.desc())
+        query = query.order_by(name_key.desc(), col(m.Modality.slug).desc())
     else:
         query = query.order_by(name_key, m.Modality.slug)
     rows = session.execute(query.limit(f.limit).offset(f.offset)).all()
@@ -125,7 +126,8 @@ def list_modalities(session: Session, f: ModalityFilter) -> s.Page[s.ModalitySum
 
 
 def get_modality_row(session: Session, slug: str) -> m.Modality:
-    row = session.execute(select(m.Modality).where(m.Modality.slug == slug)).scalar_one_or_none()
+    query = select(m.Modality).where(m.Modality.slug == slug)
+    row: m.Modality | None = session.execute(query).scalar_one_or_none()
     if row is None:
         raise not_found(session, "modality", m.Modality.slug, slug)
     return row
@@ -138,7 +140,7 @@ def get_modality(session: Session, slug: str, include_citations: bool) -> s.Moda
     if include_citations:
         cited = sorted({key for part in _cited_parts(detail) for key in part})
         rows = session.execute(
-            select(m.Citation).where(m.Citation.key.in_(cited)).order_by(m.Citation.key)
+            select(m.Citation).where(col(m.Citation.key).in_(cited)).order_by(m.Citation.key)
         ).scalars()
         detail.included_citations = [citation_out(r) for r in rows]
     return detail
@@ -159,9 +161,9 @@ def modality_details(session: Session, rows: list[m.Modality]) -> list[s.Modalit
     indications: dict[int, list[tuple[m.Indication, m.Condition]]] = defaultdict(list)
     for i, c in session.execute(
         select(m.Indication, m.Condition)
-        .join(m.Condition, m.Condition.id == m.Indication.condition_id)
-        .where(m.Indication.modality_id.in_(ids))
-        .order_by(EVIDENCE_RANK_SQL.desc(), m.Indication.position)
+        .join(m.Condition, col(m.Condition.id) == m.Indication.condition_id)
+        .where(col(m.Indication.modality_id).in_(ids))
+        .order_by(EVIDENCE_RANK_SQL.desc(), col(m.Indication.position))
     ).all():
         indications[i.modality_id].append((i, c))
     codes = codes_for(
@@ -187,7 +189,7 @@ def modality_details(session: Session, rows: list[m.Modality]) -> list[s.Modalit
                 slug=x.slug,
                 name=x.name,
                 abbreviation=x.abbreviation,
-                category=x.category,  # type: ignore[arg-type]
+                category=x.category,
                 aliases=x.aliases,
                 summary=x.summary,
                 description=x.description,
@@ -199,8 +201,8 @@ def modality_details(session: Session, rows: list[m.Modality]) -> list[s.Modalit
                         condition=c.slug,
                         condition_name=c.name,
                         codes=codes.get(c.id or 0, []),
-                        evidence=i.evidence,  # type: ignore[arg-type]
-                        population=i.population,  # type: ignore[arg-type]
+                        evidence=i.evidence,
+                        population=i.population,
                         summary=i.summary,
                         citations=keys(ClaimType.indication, i.id),
                     )
@@ -216,7 +218,7 @@ def modality_details(session: Session, rows: list[m.Modality]) -> list[s.Modalit
                 ],
                 components=[
                     s.Component(
-                        kind=c.kind,  # type: ignore[arg-type]
+                        kind=c.kind,
                         name=c.name,
                         description=c.description,
                         citations=keys(ClaimType.component, c.id),
@@ -236,7 +238,7 @@ def _by_modality(
 ) -> dict[int, list[ClaimRow]]:
     out: dict[int, list[ClaimRow]] = defaultdict(list)
     for row in session.execute(
-        select(table).where(table.modality_id.in_(ids)).order_by(table.position)  # type: ignore[attr-defined]
+        select(table).where(col(table.modality_id).in_(ids)).order_by(col(table.position))
     ).scalars():
         out[row.modality_id].append(row)
     return out
