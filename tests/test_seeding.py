@@ -89,16 +89,20 @@ def test_unchanged_entities_keep_their_rows(engine: Engine, tmp_path: Path) -> N
     load_seed(engine, read_seed_dir(FIXTURE_SEED))
     with engine.connect() as conn:
         beta_rows = conn.execute(
-            text("SELECT f.id FROM format f JOIN modality m ON m.id = f.modality_id"
-                 " WHERE m.slug = 'beta' ORDER BY f.id")
+            text(
+                "SELECT f.id FROM format f JOIN modality m ON m.id = f.modality_id"
+                " WHERE m.slug = 'beta' ORDER BY f.id"
+            )
         ).all()
     seed_dir = copy_seed(FIXTURE_SEED, tmp_path / "seed")
     _edit(seed_dir / "modalities" / "alpha.yaml", {"origin": "Revised origin."})
     load_seed(engine, read_seed_dir(seed_dir))
     with engine.connect() as conn:
         after = conn.execute(
-            text("SELECT f.id FROM format f JOIN modality m ON m.id = f.modality_id"
-                 " WHERE m.slug = 'beta' ORDER BY f.id")
+            text(
+                "SELECT f.id FROM format f JOIN modality m ON m.id = f.modality_id"
+                " WHERE m.slug = 'beta' ORDER BY f.id"
+            )
         ).all()
     assert after == beta_rows
 
@@ -138,7 +142,9 @@ def test_removing_a_parent_condition(engine: Engine, tmp_path: Path) -> None:
     load_seed(engine, read_seed_dir(FIXTURE_SEED))
     seed_dir = copy_seed(FIXTURE_SEED, tmp_path / "seed")
     conditions = yaml.safe_load((seed_dir / "conditions.yaml").read_text())
-    conditions["conditions"] = [c for c in conditions["conditions"] if c["slug"] != "mood-disorders"]
+    conditions["conditions"] = [
+        c for c in conditions["conditions"] if c["slug"] != "mood-disorders"
+    ]
     for c in conditions["conditions"]:
         c.pop("parent", None)
     (seed_dir / "conditions.yaml").write_text(yaml.safe_dump(conditions))
