@@ -75,7 +75,8 @@ def to_csl(c: s.Citation) -> dict[str, Any]:
     item: dict[str, Any] = {"id": c.key, "type": c.type.value, "title": c.title}
     if c.authors:
         item["author"] = [_csl_name(a) for a in c.authors]
-    item["issued"] = {"date-parts": [[c.year]]}
+    if c.year is not None:
+        item["issued"] = {"date-parts": [[c.year]]}
     optional = {
         "container-title": c.container_title,
         "volume": c.volume,
@@ -164,7 +165,7 @@ def _bibtex_entry(c: s.Citation) -> Entry:
         ("author", " and ".join(_bibtex_name(a) for a in c.authors) or None),
         ("title", _tex_title(c.title)),
         (BIBTEX_CONTAINER[entry_type], c.container_title and _tex(c.container_title)),
-        ("year", str(c.year)),
+        ("year", str(c.year) if c.year is not None else None),
         ("volume", c.volume and _tex(c.volume)),
         ("number", c.issue and _tex(c.issue)),
         ("pages", c.pages and _tex(re.sub(r"\s*[-\u2013]+\s*", "--", c.pages))),
@@ -227,7 +228,8 @@ def _ris_record(c: s.Citation) -> dict[str, Any]:
         record["secondary_title"] = _ris_line(c.container_title)
         if c.type is CitationType.article_journal:
             record["journal_name"] = _ris_line(c.container_title)
-    record["year"] = str(c.year)
+    if c.year is not None:
+        record["year"] = str(c.year)
     start, _, end = (c.pages or "").replace("\u2013", "-").partition("-")
     optional = {
         "volume": c.volume,

@@ -92,7 +92,7 @@ class Citation(SQLModel, table=True):
     type: str = Field(max_length=20)
     title: str
     authors: list[dict[str, str]] = Field(sa_type=JSON)
-    year: int
+    year: int | None = None
     container_title: str | None = None
     volume: str | None = None
     issue: str | None = None

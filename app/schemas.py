@@ -159,7 +159,7 @@ class Citation(BaseModel):
     type: CitationType = Field(description="CSL item type.")
     title: str
     authors: list[Author]
-    year: int
+    year: int | None = Field(description="Publication year, when verified.")
     container_title: str | None = Field(description="Journal or book the work appears in.")
     volume: str | None
     issue: str | None

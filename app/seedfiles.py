@@ -124,7 +124,8 @@ class Citation(SeedModel):
     title: Text
     # May be empty: a work is cited without authors rather than with guessed ones.
     authors: list[Author] = []
-    year: Annotated[int, Field(ge=1800, le=2100, strict=True)]
+    # May be absent: a work identified for certain (say by its DOI) whose year was not verified.
+    year: Annotated[int, Field(ge=1800, le=2100, strict=True)] | None = None
     container_title: Text | None = None
     volume: Text | None = None
     issue: Text | None = None

@@ -15,6 +15,13 @@ target_metadata = SQLModel.metadata
 def run_migrations_online() -> None:
     engine = config.attributes["engine"]
     with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # Batch mode rebuilds a table by dropping it; with foreign keys on, that would
+            # delete (or refuse to delete) the rows that point at it. The pragma only takes
+            # effect outside a transaction, so it is set before the migration's transaction.
+            # (On the driver's connection, so SQLAlchemy does not begin a transaction first.)
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
         context.configure(
             connection=connection,
             target_metadata=target_metadata,
@@ -25,6 +32,12 @@ def run_migrations_online() -> None:
         )
         with context.begin_transaction():
             context.run_migrations()
+            if sqlite:
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+                if broken:
+                    raise RuntimeError(f"migration left dangling foreign keys: {broken[:5]}")
+        if sqlite:
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
 
 
 if context.is_offline_mode():

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 from sqlmodel import SQLModel
 
 import app.models  # noqa: F401
 from app.config import Settings
 from app.db import create_db_engine
 from app.migrate import downgrade, is_engine_specific, upgrade
-from tests.helpers import TABLES
+from app.seedfiles import read_seed_dir
+from app.seeding import load_seed
+from tests.conftest import FIXTURE_SEED
+from tests.helpers import TABLES, snapshot
 
 
 def test_upgrade_downgrade_upgrade(empty_db_url: str) -> None:
@@ -41,5 +44,21 @@ def test_models_and_migrations_do_not_drift(empty_db_url: str) -> None:
             )
             diff = compare_metadata(context, SQLModel.metadata)
         assert diff == [], f"models and migrations differ: {diff}"
+    finally:
+        engine.dispose()
+
+
+def test_upgrade_keeps_loaded_content(empty_db_url: str) -> None:
+    """Upgrading a database that holds a release keeps every row (SQLite rebuilds tables)."""
+    engine = create_db_engine(Settings(database_url=empty_db_url))
+    try:
+        upgrade(engine, "b3c1d2e4f5a6")  # before the citation year became optional
+        load_seed(engine, read_seed_dir(FIXTURE_SEED))
+        before = snapshot(engine)
+        upgrade(engine)
+        assert snapshot(engine) == before
+        # The new schema takes a citation without a year.
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE citation SET year = NULL WHERE key = 'gamma2010'"))
     finally:
         engine.dispose()
