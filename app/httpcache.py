@@ -48,6 +48,7 @@ class ReleaseWatch:
         self.clock = clock
         self.value: str | None = None
         self.checked_at = float("-inf")
+        self.refreshing = False  # one refresh at a time (see HttpCacheMiddleware)
 
     def stale(self) -> bool:
         return self.clock() - self.checked_at >= self.interval
@@ -147,16 +148,26 @@ class HttpCacheMiddleware:
         release: str | None = None
         if cacheable:
             key = (path.encode(), scope["query_string"], request_headers.get(b"accept", b""))
-            watch = self.watch()
-            release = (
-                await anyio.to_thread.run_sync(watch.refresh) if watch.stale() else watch.value
-            )
+            release = await self._current_release()
             stored = self.cache.get(key, release)
             if stored is not None:
                 await self._replay(stored, if_none_match, head, send)
                 return
 
         await self.app(scope, receive, _Recorder(self, scope, send, key, if_none_match, head))
+
+    async def _current_release(self) -> str | None:
+        """The loaded release. When it is time to ask the database again, one request asks
+        (in a worker thread) while the others go on with the answer from the last check:
+        a whole burst of requests must not stampede the database every interval."""
+        watch = self.watch()
+        if not watch.stale() or watch.refreshing:
+            return watch.value
+        watch.refreshing = True
+        try:
+            return await anyio.to_thread.run_sync(watch.refresh)
+        finally:
+            watch.refreshing = False
 
     async def _replay(
         self, stored: Stored, if_none_match: bytes | None, head: bool, send: Send

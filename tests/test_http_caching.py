@@ -193,3 +193,37 @@ def test_docs_work_offline(live: TestClient, url: str) -> None:
     for asset in assets:
         assert live.get(asset).status_code == 200, asset
     assert "https://" not in page.text.replace("https://therapy-kb.example", "")
+
+
+def test_one_release_check_at_a_time() -> None:
+    """A burst of requests when the check is due makes one database call, not one each."""
+    import asyncio
+    import threading
+
+    from app.httpcache import HttpCacheMiddleware, ReleaseWatch
+
+    calls = 0
+    release = threading.Event()
+
+    class SlowWatch(ReleaseWatch):
+        def refresh(self) -> str | None:
+            nonlocal calls
+            calls += 1
+            release.wait(5)
+            self.value, self.checked_at = "new", self.clock()
+            return self.value
+
+    watch = SlowWatch(engine=None, interval=60)  # type: ignore[arg-type]
+    watch.value = "old"
+    middleware = HttpCacheMiddleware(app=None, watch=lambda: watch, max_age=0, max_entries=0)  # type: ignore[arg-type]
+
+    async def burst() -> list[str | None]:
+        first = asyncio.ensure_future(middleware._current_release())
+        await asyncio.sleep(0.05)  # the first request is now waiting on the database
+        others = await asyncio.gather(*(middleware._current_release() for _ in range(20)))
+        release.set()
+        return [await first, *others]
+
+    answers = asyncio.run(burst())
+    assert calls == 1
+    assert answers == ["new"] + ["old"] * 20
