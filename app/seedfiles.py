@@ -285,8 +285,16 @@ def _loc(parts: Iterable[int | str]) -> str:
     return out
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """``yaml.SafeLoader`` that refuses a key given twice in one mapping (the last would win)."""
+# libyaml's parser when PyYAML was built with it (about ten times faster on a large seed), with
+# the same safe constructors either way.
+if yaml.__with_libyaml__:
+    from yaml import CSafeLoader as _SafeLoader
+else:  # pragma: no cover  (PyYAML built without libyaml)
+    from yaml import SafeLoader as _SafeLoader  # type: ignore[assignment]
+
+
+class _UniqueKeyLoader(_SafeLoader):
+    """A safe loader that refuses a key given twice in one mapping (the last would win)."""
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: set[Any] = set()
