@@ -29,6 +29,10 @@ SEED_LOCK_KEY = 0x7468_6B62  # "thkb"
 Parent = m.ParentCondition
 
 
+# How many keys a report line names before it just counts the rest.
+REPORT_KEYS = 20
+
+
 @dataclass
 class EntityDiff:
     added: list[str] = field(default_factory=list)
@@ -63,7 +67,9 @@ class LoadReport:
             for verb in ("added", "changed", "removed"):
                 keys = getattr(diff, verb)
                 if keys:
-                    out.append(f"{kind} {verb} ({len(keys)}): {', '.join(keys)}")
+                    shown = ", ".join(keys[:REPORT_KEYS])
+                    more = f" and {len(keys) - REPORT_KEYS} more" if len(keys) > REPORT_KEYS else ""
+                    out.append(f"{kind} {verb} ({len(keys)}): {shown}{more}")
         return out
 
 

@@ -12,7 +12,7 @@ from app import seeding
 from app.seedfiles import read_seed_dir
 from app.seeding import load_seed
 from tests.conftest import FIXTURE_SEED
-from tests.helpers import copy_seed, snapshot
+from tests.helpers import copy_seed, snapshot, write_grown_seed
 
 
 def _edit(path: Path, change: dict[str, object]) -> None:
@@ -184,3 +184,12 @@ def test_content_hash_changes_with_content(tmp_path: Path) -> None:
     seed_dir = copy_seed(FIXTURE_SEED, tmp_path / "seed")
     _edit(seed_dir / "release.yaml", {"version": "0.0.2"})
     assert read_seed_dir(seed_dir).content_hash() != read_seed_dir(FIXTURE_SEED).content_hash()
+
+
+def test_report_lines_name_at_most_twenty_keys(engine: Engine, tmp_path: Path) -> None:
+    seed_dir = write_grown_seed(tmp_path / "grown", FIXTURE_SEED, extra=30)
+    lines = load_seed(engine, read_seed_dir(seed_dir)).lines()
+    conditions = next(line for line in lines if line.startswith("conditions added"))
+    assert conditions.startswith("conditions added (33): ")
+    assert conditions.endswith(" and 13 more")
+    assert conditions.count(",") == 19
