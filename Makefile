@@ -6,7 +6,12 @@ STAMP  := $(VENV)/.installed
 
 export THERAPY_KB_DATABASE_URL ?= sqlite:///$(CURDIR)/var/therapy-kb.sqlite3
 
-.PHONY: run test lint check seed migrate clean
+# Benchmarks (issue 7; docs/performance.md): DB=sqlite|postgres, extra options in BENCH_ARGS.
+DB         ?= sqlite
+SCALES     ?= 10,100,1000
+BENCH_ARGS ?=
+
+.PHONY: run test lint check seed migrate clean bench bench-scale wrk
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,10 +31,30 @@ test: $(STAMP)
 
 ## lint: ruff, mypy --strict and hadolint (the Dockerfile)
 lint: $(STAMP)
-	$(BIN)/ruff check app tests migrations
-	$(BIN)/ruff format --check app tests
+	$(BIN)/ruff check app tests migrations bench
+	$(BIN)/ruff format --check app tests bench
 	$(BIN)/mypy
 	$(BIN)/hadolint Dockerfile
+
+## wrk: install the load generator from Debian's packages when it is missing (needs root)
+wrk:
+	@command -v wrk >/dev/null 2>&1 || { \
+		echo "wrk is missing: installing it with apt-get"; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get update -qq && apt-get install -y -qq wrk >/dev/null; \
+	}
+
+## bench: therapy-kb vs a reference FastAPI app under wrk; `make bench DB=postgres` on PostgreSQL
+## (compared with var/bench-sqlite.json when that exists). Results: var/bench-$(DB).json
+bench: $(STAMP) wrk
+	$(BIN)/python -m bench.run --db $(DB) --json-out var/bench-$(DB).json \
+		$(if $(filter postgres,$(DB)),$(if $(wildcard var/bench-sqlite.json),--compare-with var/bench-sqlite.json)) \
+		$(BENCH_ARGS)
+
+## bench-scale: seed load time, memory and latency at N times the seed (SCALES=10,100,1000)
+bench-scale: $(STAMP) wrk
+	$(BIN)/python -m bench.scale --db $(DB) --scales $(SCALES) \
+		--json-out var/bench-scale-$(DB).json $(BENCH_ARGS)
 
 check: $(STAMP)
 	$(BIN)/therapy-kb check
