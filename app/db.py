@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.pool import QueuePool
 from sqlmodel import Session
 
 from app.config import Settings
@@ -23,7 +24,15 @@ def create_db_engine(settings: Settings) -> Engine:
 
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
         connect_args = {"check_same_thread": False, "timeout": max(timeout, 5.0)}
-        engine = create_engine(url, connect_args=connect_args, echo=settings.log_sql)
+        engine = create_engine(
+            url,
+            connect_args=connect_args,
+            poolclass=QueuePool,
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_max_overflow,
+            pool_timeout=timeout,
+            echo=settings.log_sql,
+        )
         event.listen(engine, "connect", _sqlite_on_connect)
         event.listen(engine, "begin", _sqlite_on_begin)
         return engine
@@ -36,8 +45,8 @@ def create_db_engine(settings: Settings) -> Engine:
         url,
         connect_args=connect_args,
         pool_pre_ping=True,
-        pool_size=5,
-        max_overflow=5,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
         pool_timeout=timeout,
         # Each request reads one snapshot, so a seed load committing midway through a request
         # cannot show it half of the old release and half of the new.

@@ -126,8 +126,17 @@ class HttpCacheMiddleware:
         watch: Callable[[], ReleaseWatch],
         max_age: int,
         max_entries: int,
+        max_in_flight: int = 10,
+        queue_seconds: float = 2.0,
     ) -> None:
         self.app = app
+        # Requests that reach the routes each hold one database connection while they run, and
+        # hop between worker threads. More of them at once than there are connections would
+        # leave threads waiting for connections held by requests waiting for threads (a
+        # deadlock until the pool times out). So they queue here, in the event loop, holding
+        # neither, and a request that cannot start within queue_seconds gets a 503.
+        self.in_flight = anyio.Semaphore(max_in_flight)
+        self.queue_seconds = queue_seconds
         self.watch = watch  # called per request: the engine exists only once the app started
         self.cache_control = f"public, max-age={max_age}".encode()
         self.cache = ResponseCache(max_entries)
@@ -154,7 +163,20 @@ class HttpCacheMiddleware:
                 await self._replay(stored, if_none_match, head, send)
                 return
 
-        await self.app(scope, receive, _Recorder(self, scope, send, key, if_none_match, head))
+        recorder = _Recorder(self, scope, send, key, if_none_match, head)
+        if path == "/healthz" or path.startswith(("/docs", "/redoc", "/static-offline-docs")):
+            await self.app(scope, receive, recorder)  # no database: never queued
+            return
+        try:
+            with anyio.fail_after(self.queue_seconds):
+                await self.in_flight.acquire()
+        except TimeoutError:
+            await _busy(send)
+            return
+        try:
+            await self.app(scope, receive, recorder)
+        finally:
+            self.in_flight.release()
 
     async def _current_release(self) -> str | None:
         """The loaded release. When it is time to ask the database again, one request asks
@@ -181,6 +203,20 @@ class HttpCacheMiddleware:
             {"type": "http.response.start", "status": stored.status, "headers": stored.headers}
         )
         await send({"type": "http.response.body", "body": b"" if head else stored.body})
+
+
+async def _busy(send: Send) -> None:
+    body = (
+        b'{"type":"https://therapy-kb.example/problems/unavailable","title":"Service Unavailable",'
+        b'"status":503,"detail":"Too many requests need the database at once; try again shortly."}'
+    )
+    headers = [
+        (b"content-type", b"application/problem+json"),
+        (b"content-length", str(len(body)).encode()),
+        (b"retry-after", b"1"),
+    ]
+    await send({"type": "http.response.start", "status": 503, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 class _Recorder:

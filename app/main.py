@@ -63,6 +63,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         watch=lambda: app.state.release_watch,
         max_age=settings.cache_max_age,
         max_entries=settings.response_cache_entries,
+        max_in_flight=settings.db_pool_size + settings.db_max_overflow,
+        queue_seconds=settings.db_timeout_seconds,
     )
     # Around the cache, so cached answers and errors get CORS headers too.
     app.add_middleware(
