@@ -137,6 +137,8 @@ class HttpCacheMiddleware:
         # neither, and a request that cannot start within queue_seconds gets a 503.
         self.in_flight = anyio.Semaphore(max_in_flight)
         self.queue_seconds = queue_seconds
+        # Cache keys whose answer a request is building now, with the event that marks it done.
+        self.computing: dict[tuple[bytes, ...], anyio.Event] = {}
         self.watch = watch  # called per request: the engine exists only once the app started
         self.cache_control = f"public, max-age={max_age}".encode()
         self.cache = ResponseCache(max_entries)
@@ -159,6 +161,12 @@ class HttpCacheMiddleware:
             key = (path.encode(), scope["query_string"], request_headers.get(b"accept", b""))
             release = await self._current_release()
             stored = self.cache.get(key, release)
+            if stored is None and key in self.computing:
+                # The same answer is being built for another request: wait for it rather than
+                # build it again (a burst on one cold URL costs one query, not fifty).
+                with anyio.move_on_after(self.queue_seconds):
+                    await self.computing[key].wait()
+                stored = self.cache.get(key, release)
             if stored is not None:
                 await self._replay(stored, if_none_match, head, send)
                 return
@@ -173,10 +181,15 @@ class HttpCacheMiddleware:
         except TimeoutError:
             await _busy(send)
             return
+        building = bool(key) and key not in self.computing
+        if building:
+            self.computing[key] = anyio.Event()
         try:
             await self.app(scope, receive, recorder)
         finally:
             self.in_flight.release()
+            if building:
+                self.computing.pop(key).set()
 
     async def _current_release(self) -> str | None:
         """The loaded release. When it is time to ask the database again, one request asks

@@ -227,3 +227,32 @@ def test_one_release_check_at_a_time() -> None:
     answers = asyncio.run(burst())
     assert calls == 1
     assert answers == ["new"] + ["old"] * 20
+
+
+def test_a_burst_on_one_cold_url_is_built_once(fixture_db_url: str) -> None:
+    """Fifty simultaneous requests for the same uncached answer run its queries once."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import httpx
+    from sqlalchemy import event
+
+    from tests.helpers import serve_in_thread
+
+    app = create_app(Settings(database_url=fixture_db_url, release_check_seconds=60))
+    statements: list[str] = []
+    with serve_in_thread(app) as base:
+        engine = app.state.engine
+        assert httpx.get(f"{base}/v1/meta").status_code == 200  # release check done, warm
+
+        def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+            statements.append(statement)
+
+        event.listen(engine, "before_cursor_execute", count)
+        with ThreadPoolExecutor(max_workers=50) as pool:
+            bodies = list(
+                pool.map(lambda _: httpx.get(f"{base}/v1/modalities/alpha").content, range(50))
+            )
+        event.remove(engine, "before_cursor_execute", count)
+    assert len(set(bodies)) == 1
+    detail_loads = [s for s in statements if "FROM modality" in s and "modality.slug =" in s]
+    assert len(detail_loads) == 1, len(detail_loads)
