@@ -175,19 +175,23 @@ class HttpCacheMiddleware:
         if path == "/healthz" or path.startswith(("/docs", "/redoc", "/static-offline-docs")):
             await self.app(scope, receive, recorder)  # no database: never queued
             return
-        try:
-            with anyio.fail_after(self.queue_seconds):
-                await self.in_flight.acquire()
-        except TimeoutError:
-            await _busy(send)
-            return
+        # Claim the key before the first await below, so that requests arriving meanwhile
+        # find it and wait for this answer.
         building = bool(key) and key not in self.computing
         if building:
             self.computing[key] = anyio.Event()
         try:
-            await self.app(scope, receive, recorder)
+            try:
+                with anyio.fail_after(self.queue_seconds):
+                    await self.in_flight.acquire()
+            except TimeoutError:
+                await _busy(send)
+                return
+            try:
+                await self.app(scope, receive, recorder)
+            finally:
+                self.in_flight.release()
         finally:
-            self.in_flight.release()
             if building:
                 self.computing.pop(key).set()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio.to_thread
 from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi_offline import FastAPIOffline
@@ -38,6 +39,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = create_db_engine(settings)
         app.state.engine = engine
         app.state.release_watch = ReleaseWatch(engine, settings.release_check_seconds)
+        # Know the release before the first request, so a burst at start-up finds it.
+        await anyio.to_thread.run_sync(app.state.release_watch.refresh)
         try:
             yield
         finally:
