@@ -68,6 +68,55 @@ LIST_PARAMETERS: dict[tuple[str, str], dict[str, Any]] = {
 }
 
 
+# Descriptions for fields whose meaning is the same wherever they appear; a field described in
+# its schema keeps its own. tests/test_openapi.py fails when a field has neither.
+FIELD_DESCRIPTIONS = {
+    "abbreviation": "The usual abbreviation, e.g. IPT.",
+    "aliases": "Other names in use (true synonyms only).",
+    "api_version": "Version of this API (the path prefix).",
+    "authors": "Authors in order: persons (family, given) or organisations (literal).",
+    "category": "'approach' (a therapy) or 'delivery' (a way of delivering therapy).",
+    "codes": "ICD-10-CM and ICD-11 codes of the condition.",
+    "components": "What the modality is made of: problem areas, skill modules, modes, phases.",
+    "condition": "Slug of the condition.",
+    "condition_name": "Name of the condition.",
+    "cons": "Drawbacks, each cited; includes who the modality does not suit.",
+    "definition": "What the level means.",
+    "delivery": "How the therapy is delivered.",
+    "description": "A fuller account, in prose.",
+    "doi": "Digital Object Identifier, when verified.",
+    "evidence": "Evidence level on the ordered scale strong > moderate > limited > insufficient.",
+    "evidence_matrix": "One row per condition, one column per modality: the evidence level.",
+    "formats": "Usual formats, with numeric ranges.",
+    "goals": "What the modality aims to achieve.",
+    "group_size": "Members per group (min-max), for group formats.",
+    "isbn": "ISBN, for books, when verified.",
+    "issue": "Journal issue, when verified.",
+    "items": "This page's items.",
+    "level": "The evidence level.",
+    "limit": "Page size asked for.",
+    "modality_name": "Name of the modality.",
+    "name": "Display name.",
+    "offset": "Items skipped before this page.",
+    "pages": "Page range, when verified.",
+    "pmcid": "PubMed Central id, when verified.",
+    "pmid": "PubMed id, when verified.",
+    "population": "Population the evidence concerns.",
+    "pros": "Advantages, each cited.",
+    "publisher": "Publisher, for books and reports.",
+    "release_date": "Date of the release.",
+    "request_id": "Id of the request, as in the X-Request-ID header.",
+    "session_minutes": "Length of one session in minutes (min-max).",
+    "sessions": "Number of sessions (min-max).",
+    "slug": "Stable public id.",
+    "summary": "One or two sentences.",
+    "title": "Title of the work.",
+    "type": "Kind of item.",
+    "url": "Where this item is in the API.",
+    "volume": "Journal volume, when verified.",
+    "weeks": "Duration in weeks (min-max).",
+}
+
 # What the guard middleware refuses (app.middleware.CONTROL_RE), said in the schema so that
 # clients (and the fuzzer) know a control character is not a valid value.
 NO_CONTROLS = "^[^\\u0000-\\u0008\\u000b-\\u001f\\u007f]*$"
@@ -110,6 +159,12 @@ def build(app: FastAPI) -> dict[str, Any]:
                 _forbid_controls(parameter.get("schema", {}))
     for unused in ("HTTPValidationError", "ValidationError"):
         components.pop(unused, None)
+    for name, schema in components.items():
+        for field, prop in schema.get("properties", {}).items():
+            if "description" not in prop and field in FIELD_DESCRIPTIONS:
+                prop["description"] = FIELD_DESCRIPTIONS[field]
+        if name.startswith("Page_") and "examples" not in schema:
+            schema["examples"] = [{"items": [], "total": 0, "limit": 20, "offset": 0}]
     return doc
 
 
