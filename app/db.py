@@ -3,13 +3,11 @@ built from ``Settings`` in the app's lifespan (or by the CLI) and handed around 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import QueuePool
-from sqlmodel import Session
 
 from app.config import Settings
 
@@ -72,8 +70,3 @@ def _sqlite_on_begin(conn: Connection) -> None:
     # A seed load asks for IMMEDIATE: it takes the write lock before reading what is stored.
     mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
     conn.exec_driver_sql(f"BEGIN {mode}")
-
-
-def session_scope(engine: Engine) -> Iterator[Session]:
-    with Session(engine) as session:
-        yield session

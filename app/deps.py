@@ -10,7 +10,6 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from app import queries
-from app.config import Settings
 from app.errors import ServiceUnavailable
 from app.models import Release
 
@@ -18,11 +17,6 @@ from app.models import Release
 def get_engine(request: Request) -> Engine:
     engine: Engine = request.app.state.engine
     return engine
-
-
-def get_app_settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
 
 
 def get_session(engine: Annotated[Engine, Depends(get_engine)]) -> Iterator[Session]:
@@ -40,7 +34,5 @@ def current_release(request: Request, session: Annotated[Session, Depends(get_se
     return release
 
 
-EngineDep = Annotated[Engine, Depends(get_engine)]
 ReleaseDep = Annotated[Release, Depends(current_release)]
 SessionDep = Annotated[Session, Depends(get_session)]
-SettingsDep = Annotated[Settings, Depends(get_app_settings)]

@@ -20,12 +20,6 @@ class AppError(Exception):
         self.extra = extra
 
 
-class BadRequest(AppError):
-    status = 400
-    title = "Bad Request"
-    type_slug = "bad-request"
-
-
 class InvalidParameter(AppError):
     """A query or path parameter failed validation: names the parameter and why."""
 
