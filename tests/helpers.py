@@ -22,17 +22,18 @@ TABLES = [
     "component",
     "claim_citation",
     "search_document",
+    "rendered_modality",
 ]
 
 
-def snapshot(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
+def snapshot(engine: Engine, tables: list[str] = TABLES) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of every table, sorted: equal snapshots mean an unchanged database."""
     meta = MetaData()
-    meta.reflect(engine, only=TABLES)
+    meta.reflect(engine, only=tables)
     with engine.connect() as conn:
         return {
             name: sorted(tuple(map(repr, row)) for row in conn.execute(select(meta.tables[name])))
-            for name in TABLES
+            for name in tables
         }
 
 

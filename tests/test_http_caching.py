@@ -254,5 +254,5 @@ def test_a_burst_on_one_cold_url_is_built_once(fixture_db_url: str) -> None:
             )
         event.remove(engine, "before_cursor_execute", count)
     assert len(set(bodies)) == 1
-    detail_loads = [s for s in statements if "FROM modality" in s and "modality.slug =" in s]
+    detail_loads = [s for s in statements if "WHERE modality.slug =" in s]
     assert len(detail_loads) == 1, len(detail_loads)

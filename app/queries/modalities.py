@@ -125,6 +125,16 @@ def list_modalities(session: Session, f: ModalityFilter) -> s.Page[s.ModalitySum
     return s.Page[s.ModalitySummary](items=items, total=total, limit=f.limit, offset=f.offset)
 
 
+def rendered_modality(session: Session, slug: str) -> str | None:
+    """The record as rendered by the seed load (one statement), or None when there is none."""
+    body: str | None = session.execute(
+        select(m.RenderedModality.body)
+        .join(m.Modality, col(m.Modality.id) == col(m.RenderedModality.modality_id))
+        .where(m.Modality.slug == slug)
+    ).scalar_one_or_none()
+    return body
+
+
 def get_modality_row(session: Session, slug: str) -> m.Modality:
     query = select(m.Modality).where(m.Modality.slug == slug)
     row: m.Modality | None = session.execute(query).scalar_one_or_none()

@@ -11,7 +11,13 @@ from app.deps import SessionDep
 from app.domain import Category, Delivery, Evidence
 from app.negotiation import NegotiatedDep, VaryOnAccept, negotiated_responses
 from app.queries.citations import modality_citations
-from app.queries.modalities import ModalityFilter, ModalitySort, get_modality, list_modalities
+from app.queries.modalities import (
+    ModalityFilter,
+    ModalitySort,
+    get_modality,
+    list_modalities,
+    rendered_modality,
+)
 from app.routes.params import ConditionDep, PagingDep, TextQuery, set_link_header
 
 router = APIRouter(prefix="/v1/modalities", tags=["modalities"])
@@ -77,8 +83,13 @@ def show(
         Literal["citations"] | None,
         Query(description="'citations' embeds every cited work once, at the top level."),
     ] = None,
-) -> s.ModalityDetail:
+) -> s.ModalityDetail | Response:
     """One modality: indications, pros, cons, formats, components, with citation keys."""
+    if include is None:
+        body = rendered_modality(session, slug)
+        if body is not None:
+            # Rendered from this same release by the seed load: the served record as it is.
+            return Response(body, media_type="application/json")
     return get_modality(session, slug, include_citations=include == "citations")
 
 
