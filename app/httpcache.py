@@ -9,7 +9,9 @@
 - answers ``If-None-Match`` with ``304 Not Modified`` and no body;
 - keeps successful ``/v1`` responses in memory, keyed by path, query and ``Accept``, and serves
   them again while the same release is loaded. Each stored response carries its own release,
-  so a reader gets wholly the old release or wholly the new one, never a mix.
+  so a reader gets wholly the old release or wholly the new one, never a mix;
+- lets concurrent misses for one key wait for the answer being built, and admits at most as
+  many requests to the routes as there are database connections (the rest queue here).
 
 Which release is current is read from the database at most once per
 ``release_check_seconds``: a reload shows within that interval, on every replica.
