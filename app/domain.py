@@ -6,6 +6,8 @@ CHECK constraints and in JSON.
 
 from enum import StrEnum
 
+API_VERSION = "v1"
+
 
 class Category(StrEnum):
     approach = "approach"

@@ -25,7 +25,6 @@ from app.queries.export import TABLES
 from app.queries.meta import meta
 from app.queries.modalities import modality_details
 
-API_VERSION = "v1"
 MODALITY_BATCH = 100
 FLUSH_BYTES = 64 * 1024
 
@@ -53,7 +52,7 @@ def _dumps(value: Any) -> str:
 
 
 def _release_record(session: Session, release: m.Release) -> dict[str, Any]:
-    return meta(session, release, API_VERSION).model_dump(mode="json")
+    return meta(session, release).model_dump(mode="json")
 
 
 def export(session: Session, release: m.Release, fmt: ExportFormat) -> Iterator[bytes]:

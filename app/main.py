@@ -54,7 +54,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         lifespan=lifespan,
     )
-    app.state.settings = settings
     problems.install(app)
     openapi.install(app)
     app.include_router(health.router)

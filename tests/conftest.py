@@ -26,15 +26,12 @@ from app.migrate import upgrade
 from app.seedfiles import read_seed_dir
 from app.seeding import load_seed
 from tests import pgcluster
+from tests.helpers import in_ci
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE_SEED = ROOT / "tests" / "fixtures" / "seed_small"
 REAL_SEED = ROOT / "seed"
 ENGINES = ["sqlite", "postgresql"]
-
-
-def _in_ci() -> bool:
-    return os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 
 @pytest.fixture(scope="session")
@@ -48,7 +45,7 @@ def postgres_server_url() -> Iterator[str]:
         cluster = pgcluster.start_cluster()
     except (FileNotFoundError, KeyError, OSError) as exc:
         reason = f"PostgreSQL unavailable ({exc}); set THERAPY_KB_TEST_POSTGRES_URL or install it"
-        if _in_ci():
+        if in_ci():
             pytest.fail(f"CI=true requires PostgreSQL: {reason}")
         pytest.skip(reason)
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,6 +25,11 @@ TABLES = [
     "search_document",
     "rendered_modality",
 ]
+
+
+def in_ci() -> bool:
+    """Under CI=true, a missing tool is a failure, not a skip."""
+    return os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 
 def snapshot(engine: Engine, tables: list[str] = TABLES) -> dict[str, list[tuple[Any, ...]]]:
@@ -102,15 +108,14 @@ def write_grown_seed(target: Path, source: Path, extra: int) -> Path:
 @contextmanager
 def serve_in_thread(app: Any) -> Iterator[str]:
     """Run ``app`` under a real uvicorn server on a free loopback port; yield its base URL."""
-    import socket
     import threading
     import time
 
     import uvicorn
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    from tests.pgcluster import free_port
+
+    port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
     )

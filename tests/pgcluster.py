@@ -30,7 +30,8 @@ def find_bindir() -> Path | None:
     return Path(candidates[0]).parent if candidates else None
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A free TCP port on loopback (the OS picks one)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
@@ -85,7 +86,7 @@ def start_cluster() -> Cluster:
         entry = pwd.getpwnam(run_as)
         os.chown(root, entry.pw_uid, entry.pw_gid)
         os.chown(datadir, entry.pw_uid, entry.pw_gid)
-    cluster = Cluster(bindir=bindir, datadir=datadir, port=_free_port(), run_as=run_as)
+    cluster = Cluster(bindir=bindir, datadir=datadir, port=free_port(), run_as=run_as)
     cluster._run(
         "initdb", "-D", str(datadir), "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8"
     )

@@ -8,7 +8,6 @@ expected to have installed it.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -20,16 +19,13 @@ from app.domain import CodeSystem
 from app.seedfiles import CODE_PATTERNS, read_seed_dir
 from bench import harness
 from bench.synth import fake_code
+from tests.helpers import in_ci
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _in_ci() -> bool:
-    return os.environ.get("CI", "").lower() in {"1", "true", "yes"}
-
-
 needs_wrk = pytest.mark.skipif(
-    shutil.which("wrk") is None and not _in_ci(),
+    shutil.which("wrk") is None and not in_ci(),
     reason="wrk is not installed (`make bench` installs it: apt-get install wrk); "
     "under CI=true this test runs and fails instead",
 )

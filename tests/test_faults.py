@@ -16,8 +16,8 @@ from app.migrate import upgrade
 from app.seedfiles import read_seed_dir
 from app.seeding import load_seed
 from tests import pgcluster
-from tests.conftest import FIXTURE_SEED, _in_ci
-from tests.helpers import serve_in_thread
+from tests.conftest import FIXTURE_SEED
+from tests.helpers import in_ci, serve_in_thread
 
 DATA_URLS = ["/v1/modalities/alpha", "/v1/modalities", "/v1/search?q=fixture", "/v1/meta"]
 
@@ -28,7 +28,7 @@ def own_cluster() -> Iterator[pgcluster.Cluster]:
     try:
         cluster = pgcluster.start_cluster()
     except (FileNotFoundError, KeyError, OSError) as exc:
-        if _in_ci():
+        if in_ci():
             pytest.fail(f"CI=true requires PostgreSQL: {exc}")
         pytest.skip(f"PostgreSQL server binaries unavailable: {exc}")
     try:

@@ -12,7 +12,7 @@ from sqlmodel import Session, col
 
 from app import models as m
 from app import schemas as s
-from app.domain import EVIDENCE_RANK, ClaimType, Evidence
+from app.domain import EVIDENCE_RANK, Evidence
 from app.errors import NotFound
 
 # Evidence levels as numbers in SQL, so "strongest first" and "at least moderate" sort and
@@ -54,30 +54,24 @@ def citation_links(session: Session, modality_ids: list[int]) -> dict[ClaimKey, 
     """Citation keys of every claim of these modalities, in their seed order: one statement."""
     if not modality_ids:
         return {}
+    # The schema sets exactly one claim column per link (or none, for a modality-level claim),
+    # so the first non-NULL of them, else the modality, is the claim's id.
+    claim_id = func.coalesce(
+        m.ClaimCitation.indication_id,
+        m.ClaimCitation.consideration_id,
+        m.ClaimCitation.format_id,
+        m.ClaimCitation.component_id,
+        m.ClaimCitation.modality_id,
+    )
     rows = session.execute(
-        select(
-            col(m.ClaimCitation.claim_type),
-            col(m.ClaimCitation.modality_id),
-            col(m.ClaimCitation.indication_id),
-            col(m.ClaimCitation.consideration_id),
-            col(m.ClaimCitation.format_id),
-            col(m.ClaimCitation.component_id),
-            col(m.Citation.key),
-        )
+        select(col(m.ClaimCitation.claim_type), claim_id, col(m.Citation.key))
         .join(m.Citation, col(m.Citation.id) == m.ClaimCitation.citation_id)
         .where(col(m.ClaimCitation.modality_id).in_(modality_ids))
         .order_by(col(m.ClaimCitation.id))
     ).all()
     out: dict[ClaimKey, list[str]] = defaultdict(list)
-    for claim_type, modality_id, ind, con, fmt, comp, key in rows:
-        claim_id = {
-            ClaimType.modality.value: modality_id,
-            ClaimType.indication.value: ind,
-            ClaimType.consideration.value: con,
-            ClaimType.format.value: fmt,
-            ClaimType.component.value: comp,
-        }[claim_type]
-        out[(claim_type, claim_id)].append(key)
+    for claim_type, claim, key in rows:
+        out[(claim_type, claim)].append(key)
     return out
 
 

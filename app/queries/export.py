@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlmodel import Session, col
 
 from app import models as m
@@ -173,11 +173,15 @@ def claim_citation_rows(session: Session) -> Iterator[dict[str, Any]]:
         select(
             col(m.ClaimCitation.claim_type),
             col(m.Modality.slug),
-            col(m.Indication.position),
+            # Exactly one claim table joins (none for a modality-level claim).
+            func.coalesce(
+                m.Indication.position,
+                m.Consideration.position,
+                m.Format.position,
+                m.Component.position,
+                0,
+            ),
             col(m.Consideration.kind),
-            col(m.Consideration.position),
-            col(m.Format.position),
-            col(m.Component.position),
             col(m.Citation.key),
         )
         .join(m.Modality, col(m.Modality.id) == m.ClaimCitation.modality_id)
@@ -188,8 +192,7 @@ def claim_citation_rows(session: Session) -> Iterator[dict[str, Any]]:
         .outerjoin(m.Component, col(m.Component.id) == m.ClaimCitation.component_id)
         .order_by(m.Modality.slug, col(m.ClaimCitation.id))
     )
-    for claim_type, modality, i_pos, kind, c_pos, f_pos, comp_pos, key in _stream(session, query):
-        position = next((p for p in (i_pos, c_pos, f_pos, comp_pos) if p is not None), 0)
+    for claim_type, modality, position, kind, key in _stream(session, query):
         yield {
             "claim_id": claim_ref(modality, claim_path(claim_type, position, kind)),
             "claim_type": claim_type,

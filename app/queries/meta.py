@@ -9,7 +9,7 @@ from sqlmodel import Session, col
 
 from app import models as m
 from app import schemas as s
-from app.domain import EVIDENCE_DEFINITIONS, Evidence
+from app.domain import API_VERSION, EVIDENCE_DEFINITIONS, Evidence
 
 COUNTED = {
     "modalities": m.Modality,
@@ -24,7 +24,7 @@ COUNTED = {
 }
 
 
-def meta(session: Session, release: m.Release, api_version: str) -> s.Meta:
+def meta(session: Session, release: m.Release) -> s.Meta:
     """Two statements: every count as a scalar subquery, and indications per kind and level."""
     counts_row = session.execute(
         select(
@@ -52,7 +52,7 @@ def meta(session: Session, release: m.Release, api_version: str) -> s.Meta:
         loaded_at=release.loaded_at
         if release.loaded_at.tzinfo
         else release.loaded_at.replace(tzinfo=UTC),
-        api_version=api_version,
+        api_version=API_VERSION,
         counts=counts,
         evidence_scale=[
             s.EvidenceLevel(level=level, rank=level.rank, definition=EVIDENCE_DEFINITIONS[level])

@@ -10,10 +10,8 @@ from app.queries.meta import meta
 
 router = APIRouter(prefix="/v1", tags=["meta"])
 
-API_VERSION = "v1"
-
 
 @router.get("/meta", response_model=s.Meta)
 def meta_(session: SessionDep, release: ReleaseDep) -> s.Meta:
     """Release metadata: name, version, licence, content hash, counts, evidence scale."""
-    return meta(session, release, API_VERSION)
+    return meta(session, release)
