@@ -9,6 +9,8 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from app.problems import PROBLEM_JSON
+from app.routes.compare import MAX_COMPARE, MIN_COMPARE
+from app.seedfiles import SLUG_RE
 
 PROBLEM_SCHEMA: dict[str, Any] = {
     "title": "Problem",
@@ -60,9 +62,9 @@ ERRORS = {
 LIST_PARAMETERS: dict[tuple[str, str], dict[str, Any]] = {
     ("/v1/compare", "modalities"): {
         "type": "array",
-        "items": {"type": "string", "pattern": "^[a-z0-9]+(?:-[a-z0-9]+)*$", "maxLength": 80},
-        "minItems": 2,
-        "maxItems": 6,
+        "items": {"type": "string", "pattern": SLUG_RE, "maxLength": 80},
+        "minItems": MIN_COMPARE,
+        "maxItems": MAX_COMPARE,
         "uniqueItems": True,
     },
 }
