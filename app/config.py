@@ -46,6 +46,12 @@ class Settings(BaseSettings):
     response_cache_entries: int = Field(
         default=4096, ge=0, description="Responses kept in memory per worker; 0 turns it off."
     )
+    preload_mb: int = Field(
+        default=256,
+        ge=0,
+        description="Megabytes of modality records each worker loads into memory per release, "
+        "so that they are never read from the database per request; 0 turns it off.",
+    )
     log_format: Literal["json", "text"] = Field(
         default="json", description="json: one JSON object per line; text: for development."
     )

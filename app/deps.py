@@ -1,38 +1,38 @@
-"""Request dependencies, as ``Annotated`` aliases the routes declare."""
+"""Request dependencies, as ``Annotated`` aliases the routes declare.
+
+A request's database work runs in one worker thread: the route's own. Opening the session does
+no I/O (so it happens in the event loop), and the release is read by the session itself as the
+first statement of its transaction (``app.db.record_release``), not by a dependency of its own:
+every dependency that does I/O would cost another hop between threads.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy import Engine
 from sqlmodel import Session
 
-from app import queries
-from app.errors import ServiceUnavailable
-from app.models import Release
+from app import models as m
+from app.db import loaded_release
 
 
-def get_engine(request: Request) -> Engine:
-    engine: Engine = request.app.state.engine
-    return engine
-
-
-def get_session(engine: Annotated[Engine, Depends(get_engine)]) -> Iterator[Session]:
-    with Session(engine) as session:
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    session: Session = request.app.state.sessions(info={"request_state": request.state})
+    try:
         yield session
+    finally:
+        # Ends the read-only transaction and returns the connection: a rollback, no waiting.
+        session.close()
 
 
-def current_release(request: Request, session: Annotated[Session, Depends(get_session)]) -> Release:
-    """The loaded release, read first in the request's transaction so every later read in the
-    request sees the same release; recorded for the X-KB-Release header. 503 when none."""
-    release = queries.current_release(session)
-    if release is None:
-        raise ServiceUnavailable("no release is loaded; run 'therapy-kb seed'")
-    request.state.kb_release = release.content_hash
-    return release
-
-
-ReleaseDep = Annotated[Release, Depends(current_release)]
 SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def current_release(session: SessionDep) -> m.Release:
+    """The loaded release the request reads (503 when none); for routes that show it."""
+    return loaded_release(session)
+
+
+ReleaseDep = Annotated[m.Release, Depends(current_release)]

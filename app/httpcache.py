@@ -24,7 +24,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio.to_thread
 from sqlalchemy import Engine, select
@@ -33,10 +33,15 @@ from sqlmodel import col
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import models as m
+from app.config import Settings
+
+if TYPE_CHECKING:
+    from app.preload import Preloaded
 
 RELEASE_HEADER = b"x-kb-release"
 MAX_CACHED_BODY = 4 * 1024 * 1024
 Headers = list[tuple[bytes, bytes]]
+CacheKey = tuple[bytes, bytes, bytes]  # path, query string, Accept (only where it matters)
 
 
 class ReleaseWatch:
@@ -74,13 +79,26 @@ class Stored:
     body: bytes
 
 
+def stored_json(release: str, body: bytes, cache_control: bytes) -> Stored:
+    """A 200 JSON answer with the headers the routes and ``_Recorder`` give it together."""
+    etag = make_etag(release, body)
+    headers = [
+        (b"content-length", str(len(body)).encode()),
+        (b"content-type", b"application/json"),
+        (RELEASE_HEADER, release.encode()),
+        (b"cache-control", cache_control),
+        (b"etag", etag),
+    ]
+    return Stored(release, 200, headers, etag, body)
+
+
 class ResponseCache:
     def __init__(self, max_entries: int) -> None:
         self.max_entries = max_entries
-        self.entries: OrderedDict[tuple[bytes, ...], Stored] = OrderedDict()
+        self.entries: OrderedDict[CacheKey, Stored] = OrderedDict()
         self.release: str | None = None
 
-    def get(self, key: tuple[bytes, ...], release: str | None) -> Stored | None:
+    def get(self, key: CacheKey, release: str | None) -> Stored | None:
         if release != self.release:
             # A new release: everything stored belongs to the old one.
             self.entries.clear()
@@ -91,13 +109,17 @@ class ResponseCache:
             self.entries.move_to_end(key)
         return found
 
-    def put(self, key: tuple[bytes, ...], stored: Stored) -> None:
+    def put(self, key: CacheKey, stored: Stored) -> None:
         if self.max_entries <= 0 or stored.release != self.release:
             return
         self.entries[key] = stored
         self.entries.move_to_end(key)
         while len(self.entries) > self.max_entries:
             self.entries.popitem(last=False)
+
+
+def cache_control(settings: Settings) -> bytes:
+    return f"public, max-age={settings.cache_max_age}".encode()
 
 
 def make_etag(release: str, body: bytes) -> bytes:
@@ -126,10 +148,12 @@ class HttpCacheMiddleware:
         self,
         app: ASGIApp,
         watch: Callable[[], ReleaseWatch],
-        max_age: int,
+        cache_control: bytes,
         max_entries: int,
         max_in_flight: int = 10,
         queue_seconds: float = 2.0,
+        preloaded: Callable[[], Preloaded | None] = lambda: None,
+        varies_on_accept: Callable[[str], bool] = lambda path: True,
     ) -> None:
         self.app = app
         # Requests that reach the routes each hold one database connection while they run, and
@@ -140,9 +164,13 @@ class HttpCacheMiddleware:
         self.in_flight = anyio.Semaphore(max_in_flight)
         self.queue_seconds = queue_seconds
         # Cache keys whose answer a request is building now, with the event that marks it done.
-        self.computing: dict[tuple[bytes, ...], anyio.Event] = {}
-        self.watch = watch  # called per request: the engine exists only once the app started
-        self.cache_control = f"public, max-age={max_age}".encode()
+        self.computing: dict[CacheKey, anyio.Event] = {}
+        # Called per request: the engine, and so these, exist only once the app has started.
+        self.watch = watch
+        self.preloaded = preloaded
+        # Accept is part of the key only for the routes whose answer depends on it.
+        self.varies_on_accept = varies_on_accept
+        self.cache_control = cache_control
         self.cache = ResponseCache(max_entries)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -157,12 +185,15 @@ class HttpCacheMiddleware:
         path: str = scope["path"]
         cacheable = path.startswith("/v1/") and not path.startswith("/v1/export")
 
-        key: tuple[bytes, ...] = ()
-        release: str | None = None
+        key: CacheKey | None = None
         if cacheable:
-            key = (path.encode(), scope["query_string"], request_headers.get(b"accept", b""))
+            accept = request_headers.get(b"accept", b"") if self.varies_on_accept(path) else b""
+            key = (path.encode(), scope["query_string"], accept)
             release = await self._current_release()
-            stored = self.cache.get(key, release)
+            preloaded = self.preloaded()
+            stored = preloaded.get(key, release) if preloaded is not None else None
+            if stored is None:
+                stored = self.cache.get(key, release)
             if stored is None and key in self.computing:
                 # The same answer is being built for another request: wait for it rather than
                 # build it again (a burst on one cold URL costs one query, not fifty).
@@ -179,8 +210,9 @@ class HttpCacheMiddleware:
             return
         # Claim the key before the first await below, so that requests arriving meanwhile
         # find it and wait for this answer.
-        building = bool(key) and key not in self.computing
+        building = key is not None and key not in self.computing
         if building:
+            assert key is not None
             self.computing[key] = anyio.Event()
         try:
             try:
@@ -195,6 +227,7 @@ class HttpCacheMiddleware:
                 self.in_flight.release()
         finally:
             if building:
+                assert key is not None
                 self.computing.pop(key).set()
 
     async def _current_release(self) -> str | None:
@@ -206,9 +239,13 @@ class HttpCacheMiddleware:
             return watch.value
         watch.refreshing = True
         try:
-            return await anyio.to_thread.run_sync(watch.refresh)
+            release = await anyio.to_thread.run_sync(watch.refresh)
         finally:
             watch.refreshing = False
+        preloaded = self.preloaded()
+        if preloaded is not None:
+            preloaded.ensure(release)  # a new release: materialise its records in the background
+        return release
 
     async def _replay(
         self, stored: Stored, if_none_match: bytes | None, head: bool, send: Send
@@ -246,7 +283,7 @@ class _Recorder:
         middleware: HttpCacheMiddleware,
         scope: Scope,
         send: Send,
-        key: tuple[bytes, ...],
+        key: CacheKey | None,
         if_none_match: bytes | None,
         head: bool,
     ) -> None:
@@ -312,7 +349,7 @@ class _Recorder:
         release = self._release() or ""
         etag = make_etag(release, body)
         headers = [*self.start["headers"], (b"etag", etag)]
-        if self.key and len(body) <= MAX_CACHED_BODY:
+        if self.key is not None and len(body) <= MAX_CACHED_BODY:
             self.mw.cache.put(self.key, Stored(release, 200, headers, etag, body))
         if self.if_none_match is not None and etag_matches(self.if_none_match, etag):
             await self._not_modified(headers)

@@ -6,16 +6,17 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import anyio.to_thread
-from fastapi import Depends, FastAPI
+from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi_offline import FastAPIOffline
 
 from app import __version__, openapi, problems
 from app.config import Settings, get_settings
-from app.db import create_db_engine
-from app.deps import current_release
-from app.httpcache import HttpCacheMiddleware, ReleaseWatch
+from app.db import create_db_engine, session_factory
+from app.httpcache import HttpCacheMiddleware, ReleaseWatch, cache_control
 from app.middleware import GuardMiddleware, configure_logging
+from app.negotiation import VaryOnAccept
+from app.preload import Preloaded
 from app.routes import citations, compare, conditions, export, health, meta, modalities, search
 
 DESCRIPTION = """
@@ -38,9 +39,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = create_db_engine(settings)
         app.state.engine = engine
+        app.state.sessions = session_factory(engine)
         app.state.release_watch = ReleaseWatch(engine, settings.release_check_seconds)
+        app.state.preloaded = Preloaded(
+            app.state.sessions, settings.preload_mb * 1024 * 1024, cache_control(settings)
+        )
         # Know the release before the first request, so a burst at start-up finds it.
-        await anyio.to_thread.run_sync(app.state.release_watch.refresh)
+        release = await anyio.to_thread.run_sync(app.state.release_watch.refresh)
+        app.state.preloaded.ensure(release)
         try:
             yield
         finally:
@@ -57,15 +63,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     problems.install(app)
     openapi.install(app)
     app.include_router(health.router)
-    for module in (modalities, conditions, citations, compare, search, export, meta):
-        app.include_router(module.router, dependencies=[Depends(current_release)])
+    routers = [m.router for m in (modalities, conditions, citations, compare, search, export, meta)]
+    for router in routers:
+        app.include_router(router)
 
+    # Routes whose answer depends on Accept; for the others Accept is left out of the cache key.
+    negotiated = [
+        route.path_regex
+        for router in routers
+        for route in router.routes
+        if isinstance(route, VaryOnAccept)
+    ]
     app.add_middleware(
         HttpCacheMiddleware,
         watch=lambda: app.state.release_watch,
-        max_age=settings.cache_max_age,
+        preloaded=lambda: getattr(app.state, "preloaded", None),
+        varies_on_accept=lambda path: any(regex.match(path) for regex in negotiated),
+        cache_control=cache_control(settings),
         max_entries=settings.response_cache_entries,
-        max_in_flight=settings.db_pool_size + settings.db_max_overflow,
+        max_in_flight=settings.db_pool_size,
         queue_seconds=settings.db_timeout_seconds,
     )
     # Around the cache, so cached answers and errors get CORS headers too.

@@ -18,6 +18,7 @@ from sqlalchemy import (
     ForeignKey,
     Integer,
     MetaData,
+    Table,
     UniqueConstraint,
 )
 from sqlmodel import Field, SQLModel
@@ -288,3 +289,9 @@ class RenderedModality(SQLModel, table=True):
         sa_column=Column(Integer, ForeignKey("modality.id", ondelete="CASCADE"), primary_key=True),
     )
     body: str
+
+
+def table(model: type[SQLModel]) -> Table:
+    """A model's Core table, for reads that need no ORM instances (the hottest paths)."""
+    found: Table = model.__table__  # type: ignore[attr-defined]
+    return found

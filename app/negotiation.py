@@ -128,7 +128,7 @@ class Negotiated:
         return out
 
 
-def negotiate(
+async def negotiate(
     request: Request,
     format: Annotated[
         CitationFormat | None,

@@ -23,7 +23,7 @@ class Paging:
     offset: int
 
 
-def paging(
+async def paging(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page (1-100).")] = 20,
     offset: Annotated[
         int, Query(ge=0, le=MAX_OFFSET, description="Items to skip before this page.")
