@@ -16,10 +16,12 @@ from sqlalchemy import (
     Column,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     Table,
     UniqueConstraint,
+    func,
 )
 from sqlmodel import Field, SQLModel
 
@@ -151,6 +153,10 @@ class Modality(SQLModel, table=True):
     origin: str
     goals: list[str] = Field(sa_type=JSON)
     content_hash: str = Field(max_length=64)
+
+
+# The list's default order (name, case-insensitive, then slug), so that a page is read along it.
+Index("ix_modality_name_order", func.lower(Modality.name), Modality.slug)
 
 
 class Indication(SQLModel, table=True):

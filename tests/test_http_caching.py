@@ -256,9 +256,7 @@ def test_a_burst_on_one_cold_url_is_built_once(fixture_db_url: str) -> None:
         event.listen(engine, "before_cursor_execute", count)
         url = "/v1/modalities/alpha?include=citations"
         with ThreadPoolExecutor(max_workers=50) as pool:
-            bodies = list(
-                pool.map(lambda _: httpx.get(f"{base}{url}").content, range(50))
-            )
+            bodies = list(pool.map(lambda _: httpx.get(f"{base}{url}").content, range(50)))
         event.remove(engine, "before_cursor_execute", count)
     assert len(set(bodies)) == 1
     detail_loads = [s for s in statements if "WHERE modality.slug =" in s]

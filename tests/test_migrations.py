@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect, text
-from sqlmodel import SQLModel
+from sqlalchemy import event, inspect, text
+from sqlmodel import Session, SQLModel
 
 import app.models  # noqa: F401
 from app.config import Settings
 from app.db import create_db_engine
 from app.migrate import downgrade, is_engine_specific, upgrade
+from app.queries.modalities import ModalityFilter, list_modalities
 from app.seedfiles import read_seed_dir
 from app.seeding import load_seed
 from tests.conftest import FIXTURE_SEED
@@ -70,5 +74,36 @@ def test_migrations_keep_loaded_content(empty_db_url: str) -> None:
         # The new schema takes a citation without a year.
         with engine.begin() as conn:
             conn.execute(text("UPDATE citation SET year = NULL WHERE key = 'gamma2010'"))
+    finally:
+        engine.dispose()
+
+
+INDEX_DEFINITION = {
+    "sqlite": "SELECT sql FROM sqlite_master WHERE name = :name",
+    "postgresql": "SELECT indexdef FROM pg_indexes WHERE indexname = :name",
+}
+
+
+def test_the_list_is_read_along_the_name_index(fixture_db_url: str) -> None:
+    """The expression index exists on both engines (autogenerate cannot compare it on SQLite),
+    and a page of the default list is read along it instead of sorting the whole table."""
+    engine = create_db_engine(Settings(database_url=fixture_db_url))
+    statements: list[tuple[str, Any]] = []
+    try:
+        with engine.connect() as conn:
+            found = conn.execute(
+                text(INDEX_DEFINITION[engine.dialect.name]), {"name": "ix_modality_name_order"}
+            ).scalar_one()
+        # SQLite keeps the DDL as written; PostgreSQL prints lower((name)::text), slug.
+        assert "lowername,slug" in re.sub(r'[\s"()]|::text', "", found.lower()), found
+        if engine.dialect.name != "sqlite":
+            return  # PostgreSQL's planner rightly scans a table this small; the plan is SQLite's
+        event.listen(engine, "before_cursor_execute", lambda *a: statements.append((a[2], a[3])))
+        with Session(engine) as session:
+            list_modalities(session, ModalityFilter(limit=1, offset=1))
+        page_sql, params = statements[-1]
+        with engine.connect() as conn:
+            plan = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {page_sql}", params).all()
+        assert any("USING INDEX ix_modality_name_order" in row[-1] for row in plan), plan
     finally:
         engine.dispose()

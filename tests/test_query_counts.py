@@ -34,7 +34,8 @@ URLS = [
 
 def statement_counts(settings: Settings) -> dict[str, int]:
     counts: dict[str, int] = {}
-    with TestClient(create_app(settings)) as client:
+    # What the routes read; with records preloaded, the plain detail would read nothing.
+    with TestClient(create_app(settings.model_copy(update={"preload_mb": 0}))) as client:
         engine: Engine = client.app.state.engine  # type: ignore[attr-defined]
         seen: list[str] = []
 

@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, String, bindparam, cast, exists, func
 from sqlmodel import Session, col, select
@@ -97,29 +97,41 @@ def list_modalities(session: Session, f: ModalityFilter) -> s.Page[s.ModalitySum
         if f.condition_ids is not None:
             scope = scope & col(m.Indication.condition_id).in_(f.condition_ids)
         best = select(func.max(EVIDENCE_RANK_SQL)).where(scope).scalar_subquery()
-    columns = [m.Modality] if best is None else [m.Modality, best.label("best")]
-    query = select(*columns).where(col(m.Modality.id).in_(select(ids.c.id)))
-    name_key = func.lower(m.Modality.name)
+    name_key = func.lower(m.Modality.name)  # indexed with slug: ix_modality_name_order
+    order: list[Any]  # ORDER BY terms
     if f.sort is ModalitySort.evidence and best is not None:
         # NULL (no indication) sorts last on both engines.
-        query = query.order_by(func.coalesce(best, 0).desc(), name_key, m.Modality.slug)
+        order = [func.coalesce(best, 0).desc(), name_key, col(m.Modality.slug)]
     elif f.sort is ModalitySort.name_desc:
-        query = query.order_by(name_key.desc(), col(m.Modality.slug).desc())
+        order = [name_key.desc(), col(m.Modality.slug).desc()]
     else:
-        query = query.order_by(name_key, m.Modality.slug)
-    rows = session.execute(query.limit(f.limit).offset(f.offset)).all()
+        order = [name_key, col(m.Modality.slug)]
+    # The page's ids first, sorted on narrow rows (along the name index when sorting by name),
+    # then only those rows: paging deep into a large list stays cheap.
+    page = _filtered(f).order_by(*order).limit(f.limit).offset(f.offset)
+    summary = [
+        col(m.Modality.slug),
+        col(m.Modality.name),
+        col(m.Modality.abbreviation),
+        col(m.Modality.category),
+        col(m.Modality.aliases),
+        col(m.Modality.summary),
+    ]
+    columns = summary if best is None else [*summary, best.label("best")]
+    query = select(*columns).where(col(m.Modality.id).in_(page)).order_by(*order)
+    rows = session.execute(query).all()
 
     by_rank = {level.rank: level for level in Evidence}
     items = [
         s.ModalitySummary(
-            slug=row[0].slug,
-            name=row[0].name,
-            abbreviation=row[0].abbreviation,
-            category=row[0].category,
-            aliases=row[0].aliases,
-            summary=row[0].summary,
-            evidence=by_rank.get(row[1]) if f.condition_ids is not None else None,
-            url=f"/v1/modalities/{row[0].slug}",
+            slug=row.slug,
+            name=row.name,
+            abbreviation=row.abbreviation,
+            category=row.category,
+            aliases=row.aliases,
+            summary=row.summary,
+            evidence=by_rank.get(row.best) if f.condition_ids is not None else None,
+            url=f"/v1/modalities/{row.slug}",
         )
         for row in rows
     ]
