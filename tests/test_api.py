@@ -402,6 +402,13 @@ def test_compare_names_the_unknown_modalities(client: TestClient) -> None:
         ),
         ("/v1/search?q=trial&limit=1", lambda b: len(b["items"]) == 1 and b["total"] > 1),
         ("/v1/search?q=zebra", lambda b: b == {"items": [], "total": 0, "limit": 20, "offset": 0}),
+        # The last word may be the start of a word; the others are whole (stemmed) words.
+        ("/v1/search?q=trial fixtu", lambda b: b["items"][0]["id"] == "alpha2001"),
+        ("/v1/search?q=fixtu trial", lambda b: b["total"] == 0),
+        (
+            "/v1/search?q=fixtu&type=citation",
+            lambda b: b["total"] == len(b["items"]) > 0,
+        ),
     ],
 )
 def test_search(client: TestClient, url: str, check: Callable[[dict[str, Any]], bool]) -> None:
