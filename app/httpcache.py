@@ -93,29 +93,51 @@ def stored_json(release: str, body: bytes, cache_control: bytes) -> Stored:
 
 
 class ResponseCache:
+    """Answers in memory, per release, as a segmented LRU: a new answer enters on probation
+    and is protected once it is asked for again. A sweep of one-off URLs (a crawler walking
+    every compare) then evicts only other one-off answers, not the pages people keep asking
+    for; plain LRU would lose those to any such sweep."""
+
     def __init__(self, max_entries: int) -> None:
         self.max_entries = max_entries
-        self.entries: OrderedDict[CacheKey, Stored] = OrderedDict()
+        self.protected_max = max_entries * 4 // 5
+        self.probation: OrderedDict[CacheKey, Stored] = OrderedDict()
+        self.protected: OrderedDict[CacheKey, Stored] = OrderedDict()
         self.release: str | None = None
+
+    def __len__(self) -> int:
+        return len(self.probation) + len(self.protected)
 
     def get(self, key: CacheKey, release: str | None) -> Stored | None:
         if release != self.release:
             # A new release: everything stored belongs to the old one.
-            self.entries.clear()
+            self.probation.clear()
+            self.protected.clear()
             self.release = release
             return None
-        found = self.entries.get(key)
+        found = self.protected.get(key)
         if found is not None:
-            self.entries.move_to_end(key)
+            self.protected.move_to_end(key)
+            return found
+        found = self.probation.pop(key, None)
+        if found is not None:  # asked for again: protect it
+            self.protected[key] = found
+            if len(self.protected) > self.protected_max:
+                demoted, stored = self.protected.popitem(last=False)
+                self.probation[demoted] = stored
         return found
 
     def put(self, key: CacheKey, stored: Stored) -> None:
         if self.max_entries <= 0 or stored.release != self.release:
             return
-        self.entries[key] = stored
-        self.entries.move_to_end(key)
-        while len(self.entries) > self.max_entries:
-            self.entries.popitem(last=False)
+        if key in self.protected:
+            self.protected[key] = stored
+            self.protected.move_to_end(key)
+            return
+        self.probation[key] = stored
+        self.probation.move_to_end(key)
+        while len(self) > self.max_entries:
+            (self.probation or self.protected).popitem(last=False)
 
 
 def cache_control(settings: Settings) -> bytes:

@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from app.config import Settings
+from app.httpcache import CacheKey, ResponseCache, Stored
 from app.main import create_app
 from app.seedfiles import read_seed_dir
 from app.seeding import load_seed
@@ -261,3 +262,52 @@ def test_a_burst_on_one_cold_url_is_built_once(fixture_db_url: str) -> None:
     assert len(set(bodies)) == 1
     detail_loads = [s for s in statements if "WHERE modality.slug =" in s]
     assert len(detail_loads) == 1, len(detail_loads)
+
+
+def _stored(release: str, n: int) -> Stored:
+    return Stored(release, 200, [], b'"e"', str(n).encode())
+
+
+def _key(n: int) -> CacheKey:
+    return (f"/v1/x/{n}".encode(), b"", b"")
+
+
+def test_a_sweep_of_one_off_urls_keeps_the_answers_asked_for_again() -> None:
+    cache = ResponseCache(max_entries=10)
+    assert cache.get(_key(0), "r1") is None  # first sight of the release
+    for n in range(5):
+        cache.put(_key(n), _stored("r1", n))
+        assert cache.get(_key(n), "r1") == _stored("r1", n)  # asked for again: protected
+    for n in range(100, 200):  # a crawler: a hundred URLs, each asked for once
+        assert cache.get(_key(n), "r1") is None
+        cache.put(_key(n), _stored("r1", n))
+    assert len(cache) == 10
+    assert [cache.get(_key(n), "r1") for n in range(5)] == [_stored("r1", n) for n in range(5)]
+    # Of the sweep, only the most recent ones fill what is left.
+    assert cache.get(_key(199), "r1") is not None
+    assert cache.get(_key(100), "r1") is None
+
+
+def test_the_protected_part_is_bounded_and_lru() -> None:
+    cache = ResponseCache(max_entries=5)  # at most 4 protected
+    cache.get(_key(0), "r1")
+    for n in range(6):
+        cache.put(_key(n), _stored("r1", n))
+        cache.get(_key(n), "r1")
+    assert len(cache) == 5
+    assert len(cache.protected) == 4
+    # The least recently used were demoted first, and the oldest of them evicted.
+    assert cache.get(_key(0), "r1") is None
+    assert list(cache.protected) == [_key(n) for n in (2, 3, 4, 5)]
+
+
+def test_a_new_release_empties_the_cache_and_old_answers_are_not_stored() -> None:
+    cache = ResponseCache(max_entries=10)
+    cache.get(_key(1), "r1")
+    cache.put(_key(1), _stored("r1", 1))
+    cache.get(_key(1), "r1")
+    assert cache.get(_key(1), "r2") is None
+    assert len(cache) == 0
+    cache.put(_key(1), _stored("r1", 1))  # built from the old release while r2 was loaded
+    assert cache.get(_key(1), "r2") is None
+    assert ResponseCache(max_entries=0).get(_key(1), None) is None
