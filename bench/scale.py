@@ -15,7 +15,9 @@ figure the target is about) into a fresh database, starts therapy-kb (1 uvicorn 
   twice: **hot**, one URL again and again as ``bench.run`` does (served from the response cache
   after the first request), and **spread**, each request a random URL out of many (every
   modality's detail, every page of the list, compares and searches across all copies), which
-  keeps missing the cache and so measures the queries themselves at this size.
+  with few URLs ends up cached and with many keeps missing the cache;
+- the same spread on a second server with no response cache and no preloaded records
+  (**cold**, report only), so every request runs its route and queries: the cost of a miss.
 
 Targets (issue 7) at N = 1000: seed load <= 120 s on SQLite, list and detail p99 <= 25 ms,
 search p99 <= 100 ms, RSS <= 500 MB (judged on the peak, VmHWM).
@@ -220,6 +222,23 @@ def measure_scale(
         memory["after_load"] = h.memory_mb(kb.pid)
         result["memory_mb"] = memory
         result["latency"] = latency
+        servers.stop(kb)
+        # Cold: the same spread with nothing in memory (no response cache, no preloaded
+        # records), so every request runs its route and queries: what a miss costs at this N.
+        cold_env = {
+            **env,
+            "THERAPY_KB_RESPONSE_CACHE_ENTRIES": "0",
+            "THERAPY_KB_PRELOAD_MB": "0",
+        }
+        cold_kb = servers.start(f"therapy-kb-{n}-cold", "app.main:create_app", cold_env, True)
+        h.wait_ready(cold_kb, "/readyz", timeout=300)
+        for name in HOT:
+            cold = h.run_wrk(cold_kb.base + "/", args.duration, script=scripts[name], **wrk_args)
+            latency[name]["cold"] = {**cold.to_json(), "recovery_s": h.recovery_seconds(cold_kb)}
+            h.log(
+                f"N={n} {name:<8} cold {cold.requests_per_sec:7.0f}/s p50 {cold.p50_ms:6.2f} "
+                f"p99 {cold.p99_ms:6.2f} ms"
+            )
     return result
 
 
@@ -286,17 +305,33 @@ def tables(results: list[dict[str, Any]], db: str) -> str:
                     "-" if limit is None else f"{_yn(ok[0])} / {_yn(ok[1])}",
                 ]
             )
+    cold_rows = [
+        [
+            str(r["scale"]),
+            name,
+            f"{lat['cold']['requests_per_sec']:.0f}",
+            f"{lat['cold']['p50_ms']:.2f}",
+            f"{lat['cold']['p99_ms']:.2f}",
+            str(lat["spread_urls"]),
+        ]
+        for r in results
+        for name, lat in r["latency"].items()
+        if "cold" in lat
+    ]
     notes = [
         f"note: N={r['scale']} {name} {mode}: {lat[mode]['requests']} answers"
         f" ({lat[mode]['non_2xx_3xx']} non-2xx/3xx, {lat[mode]['socket_errors']} socket errors);"
         f" /healthz answered {lat[mode]['recovery_s']:.1f} s after the run"
         for r in results
         for name, lat in r["latency"].items()
-        for mode in ("hot", "spread")
-        if lat[mode]["recovery_s"] > 1
-        or lat[mode]["requests"] == 0
-        or lat[mode]["non_2xx_3xx"]
-        or lat[mode]["socket_errors"]
+        for mode in ("hot", "spread", "cold")
+        if mode in lat
+        and (
+            lat[mode]["recovery_s"] > 1
+            or lat[mode]["requests"] == 0
+            or lat[mode]["non_2xx_3xx"]
+            or lat[mode]["socket_errors"]
+        )
     ]
     return "\n".join(
         [
@@ -343,6 +378,13 @@ def tables(results: list[dict[str, Any]], db: str) -> str:
                     "met? (hot / spread)",
                 ],
                 lat_rows,
+            ),
+            "",
+            "Cold (report only): the spread again on a server with no response cache and no "
+            "preloaded records, so every request runs its queries:",
+            "",
+            h.format_table(
+                ["N", "endpoint", "cold req/s", "cold p50", "cold p99", "URLs"], cold_rows
             ),
             *notes,
         ]
