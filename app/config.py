@@ -28,9 +28,17 @@ class Settings(BaseSettings):
         default=2.0, gt=0, description="Connect and statement timeout for database calls."
     )
     log_sql: bool = False
-    db_pool_size: int = Field(default=5, ge=1, le=100, description="Pooled connections.")
+    db_pool_size: int = Field(
+        default=10,
+        ge=1,
+        le=100,
+        description="Pooled connections; as many requests run their queries at once.",
+    )
     db_max_overflow: int = Field(
-        default=5, ge=0, le=100, description="Connections opened beyond the pool under load."
+        default=5,
+        ge=0,
+        le=100,
+        description="Connections beyond the pool, for the release check and preloading.",
     )
     graceful_shutdown_seconds: int = Field(
         default=20, ge=1, description="On SIGTERM, how long in-flight requests may finish."

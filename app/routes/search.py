@@ -28,7 +28,8 @@ def search_(
             max_length=MAX_Q,
             # Something besides spaces, and no control characters.
             pattern=r"^[^\x00-\x08\x0b-\x1f\x7f]*[^\s\x00-\x08\x0b-\x1f\x7f][^\x00-\x08\x0b-\x1f\x7f]*$",
-            description="Words to look for (any text is safe).",
+            description="Words to look for (any text is safe). Every word must match; the last "
+            "may be the start of a word, as you type ('cogn' finds 'cognitive').",
             examples=["grief"],
         ),
     ],
