@@ -481,3 +481,15 @@ def test_detail_is_the_same_rendered_or_assembled(settings: Settings, engine: ob
     assert rendered.status_code == assembled.status_code == 200
     assert rendered.json() == assembled.json()
     assert rendered.headers["content-type"] == assembled.headers["content-type"]
+
+
+@pytest.mark.parametrize("q", ["trial", "fixture", "therapy alp"])
+def test_a_typed_search_is_the_untyped_search_filtered(client: TestClient, q: str) -> None:
+    """Both are ranked the same way, whichever statements each engine runs for them."""
+    everything = client.get("/v1/search", params={"q": q, "limit": 100}).json()
+    assert everything["items"], q
+    assert everything["total"] == len(everything["items"])
+    for doc_type in ("modality", "condition", "claim", "citation"):
+        typed = client.get("/v1/search", params={"q": q, "type": doc_type, "limit": 100}).json()
+        assert typed["items"] == [h for h in everything["items"] if h["type"] == doc_type]
+        assert typed["total"] == len(typed["items"])
