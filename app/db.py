@@ -3,7 +3,8 @@ built from ``Settings`` in the app's lifespan (or by the CLI) and handed around 
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event, select
 from sqlalchemy.engine import make_url
@@ -14,6 +15,8 @@ from sqlmodel import Session
 from app import models as m
 from app.config import Settings
 from app.errors import ServiceUnavailable
+
+T = TypeVar("T")
 
 
 def create_db_engine(settings: Settings) -> Engine:
@@ -77,10 +80,37 @@ def _sqlite_on_begin(conn: Connection) -> None:
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
-    """Sessions for requests: each reads the loaded release first in its transaction."""
-    factory = sessionmaker(engine, class_=Session)
+    """Sessions for requests: each reads the loaded release first in its transaction, and all
+    share one ``ReleaseMemo``."""
+    factory = sessionmaker(engine, class_=Session, info={"memo": ReleaseMemo()})
     event.listen(factory, "after_begin", record_release)
     return factory
+
+
+class ReleaseMemo:
+    """Values derived from the loaded release, computed once per release and worker. They are
+    dropped together when another release is loaded."""
+
+    def __init__(self) -> None:
+        self.release: str | None = None
+        self.values: dict[str, Any] = {}
+
+    def get(self, release: str, name: str, compute: Callable[[], T]) -> T:
+        if release != self.release:
+            self.values, self.release = {}, release
+        if name not in self.values:
+            self.values[name] = compute()  # two requests may both compute it: same answer
+        value: T = self.values[name]
+        return value
+
+
+def memoized(session: Session, name: str, compute: Callable[[], T]) -> T:
+    """``compute()``, once per release when the session has a memo (requests), else every time."""
+    memo = session.info.get("memo")
+    if not isinstance(memo, ReleaseMemo):
+        return compute()
+    session.connection()  # begins the transaction, and so reads the release
+    return memo.get(session.info["release"].content_hash, name, compute)
 
 
 def record_release(session: Session, _tx: SessionTransaction, connection: Connection) -> None:

@@ -1,4 +1,5 @@
-"""Modality records materialised in memory per release (app/preload.py), and the cache key."""
+"""What each worker keeps per release: preloaded modality records (app/preload.py), the memo
+behind 404 suggestions, and the cache key."""
 
 from __future__ import annotations
 
@@ -143,3 +144,24 @@ def test_accept_is_in_the_cache_key_only_where_the_answer_depends_on_it(
         bibtex = client.get("/v1/citations/alpha2001", headers={"Accept": "application/x-bibtex"})
         assert json.headers["content-type"].startswith("application/json")
         assert bibtex.text.startswith("@article{alpha2001")
+
+
+def test_404_suggestions_read_the_known_slugs_once_per_release(
+    settings: Settings, engine: Engine, tmp_path: Path
+) -> None:
+    load_seed(engine, read_seed_dir(FIXTURE_SEED))
+    app = create_app(settings.model_copy(update={"release_check_seconds": 0.0}))
+
+    def scans(seen: list[str]) -> int:
+        return sum(1 for s in seen if s.split() == ["SELECT", "modality.slug", "FROM", "modality"])
+
+    with TestClient(app) as client:
+        for typo, meant, reads in (("alphaa", "alpha", 1), ("betta", "beta", 0)):
+            with statements(app.state.engine) as seen:
+                missing = client.get(f"/v1/modalities/{typo}")
+            assert (missing.status_code, missing.json()["suggestion"]) == (404, meant)
+            assert scans(seen) == reads
+        load_seed(engine, read_seed_dir(second_release(tmp_path)))
+        with statements(app.state.engine) as seen:
+            assert client.get("/v1/modalities/alphaa").json()["suggestion"] == "alpha"
+        assert scans(seen) == 1  # a new release: read again
