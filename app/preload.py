@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from urllib.parse import quote
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import sessionmaker
@@ -77,6 +76,6 @@ class Preloaded:
                 if used > self.max_bytes:
                     log.info("preload budget reached after %d modality records", len(entries))
                     break
-                path = f"/v1/modalities/{quote(slug)}".encode()
+                path = f"/v1/modalities/{slug}".encode()  # as ASGI gives it: decoded
                 entries[(path, b"", b"")] = stored_json(release, data, self.cache_control)
         return entries
