@@ -3,7 +3,8 @@
 A request's database work runs in one worker thread: the route's own. Opening the session does
 no I/O (so it happens in the event loop), and the release is read by the session itself as the
 first statement of its transaction (``app.db.record_release``), not by a dependency of its own:
-every dependency that does I/O would cost another hop between threads.
+every dependency that does I/O would cost another hop between threads. A route that shows the
+release takes it from the session, ``app.db.loaded_release``.
 """
 
 from __future__ import annotations
@@ -13,9 +14,6 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlmodel import Session
-
-from app import models as m
-from app.db import loaded_release
 
 
 async def get_session(request: Request) -> AsyncIterator[Session]:
@@ -28,11 +26,3 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
-
-
-def current_release(session: SessionDep) -> m.Release:
-    """The loaded release the request reads (503 when none); for routes that show it."""
-    return loaded_release(session)
-
-
-ReleaseDep = Annotated[m.Release, Depends(current_release)]

@@ -3,13 +3,16 @@
 ``HttpCacheMiddleware`` (pure ASGI, so a cache hit costs no routing or validation):
 
 - serves ``HEAD`` as ``GET`` without the body;
-- adds ``X-KB-Release`` (the release the body was built from, set by the route's
-  ``current_release`` dependency in ``scope["state"]``), a strong ``ETag`` derived from that
-  release and the representation, and ``Cache-Control`` to every successful ``GET``;
+- adds ``X-KB-Release`` (the release the body was built from, recorded in ``scope["state"]``
+  by the request's session as it reads it: ``app.db.record_release``), a strong ``ETag``
+  derived from that release and the representation, and ``Cache-Control`` to every successful
+  ``GET``;
 - answers ``If-None-Match`` with ``304 Not Modified`` and no body;
-- keeps successful ``/v1`` responses in memory, keyed by path, query and ``Accept``, and serves
-  them again while the same release is loaded. Each stored response carries its own release,
-  so a reader gets wholly the old release or wholly the new one, never a mix;
+- answers from the modality records preloaded for the release (``app.preload``), else keeps
+  successful ``/v1`` responses in memory, keyed by path, query and (for the routes that
+  negotiate on it) ``Accept``, and serves them again while the same release is loaded. Each
+  stored response carries its own release, so a reader gets wholly the old release or wholly
+  the new one, never a mix;
 - lets concurrent misses for one key wait for the answer being built, and admits at most as
   many requests to the routes as there are database connections (the rest queue here).
 

@@ -50,6 +50,12 @@ SQLModel.metadata = MetaData(
 )
 
 
+def table(model: type[SQLModel]) -> Table:
+    """A model's Core table, for reads that need no ORM instances (the hottest paths)."""
+    found: Table = model.__table__  # type: ignore[attr-defined]
+    return found
+
+
 def enum_check(column: str, enum: type[StrEnum]) -> CheckConstraint:
     values = ", ".join(f"'{member.value}'" for member in enum)
     return CheckConstraint(f"{column} IN ({values})", name=column)
@@ -121,7 +127,7 @@ class Condition(SQLModel, table=True):
 
 
 # The condition table again, as the parent side of a self-join.
-ParentCondition = Condition.__table__.alias("parent")  # type: ignore[attr-defined]
+ParentCondition: Any = table(Condition).alias("parent")  # Any: compared with ORM columns
 
 
 class ConditionCode(SQLModel, table=True):
@@ -295,9 +301,3 @@ class RenderedModality(SQLModel, table=True):
         sa_column=Column(Integer, ForeignKey("modality.id", ondelete="CASCADE"), primary_key=True),
     )
     body: str
-
-
-def table(model: type[SQLModel]) -> Table:
-    """A model's Core table, for reads that need no ORM instances (the hottest paths)."""
-    found: Table = model.__table__  # type: ignore[attr-defined]
-    return found

@@ -17,7 +17,7 @@ from app.main import create_app
 from app.seedfiles import read_seed_dir
 from app.seeding import load_seed
 from tests.conftest import FIXTURE_SEED
-from tests.helpers import copy_seed
+from tests.helpers import copy_seed, statements
 
 GETS = [
     "/v1/modalities",
@@ -241,26 +241,17 @@ def test_a_burst_on_one_cold_url_is_built_once(fixture_db_url: str) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
     import httpx
-    from sqlalchemy import event
 
     from tests.helpers import serve_in_thread
 
     app = create_app(Settings(database_url=fixture_db_url, release_check_seconds=60))
-    statements: list[str] = []
     with serve_in_thread(app) as base:
-        engine = app.state.engine
         assert httpx.get(f"{base}/v1/meta").status_code == 200  # release check done, warm
-
-        def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-            statements.append(statement)
-
-        event.listen(engine, "before_cursor_execute", count)
         url = "/v1/modalities/alpha?include=citations"
-        with ThreadPoolExecutor(max_workers=50) as pool:
+        with statements(app.state.engine) as seen, ThreadPoolExecutor(max_workers=50) as pool:
             bodies = list(pool.map(lambda _: httpx.get(f"{base}{url}").content, range(50)))
-        event.remove(engine, "before_cursor_execute", count)
     assert len(set(bodies)) == 1
-    detail_loads = [s for s in statements if "WHERE modality.slug =" in s]
+    detail_loads = [s for s in seen if "WHERE modality.slug =" in s]
     assert len(detail_loads) == 1, len(detail_loads)
 
 

@@ -4,13 +4,11 @@ behind 404 suggestions, and the cache key."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine
 
 from app.config import Settings
 from app.httpcache import cache_control
@@ -19,6 +17,7 @@ from app.preload import Preloaded
 from app.seedfiles import read_seed_dir
 from app.seeding import load_seed
 from tests.conftest import FIXTURE_SEED
+from tests.helpers import statements
 from tests.test_reloads import second_release
 
 SLUGS = ["alpha", "beta"]
@@ -30,20 +29,6 @@ def wait_preloaded(app: FastAPI, release: str, timeout: float = 10.0) -> None:
     while app.state.preloaded.current[0] != release:
         assert time.monotonic() < deadline, "the records were not preloaded in time"
         time.sleep(0.02)
-
-
-@contextmanager
-def statements(engine: Engine) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 def release_of(client: TestClient) -> str:

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine
 
 from app.config import Settings
 from app.main import create_app
 from app.seedfiles import read_seed_dir
 from app.seeding import load_seed
 from tests.conftest import FIXTURE_SEED
-from tests.helpers import write_grown_seed
+from tests.helpers import statements, write_grown_seed
 
 URLS = [
     "/v1/modalities/alpha",
@@ -37,22 +35,15 @@ def statement_counts(settings: Settings) -> dict[str, int]:
     # What the routes read; with records preloaded, the plain detail would read nothing.
     with TestClient(create_app(settings.model_copy(update={"preload_mb": 0}))) as client:
         engine: Engine = client.app.state.engine  # type: ignore[attr-defined]
-        seen: list[str] = []
-
-        def count(*_args: Any) -> None:
-            seen.append("x")
-
-        event.listen(engine, "before_cursor_execute", count)
         for url in URLS:
-            seen.clear()
-            assert client.get(url).status_code == 200, url
+            with statements(engine) as seen:
+                assert client.get(url).status_code == 200, url
             counts[url] = len(seen)
-        event.remove(engine, "before_cursor_execute", count)
     return counts
 
 
 @pytest.fixture
-def grown(tmp_path: Path) -> Iterator[Path]:
+def grown(tmp_path: Path) -> Path:
     return write_grown_seed(tmp_path / "grown", FIXTURE_SEED, extra=48)
 
 

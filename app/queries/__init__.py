@@ -7,14 +7,10 @@ knowledge base (tests/test_query_counts.py holds them to it).
 
 from __future__ import annotations
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlmodel import Session
 
 from app import models as m
-
-
-def ping(session: Session) -> None:
-    session.execute(text("SELECT 1"))
 
 
 def current_release(session: Session) -> m.Release | None:

@@ -8,7 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
-from app.deps import ReleaseDep, SessionDep
+from app.db import loaded_release
+from app.deps import SessionDep
 from app.export import MEDIA_TYPES, ExportFormat, export, filename
 
 router = APIRouter(prefix="/v1", tags=["export"])
@@ -30,13 +31,13 @@ router = APIRouter(prefix="/v1", tags=["export"])
 )
 def export_(
     session: SessionDep,
-    release: ReleaseDep,
     format: Annotated[  # noqa: A002  (the public parameter name)
         ExportFormat,
         Query(description="json (nested), ndjson (one record per line) or csv (zip of tables)."),
     ] = ExportFormat.json,
 ) -> StreamingResponse:
     """Download everything: the release, citations, conditions, modalities and every claim."""
+    release = loaded_release(session)
     # The body is streamed, so the ETag comes from what determines it: release and format.
     etag = hashlib.sha256(f"{release.content_hash}:{format.value}".encode()).hexdigest()[:32]
     return StreamingResponse(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from sqlalchemy.exc import SQLAlchemyError
 
-from app import queries
+from app.db import loaded_release
 from app.deps import SessionDep
 from app.errors import ServiceUnavailable
 from app.schemas import Health, Readiness
@@ -27,10 +27,8 @@ def healthz() -> Health:
 def readyz(session: SessionDep) -> Readiness:
     """Readiness: the database answers and a release is loaded."""
     try:
-        queries.ping(session)
-        release = queries.current_release(session)
+        # Begins the transaction, whose first statement reads the release (503 when none).
+        release = loaded_release(session)
     except SQLAlchemyError as exc:
         raise ServiceUnavailable("the database is not answering") from exc
-    if release is None:
-        raise ServiceUnavailable("no release is loaded; run 'therapy-kb seed'")
     return Readiness(status="ready", database="ok", release=release.content_hash)

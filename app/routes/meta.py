@@ -5,13 +5,14 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from app import schemas as s
-from app.deps import ReleaseDep, SessionDep
+from app.db import loaded_release
+from app.deps import SessionDep
 from app.queries.meta import meta
 
 router = APIRouter(prefix="/v1", tags=["meta"])
 
 
 @router.get("/meta", response_model=s.Meta)
-def meta_(session: SessionDep, release: ReleaseDep) -> s.Meta:
+def meta_(session: SessionDep) -> s.Meta:
     """Release metadata: name, version, licence, content hash, counts, evidence scale."""
-    return meta(session, release)
+    return meta(session, loaded_release(session))
