@@ -46,6 +46,36 @@ EVIDENCE_DEFINITIONS: dict[Evidence, str] = {
     ),
 }
 
+# The grading rubric (docs/evidence-grading.md): what a level requires of the literature, for one
+# modality, condition and population. Served with the scale at /v1/meta.
+EVIDENCE_CRITERIA: dict[Evidence, tuple[str, ...]] = {
+    Evidence.strong: (
+        "A current national guideline recommends it for this condition and population (NICE"
+        " 'offer', APA, VA/DoD, AASM), or APA Division 12 rates it as having strong research"
+        " support.",
+        "And a meta-analysis of several randomised trials finds a significant pooled effect"
+        " (95% interval excluding no effect) against a control condition (waiting list, usual"
+        " care, placebo) in this population; the estimate is recorded with its interval.",
+        "Capped at moderate when a GRADE-rated systematic review rates the certainty of the main"
+        " comparison low or very low; the grade basis names the disagreement.",
+    ),
+    Evidence.moderate: (
+        "A significant pooled effect against control without a guideline recommendation (or with"
+        " only a 'consider'), or benefit against control in two or more randomised trials or one"
+        " large, well-designed trial.",
+        "Or a case that would be strong but for low GRADE certainty.",
+    ),
+    Evidence.limited: (
+        "Pilot or feasibility trials, a single small randomised trial, an adaptation of a tested"
+        " treatment, comparisons only against another active treatment, or indirect evidence"
+        " from another population or format.",
+    ),
+    Evidence.insufficient: (
+        "Used or recommended in practice literature, but no controlled trial was found, or"
+        " trials found no benefit; listed so the gap is visible.",
+    ),
+}
+
 
 class Population(StrEnum):
     adults = "adults"
@@ -53,8 +83,58 @@ class Population(StrEnum):
     children = "children"
     older_adults = "older-adults"
     perinatal = "perinatal"
-    students = "students"
     mixed = "mixed"
+
+
+class Recommendation(StrEnum):
+    """A guideline's position on a treatment for a condition, strongest first."""
+
+    first_line = "first-line"
+    recommended = "recommended"
+    consider = "consider"
+    research_only = "research-only"
+    not_recommended = "not-recommended"
+
+
+class EffectMeasure(StrEnum):
+    """How a pooled or trial effect is expressed."""
+
+    g = "g"  # Hedges' g
+    d = "d"  # Cohen's d
+    smd = "SMD"  # standardised mean difference
+    rr = "RR"  # risk ratio
+    or_ = "OR"  # odds ratio
+    hr = "HR"  # hazard ratio
+    md = "MD"  # mean difference on the outcome's own scale
+
+    @property
+    def null_value(self) -> float:
+        """The value meaning no effect: 1 for ratios, 0 for differences."""
+        return 1.0 if self in RATIO_MEASURES else 0.0
+
+
+RATIO_MEASURES = frozenset({EffectMeasure.rr, EffectMeasure.or_, EffectMeasure.hr})
+
+
+class Comparator(StrEnum):
+    """What an effect was measured against."""
+
+    waitlist = "waitlist"
+    usual_care = "usual-care"
+    placebo = "placebo"
+    mixed_control = "mixed-control"  # waiting list, usual care or placebo pooled together
+    active_psychotherapy = "active-psychotherapy"
+    pharmacotherapy = "pharmacotherapy"
+    other = "other"
+
+    @property
+    def is_control(self) -> bool:
+        return self in CONTROL_COMPARATORS
+
+
+CONTROL_COMPARATORS = frozenset(
+    {Comparator.waitlist, Comparator.usual_care, Comparator.placebo, Comparator.mixed_control}
+)
 
 
 class ConsiderationKind(StrEnum):

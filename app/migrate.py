@@ -22,10 +22,19 @@ def alembic_config(engine: Engine) -> Config:
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     command.upgrade(alembic_config(engine), revision)
+    _drop_migration_connections(engine)
 
 
 def downgrade(engine: Engine, revision: str = "base") -> None:
     command.downgrade(alembic_config(engine), revision)
+    _drop_migration_connections(engine)
+
+
+def _drop_migration_connections(engine: Engine) -> None:
+    # SQLite migrations run with foreign keys off (batch mode rebuilds tables), and a pooled
+    # connection can keep that setting; without foreign keys, deletes stop cascading. New
+    # connections get the engine's own pragmas.
+    engine.dispose()
 
 
 # Objects that exist only in the migrations, because each engine builds full-text search its

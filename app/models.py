@@ -30,11 +30,14 @@ from app.domain import (
     CitationType,
     ClaimType,
     CodeSystem,
+    Comparator,
     ComponentKind,
     ConsiderationKind,
     Delivery,
+    EffectMeasure,
     Evidence,
     Population,
+    Recommendation,
     SearchType,
 )
 
@@ -178,6 +181,51 @@ class Indication(SQLModel, table=True):
     evidence: str = Field(max_length=20)
     population: str = Field(max_length=20)
     summary: str
+    # NULL only in a database upgraded from a release that had no grade bases; every seed load
+    # fills it.
+    grade_basis: str | None = None
+    position: int
+
+
+class IndicationGuideline(SQLModel, table=True):
+    """A guideline's position behind an indication's level."""
+
+    __tablename__ = "indication_guideline"
+    __table_args__ = (enum_check("recommendation", Recommendation),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    indication_id: int = fk("indication.id", ondelete="CASCADE")
+    body: str
+    document: str
+    recommendation: str = Field(max_length=20)
+    citation_id: int = fk("citation.id", ondelete="RESTRICT")
+    note: str | None = None
+    position: int
+
+
+class IndicationEffect(SQLModel, table=True):
+    """A pooled or trial effect behind an indication's level, as its cited work states it."""
+
+    __tablename__ = "indication_effect"
+    __table_args__ = (
+        enum_check("measure", EffectMeasure),
+        enum_check("comparator", Comparator),
+        CheckConstraint("(ci_low IS NULL) = (ci_high IS NULL)", name="ci_both_or_neither"),
+        CheckConstraint("ci_low <= value AND value <= ci_high", name="ci_contains_value"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    indication_id: int = fk("indication.id", ondelete="CASCADE")
+    measure: str = Field(max_length=10)
+    value: float
+    ci_low: float | None = None
+    ci_high: float | None = None
+    studies: int | None = None
+    participants: int | None = None
+    comparator: str = Field(max_length=30)
+    outcome: str
+    citation_id: int = fk("citation.id", ondelete="RESTRICT")
+    note: str | None = None
     position: int
 
 

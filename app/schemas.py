@@ -16,10 +16,13 @@ from app.domain import (
     CitationType,
     ClaimType,
     CodeSystem,
+    Comparator,
     ComponentKind,
     Delivery,
+    EffectMeasure,
     Evidence,
     Population,
+    Recommendation,
     SearchType,
 )
 
@@ -63,7 +66,72 @@ class Range(BaseModel):
     max: int = Field(description="Upper bound (inclusive).", ge=0)
 
 
-class Indication(BaseModel):
+class GuidelinePosition(BaseModel):
+    model_config = _example(
+        {
+            "body": "NICE",
+            "document": "NG222: Depression in adults: treatment and management (2022)",
+            "recommendation": "first-line",
+            "citation": "nice2022",
+            "note": None,
+        }
+    )
+
+    body: str = Field(description="The guideline's author or rating body (NICE, APA …).")
+    document: str = Field(description="The guideline or rating page, with its number and year.")
+    recommendation: Recommendation = Field(
+        description="Its position, from a closed vocabulary (see docs/evidence-grading.md)."
+    )
+    citation: str = Field(description="Key of the cited guideline document.")
+    note: str | None = Field(description="What the position covers, in a sentence.")
+
+
+class Effect(BaseModel):
+    model_config = _example(
+        {
+            "measure": "g",
+            "value": 0.84,
+            "ci_low": 0.71,
+            "ci_high": 0.97,
+            "studies": 28,
+            "participants": None,
+            "comparator": "mixed-control",
+            "outcome": "Anxiety symptoms after treatment",
+            "citation": "cuijpers2014",
+            "note": None,
+            "significant": True,
+        }
+    )
+
+    measure: EffectMeasure = Field(
+        description="g (Hedges), d (Cohen), SMD, RR, OR, HR or MD (mean difference)."
+    )
+    value: float = Field(description="The estimate, with the sign the cited work gives it.")
+    ci_low: float | None = Field(description="Lower end of the 95% interval, when stated.")
+    ci_high: float | None = Field(description="Upper end of the 95% interval, when stated.")
+    studies: int | None = Field(description="Studies behind the estimate, when stated.")
+    participants: int | None = Field(description="Participants behind the estimate, when stated.")
+    comparator: Comparator = Field(description="What the therapy was compared with.")
+    outcome: str = Field(description="What was measured.")
+    citation: str = Field(description="Key of the work that states the figure.")
+    note: str | None = Field(description="Sign convention, interval type or other caveats.")
+    significant: bool | None = Field(
+        description="Whether the interval excludes no effect (0, or 1 for ratios); null without"
+        " an interval."
+    )
+
+
+class EvidenceBasis(BaseModel):
+    """Why an indication has its level: the deciding sources, as sentences and as data."""
+
+    grade_basis: str | None = Field(
+        description="One or two sentences naming the sources that decide the level."
+    )
+    guidelines: list[GuidelinePosition] = Field(description="Guideline positions.")
+    effects: list[Effect] = Field(description="Pooled or trial effects, as the works state them.")
+
+
+class Indication(EvidenceBasis):
     model_config = _example(
         {
             "condition": "major-depression",
@@ -72,6 +140,9 @@ class Indication(BaseModel):
             "evidence": "strong",
             "population": "adults",
             "summary": "…",
+            "grade_basis": "…",
+            "guidelines": [],
+            "effects": [],
             "citations": ["cuijpers2011"],
         }
     )
@@ -305,7 +376,7 @@ class ConditionSummary(BaseModel):
     url: str
 
 
-class ConditionIndication(BaseModel):
+class ConditionIndication(EvidenceBasis):
     modality: str = Field(description="Slug of the modality.")
     modality_name: str
     category: Category
@@ -340,6 +411,11 @@ class CompareColumn(BaseModel):
     summary: str
     evidence: Evidence | None = Field(
         default=None, description="With a condition: the strongest evidence level for it."
+    )
+    indications: list[ConditionIndication] = Field(
+        default_factory=list,
+        description="With a condition: this modality's indications for it (or a narrower one),"
+        " strongest first, each with its grade basis, guideline positions and effects.",
     )
     formats: list[CompareFormat]
     pros: list[str]
@@ -399,6 +475,9 @@ class EvidenceLevel(BaseModel):
     level: Evidence
     rank: int = Field(description="Higher is stronger; sort and compare by this.")
     definition: str
+    criteria: list[str] = Field(
+        description="What the grading rubric requires of the literature for this level."
+    )
 
 
 class Meta(BaseModel):

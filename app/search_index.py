@@ -64,7 +64,7 @@ def rebuild_search_index(session: Session) -> None:
             i.position,
             None,
             f"{x.abbreviation} for {cond.name}",
-            [i.summary, i.population, i.evidence],
+            [i.summary, i.grade_basis or "", i.population, i.evidence],
         )
     for c in session.execute(select(m.Consideration)).scalars():
         claim(c.modality_id, ClaimType.consideration, c.position, c.kind, c.statement, [c.detail])

@@ -35,13 +35,17 @@ from pydantic import (
 )
 
 from app.domain import (
+    RATIO_MEASURES,
     Category,
     CitationType,
     CodeSystem,
+    Comparator,
     ComponentKind,
     Delivery,
+    EffectMeasure,
     Evidence,
     Population,
+    Recommendation,
 )
 from app.errors import SeedInvalid, SeedProblem
 
@@ -178,11 +182,63 @@ class ConditionsFile(SeedModel):
     conditions: list[Condition] = Field(min_length=1)
 
 
+class Guideline(SeedModel):
+    """A guideline's (or rating body's) position on the treatment for this indication."""
+
+    body: Text
+    document: Text
+    recommendation: Recommendation
+    citation: CitationKey
+    note: Text | None = None
+
+
+class Effect(SeedModel):
+    """A pooled (or trial) estimate exactly as the cited work states it."""
+
+    measure: EffectMeasure
+    value: float
+    ci_low: float | None = None
+    ci_high: float | None = None
+    studies: Annotated[int, Field(ge=1, le=100_000, strict=True)] | None = None
+    participants: Annotated[int, Field(ge=1, le=10_000_000, strict=True)] | None = None
+    comparator: Comparator
+    outcome: Text
+    citation: CitationKey
+    note: Text | None = None
+
+    @model_validator(mode="after")
+    def _interval(self) -> Self:
+        if (self.ci_low is None) != (self.ci_high is None):
+            raise ValueError("give both ci_low and ci_high, or neither")
+        if self.ci_low is not None and self.ci_high is not None:
+            if not self.ci_low <= self.value <= self.ci_high:
+                raise ValueError(
+                    f"the interval [{self.ci_low}, {self.ci_high}] does not contain the value"
+                    f" {self.value}"
+                )
+        if self.measure in RATIO_MEASURES and (
+            self.value <= 0 or (self.ci_low is not None and self.ci_low <= 0)
+        ):
+            raise ValueError(f"a ratio ({self.measure.value}) must be greater than 0")
+        return self
+
+    @property
+    def significant(self) -> bool | None:
+        """Whether the interval excludes no effect; None when no interval is stated."""
+        if self.ci_low is None or self.ci_high is None:
+            return None
+        null = self.measure.null_value
+        return not self.ci_low <= null <= self.ci_high
+
+
 class Indication(Cited):
     condition: Slug
     evidence: Evidence
     population: Population
     summary: Text
+    grade_basis: Text
+    guidelines: list[Guideline] = []
+    effects: list[Effect] = []
 
 
 class Consideration(Cited):
@@ -433,6 +489,29 @@ def _claims(modality: Modality) -> Iterator[tuple[str, list[str]]]:
             yield f"{part}[{i}].citations", claim.citations
 
 
+def _check_evidence_citations(
+    file: str, modality: Modality, citation_keys: set[str], citations_file: str | None
+) -> Iterator[SeedProblem]:
+    """A guideline position or an effect cites one work, which the indication also cites."""
+    for i, indication in enumerate(modality.indications):
+        for part in ("guidelines", "effects"):
+            for j, item in enumerate(getattr(indication, part)):
+                path = f"indications[{i}].{part}[{j}].citation"
+                if citations_file is not None and item.citation not in citation_keys:
+                    yield SeedProblem(
+                        file,
+                        path,
+                        f"unknown citation '{item.citation}'"
+                        + _suggest(item.citation, citation_keys),
+                    )
+                elif item.citation not in indication.citations:
+                    yield SeedProblem(
+                        file,
+                        path,
+                        f"'{item.citation}' is not among the indication's citations",
+                    )
+
+
 def _cross_check(
     citations_file: str | None,
     citations: list[Citation],
@@ -532,6 +611,7 @@ def _cross_check(
                             f"unknown citation '{key}'" + _suggest(key, citation_keys),
                         )
                     )
+        problems.extend(_check_evidence_citations(file, modality, citation_keys, citations_file))
         if conditions_file is not None:
             for i, indication in enumerate(modality.indications):
                 if indication.condition not in condition_slugs:

@@ -130,6 +130,11 @@ def _apply(session: Session, seed: sf.SeedSet, now: datetime) -> LoadReport:
         "conditions": {k: sf.canonical_hash(v) for k, v in wanted_conditions.items()},
         "modalities": {k: sf.canonical_hash(v) for k, v in wanted_modalities.items()},
     }
+    # A database upgraded from a release without grade bases keeps its indications until they
+    # are rewritten: treat their modalities as changed, whatever their stored hash says.
+    stale = _modalities_missing_grade_basis(session)
+    for slug in stale:
+        stored["modalities"][slug] = ""
     report = LoadReport(
         content_hash=seed.content_hash(),
         previous_hash=stored_release,
@@ -137,7 +142,7 @@ def _apply(session: Session, seed: sf.SeedSet, now: datetime) -> LoadReport:
         conditions=_diff(stored["conditions"], hashes["conditions"]),
         modalities=_diff(stored["modalities"], hashes["modalities"]),
     )
-    if not report.changed:
+    if not report.changed and not stale:
         if rendering_incomplete(session):
             render_modalities(session)  # e.g. the first load after the migration adding it
         return report
@@ -178,6 +183,17 @@ def _apply(session: Session, seed: sf.SeedSet, now: datetime) -> LoadReport:
         )
     )
     return report
+
+
+def _modalities_missing_grade_basis(session: Session) -> list[str]:
+    return list(
+        session.execute(
+            select(m.Modality.slug)
+            .join(m.Indication, col(m.Indication.modality_id) == m.Modality.id)
+            .where(col(m.Indication.grade_basis).is_(None))
+            .distinct()
+        ).scalars()
+    )
 
 
 def _citation_row(citation: sf.Citation, content_hash: str) -> dict[str, Any]:
@@ -338,18 +354,20 @@ def _insert_modalities(
         claim_type: ClaimType,
         table: Any,
         rows_of: Any,
-    ) -> None:
+    ) -> list[tuple[Any, int]]:
+        """Insert one kind of claim with its citation links; returns (claim, new id) pairs."""
         rows: list[dict[str, Any]] = []
-        cited: list[tuple[int, list[str]]] = []
+        cited: list[tuple[Any, int]] = []
         for modality, modality_id in zip(modalities, modality_ids, strict=True):
             for position, (claim, row) in enumerate(rows_of(modality)):
                 rows.append({"modality_id": modality_id, "position": position, **row})
-                cited.append((modality_id, claim.citations))
+                cited.append((claim, modality_id))
         ids = _bulk_insert_ids(session, table, rows)
-        for claim_id, (modality_id, keys) in zip(ids, cited, strict=True):
-            link(claim_type, modality_id, claim_id, keys)
+        for claim_id, (claim, modality_id) in zip(ids, cited, strict=True):
+            link(claim_type, modality_id, claim_id, claim.citations)
+        return [(claim, claim_id) for claim_id, (claim, _) in zip(ids, cited, strict=True)]
 
-    claims(
+    indications = claims(
         ClaimType.indication,
         m.Indication,
         lambda x: [
@@ -360,11 +378,13 @@ def _insert_modalities(
                     "evidence": i.evidence.value,
                     "population": i.population.value,
                     "summary": i.summary,
+                    "grade_basis": i.grade_basis,
                 },
             )
             for i in x.indications
         ],
     )
+    _insert_evidence_details(session, indications, citation_ids)
     claims(
         ClaimType.consideration,
         m.Consideration,
@@ -386,6 +406,39 @@ def _insert_modalities(
     )
     if links:
         session.execute(insert(m.ClaimCitation), links)
+
+
+def _insert_evidence_details(
+    session: Session, indications: list[tuple[sf.Indication, int]], citation_ids: dict[str, int]
+) -> None:
+    """The guideline positions and effects of freshly inserted indications."""
+    guidelines = [
+        {
+            "indication_id": indication_id,
+            "body": g.body,
+            "document": g.document,
+            "recommendation": g.recommendation.value,
+            "citation_id": citation_ids[g.citation],
+            "note": g.note,
+            "position": position,
+        }
+        for indication, indication_id in indications
+        for position, g in enumerate(indication.guidelines)
+    ]
+    effects = [
+        {
+            "indication_id": indication_id,
+            **e.model_dump(mode="json", exclude={"citation"}),
+            "citation_id": citation_ids[e.citation],
+            "position": position,
+        }
+        for indication, indication_id in indications
+        for position, e in enumerate(indication.effects)
+    ]
+    if guidelines:
+        session.execute(insert(m.IndicationGuideline), guidelines)
+    if effects:
+        session.execute(insert(m.IndicationEffect), effects)
 
 
 def _format_row(f: sf.Format) -> dict[str, Any]:

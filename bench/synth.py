@@ -184,6 +184,8 @@ def synthesize(out: Path, scale: int, source: Path = REAL_SEED, force: bool = Fa
                     stats.claims += 1
                     if part == "indications":
                         claim["condition"] = claim["condition"] + sfx(i)
+                        for item in [*claim.get("guidelines", []), *claim.get("effects", [])]:
+                            item["citation"] = item["citation"] + sfx(i)
             stats.citation_links += len(clone["citations"])
             stats.bytes += _dump(clone, out / "modalities" / f"{clone['slug']}.yaml")
             stats.modalities += 1

@@ -18,6 +18,8 @@ TABLES = [
     "condition_code",
     "modality",
     "indication",
+    "indication_guideline",
+    "indication_effect",
     "consideration",
     "format",
     "component",
@@ -80,6 +82,7 @@ def write_grown_seed(target: Path, source: Path, extra: int) -> Path:
                 "evidence": "moderate",
                 "population": "adults",
                 "summary": f"Grown indication {i}.",
+                "grade_basis": f"Grown grade basis {i}.",
                 "citations": ["alpha2001", "gamma2010"],
             }
         )

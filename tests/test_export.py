@@ -61,6 +61,8 @@ def test_ndjson_records_describe_themselves(client: TestClient) -> None:
         "condition": 3,
         "condition_code": 4,
         "indication": 4,
+        "guideline": 1,
+        "effect": 2,
         "consideration": 6,
         "format": 3,
         "component": 2,
@@ -90,6 +92,8 @@ def test_csv_zip_tables_join(client: TestClient) -> None:
         "conditions",
         "condition_codes",
         "indications",
+        "guidelines",
+        "effects",
         "considerations",
         "formats",
         "components",
@@ -104,6 +108,17 @@ def test_csv_zip_tables_join(client: TestClient) -> None:
         assert set(tables[name]["modality"]) <= modalities
         claims |= set(tables[name]["id"])
     assert set(tables["indications"]["condition"]) <= conditions
+    # Guideline positions and effects join on the indication's id and cite known works.
+    for name in ("guidelines", "effects"):
+        assert set(tables[name]["indication"]) <= set(tables["indications"]["id"])
+        assert set(tables[name]["citation"]) <= set(tables["citations"]["key"])
+    effects = tables["effects"].merge(
+        tables["indications"], left_on="indication", right_on="id", how="inner"
+    )
+    assert list(effects["condition"]) == ["low-mood", "low-mood"]
+    assert list(effects["measure"]) == ["g", "OR"]
+    assert list(effects["ci_low"]) == [0.4, 0.9]
+    assert tables["guidelines"]["recommendation"].tolist() == ["first-line"]
     assert set(tables["condition_codes"]["condition"]) <= conditions
     links = tables["claim_citations"]
     assert len(links) == 18

@@ -41,6 +41,9 @@ def live(settings: Settings, engine: Engine) -> Iterator[TestClient]:
         yield client
 
 
+ROOT = Path(__file__).resolve().parents[1]
+
+
 def test_meta(live: TestClient) -> None:
     body = live.get("/v1/meta").json()
     seed = read_seed_dir(FIXTURE_SEED)
@@ -56,6 +59,8 @@ def test_meta(live: TestClient) -> None:
         "conditions": 3,
         "condition_codes": 4,
         "indications": 4,
+        "guideline_positions": 1,
+        "effects": 2,
         "considerations": 6,
         "pros": 3,
         "cons": 3,
@@ -70,7 +75,12 @@ def test_meta(live: TestClient) -> None:
         ("limited", 2),
         ("insufficient", 1),
     ]
-    assert all(e["definition"] for e in body["evidence_scale"])
+    assert all(e["definition"] and e["criteria"] for e in body["evidence_scale"])
+    # The rubric in the docs is the one served.
+    rubric = (ROOT / "docs" / "evidence-grading.md").read_text(encoding="utf-8")
+    for level in body["evidence_scale"]:
+        for criterion in level["criteria"]:
+            assert " ".join(criterion.split()) in " ".join(rubric.split()), criterion
     assert body["loaded_at"]
 
 

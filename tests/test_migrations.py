@@ -7,14 +7,16 @@ from typing import Any
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import event, inspect, text
+from sqlalchemy import event, inspect, select, text
 from sqlmodel import Session, SQLModel
 
 import app.models  # noqa: F401
 from app.config import Settings
 from app.db import create_db_engine
 from app.migrate import downgrade, is_engine_specific, upgrade
-from app.queries.modalities import ModalityFilter, list_modalities
+from app.models import Modality
+from app.queries.modalities import ModalityFilter, list_modalities, modality_details
+from app.rendering import rendering_incomplete
 from app.seedfiles import read_seed_dir
 from app.seeding import load_seed
 from tests.conftest import FIXTURE_SEED
@@ -54,28 +56,45 @@ def test_models_and_migrations_do_not_drift(empty_db_url: str) -> None:
 
 def test_migrations_keep_loaded_content(empty_db_url: str) -> None:
     """Going down and up through the migrations that rebuild tables (SQLite's batch mode)
-    keeps every row of a loaded release; the next seed load renders what a downgrade dropped."""
+    keeps every row of a loaded release; what a downgrade drops (rendered records, grade bases,
+    guideline positions and effects) the next seed load writes again, unchanged."""
     engine = create_db_engine(Settings(database_url=empty_db_url))
-    content = [t for t in TABLES if t != "rendered_modality"]
+    # Tables whose rows survive the whole cycle as they are (indications lose a column).
+    kept = [t for t in TABLES if t not in {"rendered_modality", "indication", *EVIDENCE_TABLES}]
     try:
         upgrade(engine)
         seed = read_seed_dir(FIXTURE_SEED)
         load_seed(engine, seed)
-        before = snapshot(engine, content)
-        rendered = snapshot(engine, ["rendered_modality"])
+        before = snapshot(engine, kept)
+        records = _records(engine)
+        assert any(r.indications[0].effects for r in records)  # the fixture has some to lose
         downgrade(engine, "b3c1d2e4f5a6")  # before the citation year became optional
-        assert snapshot(engine, content) == before
+        assert snapshot(engine, kept) == before
         upgrade(engine)
-        assert snapshot(engine, content) == before
-        assert snapshot(engine, ["rendered_modality"]) == {"rendered_modality": []}
-        # The release is unchanged, but a load notices the missing records and renders them.
+        assert snapshot(engine, kept) == before
+        assert snapshot(engine, ["rendered_modality", *EVIDENCE_TABLES]) == {
+            name: [] for name in ["rendered_modality", *EVIDENCE_TABLES]
+        }
+        # The release is unchanged, but a load notices what is missing and writes it again.
         assert not load_seed(engine, seed).changed
-        assert snapshot(engine, ["rendered_modality"]) == rendered
+        assert _records(engine) == records
+        with Session(engine) as session:
+            assert rendering_incomplete(session) is False
         # The new schema takes a citation without a year.
         with engine.begin() as conn:
             conn.execute(text("UPDATE citation SET year = NULL WHERE key = 'gamma2010'"))
     finally:
         engine.dispose()
+
+
+# What the evidence-details migration adds, and a downgrade past it drops.
+EVIDENCE_TABLES = ["indication_guideline", "indication_effect"]
+
+
+def _records(engine: Any) -> list[Any]:
+    with Session(engine) as session:
+        rows = list(session.execute(select(Modality).order_by(Modality.slug)).scalars())
+        return modality_details(session, rows)
 
 
 INDEX_DEFINITION = {

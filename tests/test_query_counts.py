@@ -56,4 +56,5 @@ def test_statement_count_does_not_grow_with_content(
     large = statement_counts(settings)
     # alpha went from 2 to 50 indications (and 48 more of every other claim).
     assert large == small
-    assert max(small.values()) <= 12, small
+    # The most: a compare narrowed to a condition, with each indication's evidence basis.
+    assert max(small.values()) <= 13, small

@@ -13,7 +13,7 @@ from sqlmodel import Session, col
 from app import models as m
 from app import schemas as s
 from app.db import memoized
-from app.domain import EVIDENCE_RANK, Evidence
+from app.domain import EVIDENCE_RANK, EffectMeasure, Evidence
 from app.errors import NotFound
 
 # Evidence levels as numbers in SQL, so "strongest first" and "at least moderate" sort and
@@ -160,3 +160,65 @@ def citation_out(row: m.Citation) -> s.Citation:
         note=row.note,
         url_self=f"/v1/citations/{row.key}",
     )
+
+
+def evidence_bases(session: Session, indication_ids: Iterable[int]) -> dict[int, EvidenceParts]:
+    """Guideline positions and effects of these indications, in seed order: two statements."""
+    ids = sorted(set(indication_ids))
+    out: dict[int, EvidenceParts] = defaultdict(lambda: ([], []))
+    if not ids:
+        return out
+    for row, key in session.execute(
+        select(m.IndicationGuideline, col(m.Citation.key))
+        .join(m.Citation, col(m.Citation.id) == m.IndicationGuideline.citation_id)
+        .where(col(m.IndicationGuideline.indication_id).in_(ids))
+        .order_by(col(m.IndicationGuideline.indication_id), col(m.IndicationGuideline.position))
+    ).all():
+        out[row.indication_id][0].append(
+            s.GuidelinePosition(
+                body=row.body,
+                document=row.document,
+                recommendation=row.recommendation,
+                citation=key,
+                note=row.note,
+            )
+        )
+    for row, key in session.execute(
+        select(m.IndicationEffect, col(m.Citation.key))
+        .join(m.Citation, col(m.Citation.id) == m.IndicationEffect.citation_id)
+        .where(col(m.IndicationEffect.indication_id).in_(ids))
+        .order_by(col(m.IndicationEffect.indication_id), col(m.IndicationEffect.position))
+    ).all():
+        out[row.indication_id][1].append(effect_out(row, key))
+    return out
+
+
+EvidenceParts = tuple[list[s.GuidelinePosition], list[s.Effect]]
+
+
+def effect_out(row: m.IndicationEffect, citation: str) -> s.Effect:
+    measure = EffectMeasure(row.measure)
+    significant = None
+    if row.ci_low is not None and row.ci_high is not None:
+        significant = not row.ci_low <= measure.null_value <= row.ci_high
+    return s.Effect(
+        measure=measure,
+        value=row.value,
+        ci_low=row.ci_low,
+        ci_high=row.ci_high,
+        studies=row.studies,
+        participants=row.participants,
+        comparator=row.comparator,
+        outcome=row.outcome,
+        citation=citation,
+        note=row.note,
+        significant=significant,
+    )
+
+
+def evidence_basis_fields(
+    indication: m.Indication, bases: dict[int, EvidenceParts]
+) -> dict[str, Any]:
+    """The EvidenceBasis fields of one indication, for a schema's constructor."""
+    guidelines, effects = bases.get(indication.id or 0, ([], []))
+    return {"grade_basis": indication.grade_basis, "guidelines": guidelines, "effects": effects}

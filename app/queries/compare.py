@@ -11,12 +11,13 @@ from app import models as m
 from app import schemas as s
 from app.domain import Evidence
 from app.queries.common import format_ranges, not_found, strongest
+from app.queries.conditions import indications_for
 
 
 def compare(
     session: Session, slugs: list[str], condition_ids: list[int] | None, condition_slug: str | None
 ) -> s.Comparison:
-    """Five statements, whatever the number of modalities or claims."""
+    """Five statements (nine with a condition), whatever the number of modalities or claims."""
     rows = {
         x.slug: x
         for x in session.execute(
@@ -66,6 +67,11 @@ def compare(
         levels[(c_slug, modality_id)].append(evidence)
         names[c_slug] = c_name
 
+    details: dict[str, list[s.ConditionIndication]] = defaultdict(list)
+    if condition_ids is not None:
+        for indication in indications_for(session, condition_ids, [x for x in ids if x]):
+            details[indication.modality].append(indication)
+
     def best_for(modality_id: int) -> Evidence | None:
         return strongest(
             level for (_, mid), found in levels.items() if mid == modality_id for level in found
@@ -79,6 +85,7 @@ def compare(
             category=x.category,
             summary=x.summary,
             evidence=best_for(x.id or 0) if condition_ids is not None else None,
+            indications=details[x.slug],
             formats=formats[x.id or 0],
             pros=pros[x.id or 0],
             cons=cons[x.id or 0],

@@ -15,6 +15,8 @@ from app.queries.common import (
     EVIDENCE_RANK_SQL,
     codes_for,
     descendants,
+    evidence_bases,
+    evidence_basis_fields,
     not_found,
     text_match,
 )
@@ -109,36 +111,50 @@ def get_condition(session: Session, slug: str) -> s.ConditionDetail:
         .where(m.Condition.parent_id == condition.id)
         .order_by(func.lower(m.Condition.name))
     ).all()
-    scope = descendants(session, condition.id)
-    rows = session.execute(
-        select(m.Indication, m.Modality, m.Condition.slug)
-        .join(m.Modality, col(m.Modality.id) == m.Indication.modality_id)
-        .join(m.Condition, col(m.Condition.id) == m.Indication.condition_id)
-        .where(col(m.Indication.condition_id).in_(scope))
-        .order_by(EVIDENCE_RANK_SQL.desc(), func.lower(m.Modality.name), col(m.Indication.position))
-    ).all()
-    keys = _indication_citations(session, [i.id for i, _, _ in rows if i.id is not None])
+    modalities = indications_for(session, descendants(session, condition.id))
     return s.ConditionDetail(
         **_summary(condition, parent, codes.get(condition.id, [])).model_dump(),
         children=[
             s.ConditionRef(slug=c_slug, name=name, url=f"/v1/conditions/{c_slug}")
             for c_slug, name in children
         ],
-        modalities=[
-            s.ConditionIndication(
-                modality=x.slug,
-                modality_name=x.name,
-                category=x.category,
-                condition=c_slug,
-                evidence=i.evidence,
-                population=i.population,
-                summary=i.summary,
-                citations=keys.get(i.id or 0, []),
-                url=f"/v1/modalities/{x.slug}",
-            )
-            for i, x, c_slug in rows
-        ],
+        modalities=modalities,
     )
+
+
+def indications_for(
+    session: Session, condition_ids: list[int], modality_ids: list[int] | None = None
+) -> list[s.ConditionIndication]:
+    """Indications for these conditions (of these modalities), strongest first, each with its
+    citations and evidence basis: four statements."""
+    query = (
+        select(m.Indication, m.Modality, m.Condition.slug)
+        .join(m.Modality, col(m.Modality.id) == m.Indication.modality_id)
+        .join(m.Condition, col(m.Condition.id) == m.Indication.condition_id)
+        .where(col(m.Indication.condition_id).in_(condition_ids))
+        .order_by(EVIDENCE_RANK_SQL.desc(), func.lower(m.Modality.name), col(m.Indication.position))
+    )
+    if modality_ids is not None:
+        query = query.where(col(m.Indication.modality_id).in_(modality_ids))
+    rows = session.execute(query).all()
+    indication_ids = [i.id for i, _, _ in rows if i.id is not None]
+    keys = _indication_citations(session, indication_ids)
+    bases = evidence_bases(session, indication_ids)
+    return [
+        s.ConditionIndication(
+            modality=x.slug,
+            modality_name=x.name,
+            category=x.category,
+            condition=c_slug,
+            evidence=i.evidence,
+            population=i.population,
+            summary=i.summary,
+            **evidence_basis_fields(i, bases),
+            citations=keys.get(i.id or 0, []),
+            url=f"/v1/modalities/{x.slug}",
+        )
+        for i, x, c_slug in rows
+    ]
 
 
 def _indication_citations(session: Session, indication_ids: list[int]) -> dict[int, list[str]]:

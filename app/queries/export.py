@@ -80,6 +80,47 @@ def indication_rows(session: Session) -> Iterator[dict[str, Any]]:
             "evidence": i.evidence,
             "population": i.population,
             "summary": i.summary,
+            "grade_basis": i.grade_basis,
+        }
+
+
+def _indication_parts(table: Any) -> Any:
+    """Rows of a table hanging off indications, with their indication's natural id parts."""
+    return (
+        select(col(m.Modality.slug), col(m.Indication.position), table, col(m.Citation.key))
+        .join(m.Indication, col(m.Indication.id) == table.indication_id)
+        .join(m.Modality, col(m.Modality.id) == m.Indication.modality_id)
+        .join(m.Citation, col(m.Citation.id) == table.citation_id)
+        .order_by(m.Modality.slug, col(m.Indication.position), col(table.position))
+    )
+
+
+def guideline_rows(session: Session) -> Iterator[dict[str, Any]]:
+    for modality, position, g, key in _stream(session, _indication_parts(m.IndicationGuideline)):
+        yield {
+            "indication": claim_ref(modality, claim_path(ClaimType.indication, position)),
+            "body": g.body,
+            "document": g.document,
+            "recommendation": g.recommendation,
+            "citation": key,
+            "note": g.note,
+        }
+
+
+def effect_rows(session: Session) -> Iterator[dict[str, Any]]:
+    for modality, position, e, key in _stream(session, _indication_parts(m.IndicationEffect)):
+        yield {
+            "indication": claim_ref(modality, claim_path(ClaimType.indication, position)),
+            "measure": e.measure,
+            "value": e.value,
+            "ci_low": e.ci_low,
+            "ci_high": e.ci_high,
+            "studies": e.studies,
+            "participants": e.participants,
+            "comparator": e.comparator,
+            "outcome": e.outcome,
+            "citation": key,
+            "note": e.note,
         }
 
 
@@ -164,6 +205,7 @@ def citation_rows(session: Session) -> Iterator[dict[str, Any]]:
             "pmcid": c.pmcid,
             "isbn": c.isbn,
             "url": c.url,
+            "note": c.note,
         }
 
 
@@ -223,8 +265,28 @@ TABLES: dict[str, tuple[list[str], RowSource]] = {
     "conditions": (["slug", "name", "parent", "aliases", "description"], condition_rows),
     "condition_codes": (["condition", "system", "code", "display"], condition_code_rows),
     "indications": (
-        ["id", "modality", "condition", "evidence", "population", "summary"],
+        ["id", "modality", "condition", "evidence", "population", "summary", "grade_basis"],
         indication_rows,
+    ),
+    "guidelines": (
+        ["indication", "body", "document", "recommendation", "citation", "note"],
+        guideline_rows,
+    ),
+    "effects": (
+        [
+            "indication",
+            "measure",
+            "value",
+            "ci_low",
+            "ci_high",
+            "studies",
+            "participants",
+            "comparator",
+            "outcome",
+            "citation",
+            "note",
+        ],
+        effect_rows,
     ),
     "considerations": (["id", "modality", "kind", "statement", "detail"], consideration_rows),
     "formats": (
@@ -262,6 +324,7 @@ TABLES: dict[str, tuple[list[str], RowSource]] = {
             "pmcid",
             "isbn",
             "url",
+            "note",
         ],
         citation_rows,
     ),

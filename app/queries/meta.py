@@ -9,13 +9,15 @@ from sqlmodel import Session, col
 
 from app import models as m
 from app import schemas as s
-from app.domain import API_VERSION, EVIDENCE_DEFINITIONS, Evidence
+from app.domain import API_VERSION, EVIDENCE_CRITERIA, EVIDENCE_DEFINITIONS, Evidence
 
 COUNTED = {
     "modalities": m.Modality,
     "conditions": m.Condition,
     "condition_codes": m.ConditionCode,
     "indications": m.Indication,
+    "guideline_positions": m.IndicationGuideline,
+    "effects": m.IndicationEffect,
     "considerations": m.Consideration,
     "formats": m.Format,
     "components": m.Component,
@@ -55,7 +57,12 @@ def meta(session: Session, release: m.Release) -> s.Meta:
         api_version=API_VERSION,
         counts=counts,
         evidence_scale=[
-            s.EvidenceLevel(level=level, rank=level.rank, definition=EVIDENCE_DEFINITIONS[level])
+            s.EvidenceLevel(
+                level=level,
+                rank=level.rank,
+                definition=EVIDENCE_DEFINITIONS[level],
+                criteria=list(EVIDENCE_CRITERIA[level]),
+            )
             for level in Evidence
         ],
     )

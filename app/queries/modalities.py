@@ -13,12 +13,14 @@ from sqlmodel import Session, col, select
 
 from app import models as m
 from app import schemas as s
-from app.domain import Category, ClaimType, Delivery, Evidence
+from app.domain import Category, ClaimType, Delivery, Evidence, Recommendation
 from app.queries.common import (
     EVIDENCE_RANK_SQL,
     citation_links,
     citation_out,
     codes_for,
+    evidence_bases,
+    evidence_basis_fields,
     format_ranges,
     not_found,
     rank_of,
@@ -38,6 +40,7 @@ class ModalityFilter:
     condition_ids: list[int] | None = None  # a condition and its narrower ones, resolved
     min_evidence: Evidence | None = None
     delivery: Delivery | None = None
+    guideline: Recommendation | None = None
     q: str | None = None
     sort: ModalitySort = ModalitySort.name
     limit: int = 20
@@ -45,14 +48,20 @@ class ModalityFilter:
 
 
 def _indicated(f: ModalityFilter) -> ColumnElement[bool] | None:
-    """Has an indication matching the condition and evidence filters (either may be absent)."""
-    if f.condition_ids is None and f.min_evidence is None:
+    """Has one indication matching the condition, evidence and guideline filters (any may be
+    absent)."""
+    if f.condition_ids is None and f.min_evidence is None and f.guideline is None:
         return None
     cond = col(m.Indication.modality_id) == m.Modality.id
     if f.condition_ids is not None:
         cond = cond & col(m.Indication.condition_id).in_(f.condition_ids)
     if f.min_evidence is not None:
         cond = cond & (EVIDENCE_RANK_SQL >= rank_of(f.min_evidence))
+    if f.guideline is not None:
+        cond = cond & exists().where(
+            (col(m.IndicationGuideline.indication_id) == m.Indication.id)
+            & (m.IndicationGuideline.recommendation == f.guideline.value)
+        )
     return exists().where(cond)
 
 
@@ -168,7 +177,7 @@ def get_modality_row(session: Session, slug: str) -> m.Modality:
 
 
 def get_modality(session: Session, slug: str, include_citations: bool) -> s.ModalityDetail:
-    """The whole record: seven statements, eight with the citations embedded."""
+    """The whole record: nine statements, ten with the citations embedded."""
     row = get_modality_row(session, slug)
     detail = modality_details(session, [row])[0]
     if include_citations:
@@ -188,7 +197,7 @@ def _cited_parts(detail: s.ModalityDetail) -> list[list[str]]:
 
 
 def modality_details(session: Session, rows: list[m.Modality]) -> list[s.ModalityDetail]:
-    """Whole records for several modalities at once: six statements for any number of them."""
+    """Whole records for several modalities at once: eight statements for any number of them."""
     ids = [x.id for x in rows if x.id is not None]
     links = citation_links(session, ids)
 
@@ -202,6 +211,9 @@ def modality_details(session: Session, rows: list[m.Modality]) -> list[s.Modalit
         indications[i.modality_id].append((i, c))
     codes = codes_for(
         session, (c.id for pairs in indications.values() for _, c in pairs if c.id is not None)
+    )
+    bases = evidence_bases(
+        session, (i.id for pairs in indications.values() for i, _ in pairs if i.id is not None)
     )
     considerations = _by_modality(session, m.Consideration, ids)
     formats = _by_modality(session, m.Format, ids)
@@ -238,6 +250,7 @@ def modality_details(session: Session, rows: list[m.Modality]) -> list[s.Modalit
                         evidence=i.evidence,
                         population=i.population,
                         summary=i.summary,
+                        **evidence_basis_fields(i, bases),
                         citations=keys(ClaimType.indication, i.id),
                     )
                     for i, c in indications[mid]

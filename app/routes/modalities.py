@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 
 from app import schemas as s
 from app.deps import SessionDep
-from app.domain import Category, Delivery, Evidence
+from app.domain import Category, Delivery, Evidence, Recommendation
 from app.negotiation import NegotiatedDep, VaryOnAccept, negotiated_responses
 from app.queries.citations import modality_citations
 from app.queries.modalities import (
@@ -49,6 +49,13 @@ def list_(
     delivery: Annotated[
         Delivery | None, Query(description="Only modalities offered in this delivery format.")
     ] = None,
+    guideline: Annotated[
+        Recommendation | None,
+        Query(
+            description="Only modalities with an indication that a guideline gives this position"
+            " (for the condition, when one is given), e.g. first-line."
+        ),
+    ] = None,
     sort: Annotated[
         ModalitySort,
         Query(
@@ -65,6 +72,7 @@ def list_(
             condition_ids=condition.ids if condition else None,
             min_evidence=min_evidence,
             delivery=delivery,
+            guideline=guideline,
             q=q,
             sort=sort,
             limit=paging.limit,
