@@ -534,3 +534,38 @@ def test_a_typed_search_is_the_untyped_search_filtered(client: TestClient, q: st
         typed = client.get("/v1/search", params={"q": q, "type": doc_type, "limit": 100}).json()
         assert typed["items"] == [h for h in everything["items"] if h["type"] == doc_type]
         assert typed["total"] == len(typed["items"])
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("/v1/modalities?guideline=first-line", ["alpha"]),
+        ("/v1/modalities?guideline=first-line&condition=low-mood", ["alpha"]),
+        # alpha's first-line position is for low mood, not for worry.
+        ("/v1/modalities?guideline=first-line&condition=worry", []),
+        ("/v1/modalities?guideline=consider", []),
+    ],
+)
+def test_guideline_filter(client: TestClient, url: str, expected: list[str]) -> None:
+    assert [x["slug"] for x in client.get(url).json()["items"]] == expected
+
+
+def test_bad_guideline_value_is_a_problem(client: TestClient) -> None:
+    response = client.get("/v1/modalities?guideline=strongly")
+    assert response.status_code == 422
+    assert "guideline" in [e["parameter"] for e in response.json()["errors"]]
+
+
+def test_condition_and_compare_carry_the_evidence_basis(client: TestClient) -> None:
+    detail = client.get("/v1/modalities/alpha").json()["indications"][0]
+    basis = {k: detail[k] for k in ("grade_basis", "guidelines", "effects")}
+    condition = client.get("/v1/conditions/low-mood").json()["modalities"]
+    alpha = next(i for i in condition if i["modality"] == "alpha")
+    assert {k: alpha[k] for k in basis} == basis
+    compared = client.get("/v1/compare?modalities=beta,alpha&condition=low-mood").json()
+    columns = {c["slug"]: c for c in compared["modalities"]}
+    assert [{k: i[k] for k in basis} for i in columns["alpha"]["indications"]] == [basis]
+    assert [i["evidence"] for i in columns["beta"]["indications"]] == ["insufficient"]
+    # Without a condition there is nothing to narrow the indications to.
+    plain = client.get("/v1/compare?modalities=beta,alpha").json()
+    assert all(c["indications"] == [] for c in plain["modalities"])
