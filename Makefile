@@ -6,12 +6,12 @@ STAMP  := $(VENV)/.installed
 
 export THERAPY_KB_DATABASE_URL ?= sqlite:///$(CURDIR)/var/therapy-kb.sqlite3
 
-# Benchmarks (issue 7; docs/performance.md): DB=sqlite|postgres, extra options in BENCH_ARGS.
+# Benchmarks (docs/performance.md): DB=sqlite|postgres, extra options in BENCH_ARGS.
 DB         ?= sqlite
 SCALES     ?= 10,100,1000
 BENCH_ARGS ?=
 
-.PHONY: run test lint check seed migrate clean bench bench-scale wrk
+.PHONY: run test lint fuzz check seed migrate clean bench bench-scale wrk
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,11 +19,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
-## run: migrate, load seed/ and serve on 127.0.0.1:8000 (SQLite under var/)
+## run: migrate, load seed/ and serve on THERAPY_KB_HOST:THERAPY_KB_PORT (127.0.0.1:8000; SQLite under var/)
 run: $(STAMP)
 	$(BIN)/therapy-kb migrate
 	$(BIN)/therapy-kb seed
-	$(BIN)/therapy-kb serve --host 127.0.0.1 --port 8000
+	$(BIN)/therapy-kb serve
 
 ## test: the whole suite, on SQLite and PostgreSQL
 test: $(STAMP)
@@ -35,6 +35,10 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check app tests bench
 	$(BIN)/mypy
 	$(BIN)/hadolint Dockerfile
+
+## fuzz: schemathesis with every check against a running server (settings: schemathesis.toml)
+fuzz: $(STAMP)
+	$(BIN)/python -m tests.fuzz_server $(FUZZ_ARGS)
 
 ## wrk: install the load generator from Debian's packages when it is missing (needs root)
 wrk:

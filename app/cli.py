@@ -140,7 +140,7 @@ def serve(
         port=port or settings.port,
         workers=workers or settings.workers,
         proxy_headers=False,
-        # The app logs one line per request itself (app.middleware), in JSON or text.
+        # The app logs one line per request itself (app.web.request_log), in JSON or text.
         access_log=False,
         timeout_graceful_shutdown=settings.graceful_shutdown_seconds,
     )

@@ -27,7 +27,18 @@ class Settings(BaseSettings):
     db_timeout_seconds: float = Field(
         default=2.0, gt=0, description="Connect and statement timeout for database calls."
     )
-    log_sql: bool = False
+    db_pool_timeout_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="How long a request may wait for a database connection (queued) before 503.",
+    )
+    queue_limit: int = Field(
+        default=500,
+        ge=0,
+        description="Requests per worker that may wait for a database connection; "
+        "any beyond are refused at once with 503 and Retry-After.",
+    )
+    log_sql: bool = Field(default=False, description="Log every SQL statement (development).")
     db_pool_size: int = Field(
         default=10,
         ge=1,

@@ -3,8 +3,7 @@ built from ``Settings`` in the app's lifespan (or by the CLI) and handed around 
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, select
 from sqlalchemy.engine import make_url
@@ -15,8 +14,6 @@ from sqlmodel import Session
 from app import models as m
 from app.config import Settings
 from app.errors import ServiceUnavailable
-
-T = TypeVar("T")
 
 
 def create_db_engine(settings: Settings) -> Engine:
@@ -35,7 +32,7 @@ def create_db_engine(settings: Settings) -> Engine:
             poolclass=QueuePool,
             pool_size=settings.db_pool_size,
             max_overflow=settings.db_max_overflow,
-            pool_timeout=timeout,
+            pool_timeout=settings.db_pool_timeout_seconds,
             echo=settings.log_sql,
         )
         event.listen(engine, "connect", _sqlite_on_connect)
@@ -52,7 +49,7 @@ def create_db_engine(settings: Settings) -> Engine:
         pool_pre_ping=True,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
-        pool_timeout=timeout,
+        pool_timeout=settings.db_pool_timeout_seconds,
         # Each request reads one snapshot, so a seed load committing midway through a request
         # cannot show it half of the old release and half of the new.
         isolation_level="REPEATABLE READ",
@@ -79,38 +76,12 @@ def _sqlite_on_begin(conn: Connection) -> None:
     conn.exec_driver_sql(f"BEGIN {mode}")
 
 
-def session_factory(engine: Engine) -> sessionmaker[Session]:
-    """Sessions for requests: each reads the loaded release first in its transaction, and all
-    share one ``ReleaseMemo``."""
-    factory = sessionmaker(engine, class_=Session, info={"memo": ReleaseMemo()})
+def session_factory(engine: Engine, **info: Any) -> sessionmaker[Session]:
+    """Sessions for requests: each reads the loaded release first in its transaction; ``info``
+    is given to every session (the app passes its release cache)."""
+    factory = sessionmaker(engine, class_=Session, info=info)
     event.listen(factory, "after_begin", record_release)
     return factory
-
-
-class ReleaseMemo:
-    """Values derived from the loaded release, computed once per release and worker. They are
-    dropped together when another release is loaded."""
-
-    def __init__(self) -> None:
-        self.release: str | None = None
-        self.values: dict[str, Any] = {}
-
-    def get(self, release: str, name: str, compute: Callable[[], T]) -> T:
-        if release != self.release:
-            self.values, self.release = {}, release
-        if name not in self.values:
-            self.values[name] = compute()  # two requests may both compute it: same answer
-        value: T = self.values[name]
-        return value
-
-
-def memoized(session: Session, name: str, compute: Callable[[], T]) -> T:
-    """``compute()``, once per release when the session has a memo (requests), else every time."""
-    memo = session.info.get("memo")
-    if not isinstance(memo, ReleaseMemo):
-        return compute()
-    session.connection()  # begins the transaction, and so reads the release
-    return memo.get(session.info["release"].content_hash, name, compute)
 
 
 def record_release(session: Session, _tx: SessionTransaction, connection: Connection) -> None:

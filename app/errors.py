@@ -28,6 +28,14 @@ class InvalidParameter(AppError):
     type_slug = "invalid-parameter"
 
 
+class BadRequest(AppError):
+    """The request itself is malformed (bytes that are not UTF-8, control characters)."""
+
+    status = 400
+    title = "Bad Request"
+    type_slug = "bad-request"
+
+
 class NotFound(AppError):
     status = 404
     title = "Not Found"
@@ -38,6 +46,30 @@ class NotAcceptable(AppError):
     status = 406
     title = "Not Acceptable"
     type_slug = "not-acceptable"
+
+
+class MethodNotAllowed(AppError):
+    status = 405
+    title = "Method Not Allowed"
+    type_slug = "method-not-allowed"
+
+
+class UriTooLong(AppError):
+    status = 414
+    title = "URI Too Long"
+    type_slug = "uri-too-long"
+
+
+class TooManyRequests(AppError):
+    status = 429
+    title = "Too Many Requests"
+    type_slug = "too-many-requests"
+
+
+class HeadersTooLarge(AppError):
+    status = 431
+    title = "Request Header Fields Too Large"
+    type_slug = "request-header-fields-too-large"
 
 
 class ServiceUnavailable(AppError):

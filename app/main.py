@@ -1,23 +1,32 @@
-"""The application factory."""
+"""The application factory: the lifespan, the layers of ``app.web`` around the routes, and the
+routers. docs/architecture.md walks a request through them."""
 
 from __future__ import annotations
 
+import re
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import anyio.to_thread
+from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi_offline import FastAPIOffline
 
-from app import __version__, openapi, problems
+from app import __version__
 from app.config import Settings, get_settings
 from app.db import create_db_engine, session_factory
-from app.httpcache import HttpCacheMiddleware, ReleaseWatch, cache_control
-from app.middleware import GuardMiddleware, configure_logging
-from app.negotiation import VaryOnAccept
-from app.preload import Preloaded
 from app.routes import citations, compare, conditions, export, health, meta, modalities, search
+from app.web import openapi, problems
+from app.web.admission import AdmissionMiddleware
+from app.web.conditional import ConditionalGetMiddleware
+from app.web.guards import RequestGuardMiddleware
+from app.web.negotiation import AcceptVaries, VaryOnAcceptMiddleware
+from app.web.problems import ServerErrorMiddleware
+from app.web.rate_limit import RateLimitMiddleware
+from app.web.release_cache import ReleaseCache, ReleaseCacheMiddleware
+from app.web.request_log import AccessLogMiddleware, configure_logging
+from app.web.security_headers import SecurityHeadersMiddleware
 
 DESCRIPTION = """
 A curated, cited knowledge base of psychotherapy modalities: what each is indicated for and how
@@ -28,25 +37,30 @@ Every successful `GET` carries a strong `ETag` (answering `If-None-Match` with 3
 `Cache-Control` header and `X-KB-Release`, the content hash of the release it was built from.
 Every error is `application/problem+json` (RFC 9457).
 """
+REQUEST_ID = "X-Request-ID"
+# A client's request id is kept only when it is short and plain; otherwise a new one is made.
+SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app; the engine is created in the lifespan, from ``settings``."""
     settings = settings or get_settings()
     configure_logging(settings.log_format, settings.log_level)
+    release_cache = ReleaseCache(
+        check_seconds=settings.release_check_seconds,
+        max_entries=settings.response_cache_entries,
+        preload_bytes=settings.preload_mb * 1024 * 1024,
+        cache_control=f"public, max-age={settings.cache_max_age}".encode(),
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = create_db_engine(settings)
         app.state.engine = engine
-        app.state.sessions = session_factory(engine)
-        app.state.release_watch = ReleaseWatch(engine, settings.release_check_seconds)
-        app.state.preloaded = Preloaded(
-            app.state.sessions, settings.preload_mb * 1024 * 1024, cache_control(settings)
-        )
+        app.state.sessions = session_factory(engine, release_cache=release_cache)
+        release_cache.start(engine, app.state.sessions, app.routes)
         # Know the release before the first request, so a burst at start-up finds it.
-        release = await anyio.to_thread.run_sync(app.state.release_watch.refresh)
-        app.state.preloaded.ensure(release)
+        await release_cache.current()
         try:
             yield
         finally:
@@ -60,39 +74,46 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         lifespan=lifespan,
     )
+    app.state.release_cache = release_cache
     problems.install(app)
     openapi.install(app)
-    app.include_router(health.router)
-    routers = [m.router for m in (modalities, conditions, citations, compare, search, export, meta)]
-    for router in routers:
-        app.include_router(router)
+    for module in (health, modalities, conditions, citations, compare, search, export, meta):
+        app.include_router(module.router)
 
-    # Routes whose answer depends on Accept; for the others Accept is left out of the cache key.
-    negotiated = [
-        route.path_regex
-        for router in routers
-        for route in router.routes
-        if isinstance(route, VaryOnAccept)
-    ]
+    # The layers, innermost first (each add_middleware wraps the ones before it).
     app.add_middleware(
-        HttpCacheMiddleware,
-        watch=lambda: app.state.release_watch,
-        preloaded=lambda: getattr(app.state, "preloaded", None),
-        varies_on_accept=lambda path: any(regex.match(path) for regex in negotiated),
-        cache_control=cache_control(settings),
-        max_entries=settings.response_cache_entries,
-        max_in_flight=settings.db_pool_size,
-        queue_seconds=settings.db_timeout_seconds,
+        AdmissionMiddleware,
+        slots=settings.db_pool_size,
+        queue_limit=settings.queue_limit,
+        wait_seconds=settings.db_pool_timeout_seconds,
     )
-    # Around the cache, so cached answers and errors get CORS headers too.
+    accept_varies = AcceptVaries(app.routes)
+    app.add_middleware(
+        ReleaseCacheMiddleware,
+        cache=release_cache,
+        varies_on_accept=accept_varies,
+        wait_seconds=settings.db_pool_timeout_seconds,
+    )
+    app.add_middleware(ConditionalGetMiddleware)
+    app.add_middleware(VaryOnAcceptMiddleware, varies=accept_varies)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,
         allow_methods=["GET", "HEAD", "OPTIONS"],
-        allow_headers=["Accept", "If-None-Match", "Content-Type", "X-Request-ID"],
-        expose_headers=["ETag", "Link", "X-KB-Release", "X-Request-ID", "Retry-After"],
+        allow_headers=["Accept", "If-None-Match", "Content-Type", REQUEST_ID],
+        expose_headers=["ETag", "Link", "X-KB-Release", REQUEST_ID, "Retry-After"],
         max_age=600,
     )
-    # Outermost: request id, logging, limits and security headers apply to every answer.
-    app.add_middleware(GuardMiddleware, rate_limit=settings.rate_limit)
+    if settings.rate_limit:
+        app.add_middleware(RateLimitMiddleware, rate_limit=settings.rate_limit)
+    app.add_middleware(RequestGuardMiddleware)
+    app.add_middleware(ServerErrorMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(AccessLogMiddleware)
+    app.add_middleware(
+        CorrelationIdMiddleware,
+        header_name=REQUEST_ID,
+        generator=lambda: uuid.uuid4().hex,
+        validator=lambda value: SANE_REQUEST_ID.fullmatch(value) is not None,
+    )
     return app

@@ -335,17 +335,3 @@ class SearchDocument(SQLModel, table=True):
     title: str
     body: str
     url: str
-
-
-class RenderedModality(SQLModel, table=True):
-    """A modality's whole record as ``GET /v1/modalities/{slug}`` serves it, rendered once per
-    release by the seed load, so that a request the in-memory cache cannot answer reads one
-    row instead of assembling the record from every claim table."""
-
-    __tablename__ = "rendered_modality"
-
-    modality_id: int | None = Field(
-        default=None,
-        sa_column=Column(Integer, ForeignKey("modality.id", ondelete="CASCADE"), primary_key=True),
-    )
-    body: str

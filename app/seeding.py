@@ -21,7 +21,6 @@ from app import models as m
 from app import seedfiles as sf
 from app.domain import ClaimType
 from app.errors import SeedLocked
-from app.rendering import render_modalities, rendering_incomplete
 from app.search_index import rebuild_search_index
 
 # An arbitrary, fixed key for PostgreSQL's advisory lock that serialises seed loads.
@@ -143,8 +142,6 @@ def _apply(session: Session, seed: sf.SeedSet, now: datetime) -> LoadReport:
         modalities=_diff(stored["modalities"], hashes["modalities"]),
     )
     if not report.changed and not stale:
-        if rendering_incomplete(session):
-            render_modalities(session)  # e.g. the first load after the migration adding it
         return report
 
     # 1. Drop modalities that go away or change; their claims and links cascade with them.
@@ -164,9 +161,8 @@ def _apply(session: Session, seed: sf.SeedSet, now: datetime) -> LoadReport:
     ]
     _insert_modalities(session, fresh, hashes["modalities"])
 
-    # 5. The search index and the rendered records mirror the content.
+    # 5. The search index mirrors the content.
     rebuild_search_index(session)
-    render_modalities(session)
 
     # 6. The release row names what is loaded now.
     session.execute(delete(m.Release))

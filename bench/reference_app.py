@@ -14,7 +14,8 @@ Three routes, all ``async def`` with no middleware and no dependencies:
 - ``/reference`` (what ``bench.run`` measures by default): returns the dict with a
   ``-> dict[str, Any]`` annotation, so FastAPI validates and serialises it with pydantic-core
   (as it does a route's response model). On the benchmark machine this is the "bare FastAPI
-  route returning a constant dict" of issue 7: about 10-11k req/s with wrk at 50 connections.
+  route returning a constant dict" that the targets were set against: about 10-11k req/s
+  with wrk at 50 connections.
 - ``/reference-untyped``: the same dict without an annotation, so FastAPI runs
   ``jsonable_encoder`` over it on every request; at this body size that walk dominates
   (about 1.7k req/s): a ceiling so low that every ratio to it would flatter therapy-kb.

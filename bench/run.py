@@ -1,4 +1,4 @@
-"""The throughput benchmark of issue 7: therapy-kb against a reference FastAPI app, with wrk.
+"""The throughput benchmark: therapy-kb against a reference FastAPI app, with wrk.
 
     python -m bench.run [--db sqlite|postgres] [--duration S] [--rounds N] [--connections C]
                         [--threads T] [--only NAME,...] [--scale N] [--json-out FILE]
@@ -14,7 +14,7 @@
 3. For each round and each endpoint, runs ``wrk --latency`` against the reference and against
    therapy-kb, back to back (the order flips every round), after a short warm-up of each.
 4. Prints the medians over rounds: req/s, p50, p99, the ratio to the reference measured next to
-   it, the issue's target and whether it is met. ``--json-out`` writes the same as JSON.
+   it, the target and whether it is met. ``--json-out`` writes the same as JSON.
 
 The servers are killed at the end, on errors and on Ctrl-C.
 """

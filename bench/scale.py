@@ -1,4 +1,4 @@
-"""The scale benchmark of issue 7: load time, memory and latency as the knowledge base grows.
+"""The scale benchmark: load time, memory and latency as the knowledge base grows.
 
     python -m bench.scale [--scales 10,100,1000] [--db sqlite|postgres] [--duration S]
                           [--connections C] [--threads T] [--json-out FILE]
@@ -19,7 +19,7 @@ figure the target is about) into a fresh database, starts therapy-kb (1 uvicorn 
 - the same spread on a second server with no response cache and no preloaded records
   (**cold**, report only), so every request runs its route and queries: the cost of a miss.
 
-Targets (issue 7) at N = 1000: seed load <= 120 s on SQLite, list and detail p99 <= 25 ms,
+Targets at N = 1000: seed load <= 120 s on SQLite, list and detail p99 <= 25 ms,
 search p99 <= 100 ms, RSS <= 500 MB (judged on the peak, VmHWM).
 """
 

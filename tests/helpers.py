@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,6 @@ TABLES = [
     "component",
     "claim_citation",
     "search_document",
-    "rendered_modality",
 ]
 
 
@@ -108,11 +107,27 @@ def write_grown_seed(target: Path, source: Path, extra: int) -> Path:
     return seed_dir
 
 
+# How long a test waits for something that must happen before it gives up: a guard against
+# hanging forever, never a measure of speed (a busy machine may be slow; only a broken one
+# takes this long).
+PATIENCE_SECONDS = 300.0
+
+
+def wait_until(condition: Callable[[], object], what: str) -> None:
+    """Poll ``condition`` until it holds; fail only when it never does."""
+    import time
+
+    deadline = time.monotonic() + PATIENCE_SECONDS
+    while not condition():
+        assert time.monotonic() < deadline, f"never happened: {what}"
+        time.sleep(0.01)
+
+
 @contextmanager
 def serve_in_thread(app: Any) -> Iterator[str]:
-    """Run ``app`` under a real uvicorn server on a free loopback port; yield its base URL."""
+    """Run ``app`` under a real uvicorn server on a free loopback port; yield its base URL
+    once the server has started (its lifespan has run)."""
     import threading
-    import time
 
     import uvicorn
 
@@ -124,11 +139,8 @@ def serve_in_thread(app: Any) -> Iterator[str]:
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.02)
+    wait_until(lambda: server.started or not thread.is_alive(), "uvicorn started")
+    assert server.started, "uvicorn did not start"
     try:
         yield f"http://127.0.0.1:{port}"
     finally:

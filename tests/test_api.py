@@ -503,27 +503,6 @@ def test_search_matches_operators_as_words(client: TestClient) -> None:
     assert plain > 0
 
 
-def test_detail_is_the_same_rendered_or_assembled(settings: Settings, engine: object) -> None:
-    """The seed load renders each record; without the rendering the record is assembled from
-    the claim tables, and the two are the same."""
-    from sqlalchemy import text
-
-    from app.seedfiles import read_seed_dir
-    from app.seeding import load_seed
-    from tests.conftest import FIXTURE_SEED
-
-    load_seed(engine, read_seed_dir(FIXTURE_SEED))  # type: ignore[arg-type]
-    fresh = settings.model_copy(update={"response_cache_entries": 0})
-    with TestClient(create_app(fresh)) as client:
-        rendered = client.get("/v1/modalities/alpha")
-        with engine.begin() as conn:  # type: ignore[attr-defined]
-            conn.execute(text("DELETE FROM rendered_modality"))
-        assembled = client.get("/v1/modalities/alpha")
-    assert rendered.status_code == assembled.status_code == 200
-    assert rendered.json() == assembled.json()
-    assert rendered.headers["content-type"] == assembled.headers["content-type"]
-
-
 @pytest.mark.parametrize("q", ["trial", "fixture", "therapy alp"])
 def test_a_typed_search_is_the_untyped_search_filtered(client: TestClient, q: str) -> None:
     """Both are ranked the same way, whichever statements each engine runs for them."""

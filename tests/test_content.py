@@ -78,10 +78,10 @@ MIN_CONS = 4
 RELEASE_VERSION = "2.0.0"
 RELEASE_LICENSE = "CC-BY-4.0"
 
-# Component sets the issue names. IPT has exactly four problem areas and three phases; DBT
-# exactly four skill modules and four treatment modes. The kinds of group (psychoeducational,
-# process, skills) and the modes of online therapy (synchronous video, guided, unguided) are
-# at least three treatment modes each.
+# The component sets each modality must have. IPT has exactly four problem areas and three
+# phases; DBT exactly four skill modules and four treatment modes. The kinds of group
+# (psychoeducational, process, skills) and the modes of online therapy (synchronous video,
+# guided, unguided) are at least three treatment modes each.
 EXACT_COMPONENTS: dict[str, dict[ComponentKind, int]] = {
     "ipt": {ComponentKind.problem_area: 4, ComponentKind.phase: 3},
     "dbt": {ComponentKind.skill_module: 4, ComponentKind.treatment_mode: 4},
@@ -91,7 +91,7 @@ MIN_COMPONENTS: dict[str, dict[ComponentKind, int]] = {
     "online": {ComponentKind.treatment_mode: 3},
 }
 
-# DIT-01 in the content reference: these are different therapies, never DIT's aliases.
+# These are different therapies, never DIT's aliases.
 FORBIDDEN_NAMES: dict[str, list[str]] = {
     "dit": ["psychodynamic interpersonal therapy", "mentalization-based therapy"],
 }

@@ -1,8 +1,7 @@
-"""When PostgreSQL goes away the API answers 503 quickly, and recovers by itself."""
+"""When PostgreSQL goes away the API answers 503 (not a hang, not a 500), and recovers by itself."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 
 import httpx
@@ -17,7 +16,7 @@ from app.seedfiles import read_seed_dir
 from app.seeding import load_seed
 from tests import pgcluster
 from tests.conftest import FIXTURE_SEED
-from tests.helpers import in_ci, serve_in_thread
+from tests.helpers import PATIENCE_SECONDS, in_ci, serve_in_thread, wait_until
 
 DATA_URLS = ["/v1/modalities/alpha", "/v1/modalities", "/v1/search?q=fixture", "/v1/meta"]
 
@@ -55,19 +54,13 @@ def test_postgres_outage_is_503_then_recovers(own_cluster: pgcluster.Cluster) ->
 
         own_cluster.stop()
         for path in [*DATA_URLS, "/readyz"]:
-            started = time.monotonic()
-            response = client.get(path, timeout=10)
-            elapsed = time.monotonic() - started
+            response = client.get(path, timeout=PATIENCE_SECONDS)
             assert response.status_code == 503, (path, response.text)
             assert response.headers["content-type"] == "application/problem+json"
-            assert elapsed < 2.0, (path, elapsed)
+            assert "retry-after" in response.headers, path
         assert client.get("/healthz").status_code == 200  # the process itself is fine
 
         own_cluster.start()
-        restarted = time.monotonic()
-        while client.get("/readyz").status_code != 200:
-            assert time.monotonic() - restarted < 5.0, "no recovery within 5 s"
-            time.sleep(0.1)
+        wait_until(lambda: client.get("/readyz").status_code == 200, "ready again")
         for path in DATA_URLS:
             assert client.get(path).status_code == 200, path
-        assert time.monotonic() - restarted < 5.0

@@ -82,7 +82,7 @@ def test_absurd_headers_are_431(client: TestClient) -> None:
 def test_500_is_logged_with_the_request_id_it_returns(
     app: FastAPI, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from app.middleware import configure_logging
+    from app.web.request_log import configure_logging
 
     configure_logging("json", "info")  # a handler on the captured stderr
     with TestClient(app, raise_server_exceptions=False) as client:
@@ -107,7 +107,7 @@ def test_500_is_logged_with_the_request_id_it_returns(
 
 
 def test_one_access_line_per_request(app: FastAPI, capsys: pytest.CaptureFixture[str]) -> None:
-    from app.middleware import configure_logging
+    from app.web.request_log import configure_logging
 
     configure_logging("json", "info")
     with TestClient(app) as client:
@@ -123,7 +123,7 @@ def test_one_access_line_per_request(app: FastAPI, capsys: pytest.CaptureFixture
 
 
 def test_text_logging_for_development(app: FastAPI, capsys: pytest.CaptureFixture[str]) -> None:
-    from app.middleware import configure_logging
+    from app.web.request_log import configure_logging
 
     configure_logging("text", "info")
     with TestClient(app) as client:

@@ -12,7 +12,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from app.config import Settings
-from app.httpcache import CacheKey, ResponseCache, Stored
 from app.main import create_app
 from app.seedfiles import read_seed_dir
 from app.seeding import load_seed
@@ -206,45 +205,6 @@ def test_docs_work_offline(live: TestClient, url: str) -> None:
     assert "https://" not in page.text.replace("https://therapy-kb.example", "")
 
 
-def test_one_release_check_at_a_time() -> None:
-    """A burst of requests when the check is due makes one database call, not one each."""
-    import asyncio
-    import threading
-
-    from app.httpcache import HttpCacheMiddleware, ReleaseWatch
-
-    calls = 0
-    release = threading.Event()
-
-    class SlowWatch(ReleaseWatch):
-        def refresh(self) -> str | None:
-            nonlocal calls
-            calls += 1
-            release.wait(5)
-            self.value, self.checked_at = "new", self.clock()
-            return self.value
-
-    watch = SlowWatch(engine=None, interval=60)  # type: ignore[arg-type]
-    watch.value = "old"
-    middleware = HttpCacheMiddleware(
-        app=None,  # type: ignore[arg-type]
-        watch=lambda: watch,
-        cache_control=b"",
-        max_entries=0,
-    )
-
-    async def burst() -> list[str | None]:
-        first = asyncio.ensure_future(middleware._current_release())
-        await asyncio.sleep(0.05)  # the first request is now waiting on the database
-        others = await asyncio.gather(*(middleware._current_release() for _ in range(20)))
-        release.set()
-        return [await first, *others]
-
-    answers = asyncio.run(burst())
-    assert calls == 1
-    assert answers == ["new"] + ["old"] * 20
-
-
 def test_a_burst_on_one_cold_url_is_built_once(fixture_db_url: str) -> None:
     """Fifty simultaneous requests for the same uncached answer run its queries once. (The
     plain detail is preloaded in memory; with citations included it is built per request.)"""
@@ -263,52 +223,3 @@ def test_a_burst_on_one_cold_url_is_built_once(fixture_db_url: str) -> None:
     assert len(set(bodies)) == 1
     detail_loads = [s for s in seen if "WHERE modality.slug =" in s]
     assert len(detail_loads) == 1, len(detail_loads)
-
-
-def _stored(release: str, n: int) -> Stored:
-    return Stored(release, 200, [], b'"e"', str(n).encode())
-
-
-def _key(n: int) -> CacheKey:
-    return (f"/v1/x/{n}".encode(), b"", b"")
-
-
-def test_a_sweep_of_one_off_urls_keeps_the_answers_asked_for_again() -> None:
-    cache = ResponseCache(max_entries=10)
-    assert cache.get(_key(0), "r1") is None  # first sight of the release
-    for n in range(5):
-        cache.put(_key(n), _stored("r1", n))
-        assert cache.get(_key(n), "r1") == _stored("r1", n)  # asked for again: protected
-    for n in range(100, 200):  # a crawler: a hundred URLs, each asked for once
-        assert cache.get(_key(n), "r1") is None
-        cache.put(_key(n), _stored("r1", n))
-    assert len(cache) == 10
-    assert [cache.get(_key(n), "r1") for n in range(5)] == [_stored("r1", n) for n in range(5)]
-    # Of the sweep, only the most recent ones fill what is left.
-    assert cache.get(_key(199), "r1") is not None
-    assert cache.get(_key(100), "r1") is None
-
-
-def test_the_protected_part_is_bounded_and_lru() -> None:
-    cache = ResponseCache(max_entries=5)  # at most 4 protected
-    cache.get(_key(0), "r1")
-    for n in range(6):
-        cache.put(_key(n), _stored("r1", n))
-        cache.get(_key(n), "r1")
-    assert len(cache) == 5
-    assert len(cache.protected) == 4
-    # The least recently used were demoted first, and the oldest of them evicted.
-    assert cache.get(_key(0), "r1") is None
-    assert list(cache.protected) == [_key(n) for n in (2, 3, 4, 5)]
-
-
-def test_a_new_release_empties_the_cache_and_old_answers_are_not_stored() -> None:
-    cache = ResponseCache(max_entries=10)
-    cache.get(_key(1), "r1")
-    cache.put(_key(1), _stored("r1", 1))
-    cache.get(_key(1), "r1")
-    assert cache.get(_key(1), "r2") is None
-    assert len(cache) == 0
-    cache.put(_key(1), _stored("r1", 1))  # built from the old release while r2 was loaded
-    assert cache.get(_key(1), "r2") is None
-    assert ResponseCache(max_entries=0).get(_key(1), None) is None

@@ -16,7 +16,6 @@ from app.db import create_db_engine
 from app.migrate import downgrade, is_engine_specific, upgrade
 from app.models import Modality
 from app.queries.modalities import ModalityFilter, list_modalities, modality_details
-from app.rendering import rendering_incomplete
 from app.seedfiles import read_seed_dir
 from app.seeding import load_seed
 from tests.conftest import FIXTURE_SEED
@@ -32,6 +31,19 @@ def test_upgrade_downgrade_upgrade(empty_db_url: str) -> None:
         assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
         upgrade(engine)
         assert set(TABLES) <= set(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+
+
+def test_the_rendered_records_table_goes_and_comes_back(empty_db_url: str) -> None:
+    engine = create_db_engine(Settings(database_url=empty_db_url))
+    try:
+        upgrade(engine)
+        assert "rendered_modality" not in inspect(engine).get_table_names()
+        downgrade(engine, "f7a8b9c0d1e2")
+        assert "rendered_modality" in inspect(engine).get_table_names()
+        upgrade(engine)
+        assert "rendered_modality" not in inspect(engine).get_table_names()
     finally:
         engine.dispose()
 
@@ -56,11 +68,11 @@ def test_models_and_migrations_do_not_drift(empty_db_url: str) -> None:
 
 def test_migrations_keep_loaded_content(empty_db_url: str) -> None:
     """Going down and up through the migrations that rebuild tables (SQLite's batch mode)
-    keeps every row of a loaded release; what a downgrade drops (rendered records, grade bases,
-    guideline positions and effects) the next seed load writes again, unchanged."""
+    keeps every row of a loaded release; what a downgrade drops (grade bases, guideline
+    positions and effects) the next seed load writes again, unchanged."""
     engine = create_db_engine(Settings(database_url=empty_db_url))
     # Tables whose rows survive the whole cycle as they are (indications lose a column).
-    kept = [t for t in TABLES if t not in {"rendered_modality", "indication", *EVIDENCE_TABLES}]
+    kept = [t for t in TABLES if t not in {"indication", *EVIDENCE_TABLES}]
     try:
         upgrade(engine)
         seed = read_seed_dir(FIXTURE_SEED)
@@ -72,14 +84,10 @@ def test_migrations_keep_loaded_content(empty_db_url: str) -> None:
         assert snapshot(engine, kept) == before
         upgrade(engine)
         assert snapshot(engine, kept) == before
-        assert snapshot(engine, ["rendered_modality", *EVIDENCE_TABLES]) == {
-            name: [] for name in ["rendered_modality", *EVIDENCE_TABLES]
-        }
+        assert snapshot(engine, EVIDENCE_TABLES) == {name: [] for name in EVIDENCE_TABLES}
         # The release is unchanged, but a load notices what is missing and writes it again.
         assert not load_seed(engine, seed).changed
         assert _records(engine) == records
-        with Session(engine) as session:
-            assert rendering_incomplete(session) is False
         # The new schema takes a citation without a year.
         with engine.begin() as conn:
             conn.execute(text("UPDATE citation SET year = NULL WHERE key = 'gamma2010'"))

@@ -6,7 +6,6 @@ import os
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import httpx
@@ -23,7 +22,7 @@ from app.migrate import upgrade
 from app.seedfiles import read_seed_dir
 from app.seeding import load_seed
 from tests.conftest import FIXTURE_SEED
-from tests.helpers import copy_seed, serve_in_thread
+from tests.helpers import PATIENCE_SECONDS, copy_seed, serve_in_thread
 
 
 def second_release(tmp_path: Path) -> Path:
@@ -51,10 +50,11 @@ def test_reload_while_serving(
     seen: set[str] = set()
     checked = 0
     stop = threading.Event()
+    progress = threading.Condition()
 
     def reader(base: str) -> None:
         nonlocal checked
-        with httpx.Client(base_url=base, timeout=10) as client:
+        with httpx.Client(base_url=base, timeout=PATIENCE_SECONDS) as client:
             while not stop.is_set():
                 for path in ("/v1/modalities/alpha", "/v1/meta", "/v1/export?format=json"):
                     response = client.get(path)
@@ -75,7 +75,9 @@ def test_reload_while_serving(
                             summary_of[release],
                         ):
                             failures.append(f"export mixes releases under {release}")
-                    checked += 1
+                    with progress:
+                        checked += 1
+                        progress.notify_all()
 
     env = {**os.environ, "THERAPY_KB_DATABASE_URL": db_url}
     with serve_in_thread(
@@ -84,19 +86,28 @@ def test_reload_while_serving(
         readers = [threading.Thread(target=reader, args=(base,)) for _ in range(4)]
         for thread in readers:
             thread.start()
+
+        def readers_read(reads: int) -> None:
+            """Wait until the readers have checked ``reads`` more answers."""
+            with progress:
+                target = checked + reads
+                assert progress.wait_for(
+                    lambda: checked >= target or bool(failures), PATIENCE_SECONDS
+                ), "the readers stopped reading"
+
         try:
             for seed_dir in (second, first, second, first):
-                time.sleep(0.3)
+                readers_read(12)  # every reader has read this release, or is reading it
                 # The real command, as an operator would run it.
                 done = subprocess.run(
                     [sys.executable, "-m", "app.cli", "seed", "--dir", str(seed_dir)],
                     env=env,
                     capture_output=True,
                     text=True,
-                    timeout=60,
+                    timeout=PATIENCE_SECONDS,
                 )
                 assert done.returncode == 0, done.stderr
-            time.sleep(0.3)
+            readers_read(12)
         finally:
             stop.set()
             for thread in readers:

@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -18,7 +17,7 @@ from app.migrate import upgrade
 from app.seedfiles import read_seed_dir
 from app.seeding import load_seed
 from tests.conftest import FIXTURE_SEED
-from tests.helpers import write_grown_seed
+from tests.helpers import PATIENCE_SECONDS, wait_until, write_grown_seed
 from tests.pgcluster import free_port
 
 
@@ -39,38 +38,32 @@ def test_sigterm_finishes_in_flight_requests(tmp_path: Path) -> None:
         stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
+
+    def answers(path: str) -> bool:
+        try:
+            return httpx.get(f"{base}{path}", timeout=PATIENCE_SECONDS).status_code == 200
+        except httpx.TransportError:
+            return False
+
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                if httpx.get(f"{base}/readyz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "server did not become ready"
-            time.sleep(0.1)
+        wait_until(lambda: answers("/readyz"), "the server is ready")
 
         with (
-            httpx.Client(base_url=base, timeout=20) as client,
+            httpx.Client(base_url=base, timeout=PATIENCE_SECONDS) as client,
             client.stream("GET", "/v1/export?format=ndjson") as response,
         ):
             chunks = response.iter_bytes()
             body = next(chunks)
             server.send_signal(signal.SIGTERM)
-            time.sleep(0.5)
-            # New connections are no longer accepted ...
-            try:
-                refused = httpx.get(f"{base}/healthz", timeout=2).status_code != 200
-            except httpx.TransportError:
-                refused = True
+            # New connections are refused once the signal is handled ...
+            wait_until(lambda: not answers("/healthz"), "new connections are refused")
             # ... but the request in flight is finished.
             body += b"".join(chunks)
             assert response.status_code == 200
-        assert refused
         records = [json.loads(line) for line in body.splitlines()]
         assert records[0]["type"] == "release"
         assert sum(r["type"] == "indication" for r in records) == 4 + 300
-        assert server.wait(timeout=30) == 0
+        assert server.wait(timeout=PATIENCE_SECONDS) == 0
     finally:
         if server.poll() is None:
             server.kill()

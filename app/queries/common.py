@@ -12,9 +12,9 @@ from sqlmodel import Session, col
 
 from app import models as m
 from app import schemas as s
-from app.db import memoized
 from app.domain import EVIDENCE_RANK, EffectMeasure, Evidence
 from app.errors import NotFound
+from app.web.release_cache import memoized
 
 # Evidence levels as numbers in SQL, so "strongest first" and "at least moderate" sort and
 # compare by the scale, never alphabetically.

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, String, bindparam, cast, exists, func
+from sqlalchemy import ColumnElement, Select, String, cast, exists, func
 from sqlmodel import Session, col, select
 
 from app import models as m
@@ -147,25 +147,27 @@ def list_modalities(session: Session, f: ModalityFilter) -> s.Page[s.ModalitySum
     return s.Page[s.ModalitySummary](items=items, total=total, limit=f.limit, offset=f.offset)
 
 
-# Built once, in Core (no ORM instances): a detail miss is the hottest uncached read.
-MODALITY = m.table(m.Modality)
-RENDERED = m.table(m.RenderedModality)
-RENDERED_BY_SLUG = (
-    select(RENDERED.c.body).join(MODALITY).where(MODALITY.c.slug == bindparam("slug"))
-)
-ALL_RENDERED = select(MODALITY.c.slug, RENDERED.c.body).join(RENDERED).order_by(MODALITY.c.slug)
+PRELOAD_BATCH = 200
 
 
-def rendered_modality(session: Session, slug: str) -> str | None:
-    """The record as rendered by the seed load (one statement), or None when there is none."""
-    body: str | None = session.execute(RENDERED_BY_SLUG, {"slug": slug}).scalar_one_or_none()
-    return body
-
-
-def rendered_modalities(session: Session) -> Iterator[tuple[str, str]]:
-    """Every rendered record as (slug, body), streamed in slug order (one statement)."""
-    for row in session.execute(ALL_RENDERED.execution_options(yield_per=200)):
-        yield row.slug, row.body
+def every_modality(session: Session) -> Iterator[tuple[dict[str, str], s.ModalityDetail]]:
+    """Every whole record, as (path parameters, record), read in batches of 200 modalities
+    (six statements a batch): what ``GET /v1/modalities/{slug}`` preloads per release."""
+    last = ""
+    while True:
+        rows = list(
+            session.execute(
+                select(m.Modality)
+                .where(col(m.Modality.slug) > last)
+                .order_by(col(m.Modality.slug))
+                .limit(PRELOAD_BATCH)
+            ).scalars()
+        )
+        if not rows:
+            return
+        for row, detail in zip(rows, modality_details(session, rows), strict=True):
+            yield {"slug": row.slug}, detail
+        last = rows[-1].slug
 
 
 def get_modality_row(session: Session, slug: str) -> m.Modality:

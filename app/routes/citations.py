@@ -8,11 +8,11 @@ from fastapi import APIRouter, Path, Query, Request, Response
 
 from app import schemas as s
 from app.deps import SessionDep
-from app.negotiation import NegotiatedDep, VaryOnAccept, negotiated_responses
 from app.queries.citations import CitationFilter, get_citation, list_citations
 from app.routes.params import PagingDep, TextQuery, set_link_header
+from app.web.negotiation import NegotiatedDep, negotiated_responses
 
-router = APIRouter(prefix="/v1/citations", tags=["citations"], route_class=VaryOnAccept)
+router = APIRouter(prefix="/v1/citations", tags=["citations"])
 
 
 @router.get(

@@ -9,16 +9,17 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from app import schemas as s
 from app.deps import SessionDep
 from app.domain import Category, Delivery, Evidence, Recommendation
-from app.negotiation import NegotiatedDep, VaryOnAccept, negotiated_responses
 from app.queries.citations import modality_citations
 from app.queries.modalities import (
     ModalityFilter,
     ModalitySort,
+    every_modality,
     get_modality,
     list_modalities,
-    rendered_modality,
 )
 from app.routes.params import ConditionDep, PagingDep, TextQuery, set_link_header
+from app.web.negotiation import NegotiatedDep, negotiated_responses
+from app.web.release_cache import preloaded
 
 router = APIRouter(prefix="/v1/modalities", tags=["modalities"])
 
@@ -84,6 +85,7 @@ def list_(
 
 
 @router.get("/{slug}", response_model=s.ModalityDetail, responses=NOT_FOUND)
+@preloaded(every_modality)  # answered from memory before routing, but for ?include=citations
 def show(
     session: SessionDep,
     slug: SlugPath,
@@ -91,33 +93,19 @@ def show(
         Literal["citations"] | None,
         Query(description="'citations' embeds every cited work once, at the top level."),
     ] = None,
-) -> s.ModalityDetail | Response:
+) -> s.ModalityDetail:
     """One modality: indications, pros, cons, formats, components, with citation keys."""
-    if include is None:
-        body = rendered_modality(session, slug)
-        if body is not None:
-            # Rendered from this same release by the seed load: the served record as it is.
-            return Response(body, media_type="application/json")
     return get_modality(session, slug, include_citations=include == "citations")
 
 
+@router.get(
+    "/{slug}/citations",
+    response_model=s.ModalityCitations,
+    responses={**negotiated_responses("The modality's citations"), **NOT_FOUND},
+)
 def citations(
     response: Response, session: SessionDep, negotiated: NegotiatedDep, slug: SlugPath
 ) -> s.ModalityCitations | Response:
     """Every work the modality cites, once, in key order: as JSON or in a citation format."""
     items = modality_citations(session, slug)
     return negotiated.respond(s.ModalityCitations(modality=slug, items=items), items, response)
-
-
-# Added by hand for its route class: only this route's answer depends on Accept.
-router.add_api_route(
-    "/{slug}/citations",
-    citations,
-    methods=["GET"],
-    response_model=s.ModalityCitations,
-    responses={
-        **negotiated_responses("The modality's citations"),
-        **NOT_FOUND,
-    },
-    route_class_override=VaryOnAccept,
-)

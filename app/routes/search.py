@@ -11,6 +11,12 @@ from app.deps import SessionDep
 from app.domain import SearchType
 from app.queries.search import search
 from app.routes.params import MAX_Q, PagingDep, set_link_header
+from app.web.guards import CONTROL_CHARACTERS
+
+# Something besides spaces, and no control characters.
+SOMETHING_BESIDES_SPACES = (
+    f"^[^{CONTROL_CHARACTERS}]*[^\\s{CONTROL_CHARACTERS}][^{CONTROL_CHARACTERS}]*$"
+)
 
 router = APIRouter(prefix="/v1", tags=["search"])
 
@@ -26,8 +32,7 @@ def search_(
         Query(
             min_length=1,
             max_length=MAX_Q,
-            # Something besides spaces, and no control characters.
-            pattern=r"^[^\x00-\x08\x0b-\x1f\x7f]*[^\s\x00-\x08\x0b-\x1f\x7f][^\x00-\x08\x0b-\x1f\x7f]*$",
+            pattern=SOMETHING_BESIDES_SPACES,
             description="Words to look for (any text is safe). Every word must match; the last "
             "may be the start of a word, as you type ('cogn' finds 'cognitive').",
             examples=["grief"],

@@ -1,24 +1,26 @@
 """Content negotiation for the citation endpoints: ``format=`` or ``Accept`` picks the format.
 
 ``format`` wins over ``Accept``. Without either, or with ``*/*``, the answer is the route's JSON.
-An ``Accept`` that allows none of the media types is a 406. The route class below adds
-``Vary: Accept`` to every answer of these routes, errors included.
+An ``Accept`` that allows none of the media types is a 406. ``Accept`` is parsed by
+python-mimeparse. ``VaryOnAcceptMiddleware`` adds ``Vary: Accept`` to every answer of these
+routes, errors included.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
+import mimeparse  # type: ignore[import-untyped]
 from fastapi import Depends, Query, Request, Response
-from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
-from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import BaseRoute
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import schemas as s
 from app.citations import DEFAULT_STYLE, STYLE_NAME_RE, CitationFormat, load_style, render
-from app.errors import AppError, NotAcceptable
+from app.errors import NotAcceptable
 
 # In order of preference when a client accepts several equally (so */* means JSON).
 MEDIA_TYPES: dict[CitationFormat, str] = {
@@ -37,43 +39,22 @@ CONTENT_TYPES: dict[CitationFormat, str] = {
 }
 
 
-@dataclass(frozen=True)
-class MediaRange:
-    type: str
-    subtype: str
-    q: float
-    params: dict[str, str] = field(default_factory=dict)
-
-    def specificity(self, media_type: str) -> int:
-        """How closely this range matches the media type: 2 exact, 1 type/*, 0 */*, -1 not."""
-        type_, _, subtype = media_type.partition("/")
-        if self.type == "*":
-            return 0 if self.subtype == "*" else -1
-        if self.type != type_:
-            return -1
-        if self.subtype == "*":
-            return 1
-        return 2 if self.subtype == subtype else -1
+MediaRange = tuple[str, str, dict[str, str]]  # type, subtype, parameters (q included)
 
 
 def parse_accept(header: str) -> list[MediaRange]:
-    """The media ranges of an ``Accept`` header (RFC 9110 §12.5.1); malformed ones are skipped."""
+    """The media ranges of an ``Accept`` header (RFC 9110 §12.5.1), parsed by python-mimeparse;
+    malformed ones are skipped. Types are compared case-insensitively."""
     ranges = []
     for part in header.split(","):
-        media, *raw_params = (p.strip() for p in part.split(";"))
-        type_, slash, subtype = media.lower().partition("/")
-        if not (type_ and slash and subtype):
+        if not part.strip():
             continue
-        params = {}
-        for raw in raw_params:
-            name, _, value = raw.partition("=")
-            params[name.strip().lower()] = value.strip().strip('"')
         try:
-            q = float(params.pop("q", "1"))
+            type_, subtype, params = mimeparse.parse_media_range(part)
         except ValueError:
             continue
-        if 0 <= q <= 1:
-            ranges.append(MediaRange(type_, subtype, q, params))
+        if type_ and subtype:
+            ranges.append((type_.lower(), subtype.lower(), params))
     return ranges
 
 
@@ -86,22 +67,27 @@ def negotiate_accept(header: str | None) -> tuple[CitationFormat, dict[str, str]
     if header is None or not header.strip():
         return CitationFormat.json, {}
     ranges = parse_accept(header)
-    best: tuple[float, CitationFormat, dict[str, str]] | None = None
-    for fmt, media_type in MEDIA_TYPES.items():
-        matching = [(r.specificity(media_type), r) for r in ranges]
-        matching = [(spec, r) for spec, r in matching if spec >= 0]
-        if not matching:
-            continue
-        _, chosen = max(matching, key=lambda pair: pair[0])
-        if chosen.q > 0 and (best is None or chosen.q > best[0]):
-            best = (chosen.q, fmt, chosen.params)
-    if best is None:
+    # python-mimeparse prefers the last of equally good types: offer them least preferred first.
+    chosen = mimeparse.best_match(PREFERENCE, ",".join(_unparse(r) for r in ranges))
+    if not chosen:
         available = list(MEDIA_TYPES.values())
         raise NotAcceptable(
             f"none of the media types in Accept can be served; available: {', '.join(available)}",
             available=available,
         )
-    return best[1], best[2]
+    # The parameters (a citation style) of the range that matched the chosen type best.
+    best = max(ranges, key=lambda r: mimeparse.quality_and_fitness_parsed(chosen, [r])[1])
+    params = {k: v for k, v in best[2].items() if k != "q"}
+    return FORMAT_OF[chosen], params
+
+
+def _unparse(media_range: MediaRange) -> str:
+    type_, subtype, params = media_range
+    return ";".join([f"{type_}/{subtype}", *(f"{k}={v}" for k, v in params.items() if k == "q")])
+
+
+PREFERENCE = list(reversed(MEDIA_TYPES.values()))
+FORMAT_OF = {media_type: fmt for fmt, media_type in MEDIA_TYPES.items()}
 
 
 T = TypeVar("T")
@@ -204,29 +190,47 @@ def negotiated_responses(what: str) -> dict[int | str, dict[str, Any]]:
     }
 
 
-class VaryOnAccept(APIRoute):
-    """A route whose answer depends on ``Accept``. Every answer says so in ``Vary``, errors
-    included: a shared cache must not hand one client's 406 or BibTeX to another."""
-
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
-
-        async def vary_on_accept(request: Request) -> Response:
-            try:
-                response = await handler(request)
-            except (AppError, RequestValidationError, StarletteHTTPException) as exc:
-                # Answered here, by the app's own handler for it, so the error gets the header too.
-                response = await _handled(request, exc)
-            response.headers.add_vary_header("Accept")
-            return response
-
-        return vary_on_accept
+def negotiates(route: BaseRoute) -> bool:
+    """Whether the route's answer depends on ``Accept`` (it takes the ``negotiate`` dependency)."""
+    if not isinstance(route, APIRoute):
+        return False
+    pending = [route.dependant]
+    while pending:
+        dependant = pending.pop()
+        if dependant.call is negotiate:
+            return True
+        pending.extend(dependant.dependencies)
+    return False
 
 
-async def _handled(request: Request, exc: Exception) -> Response:
-    handlers = request.app.exception_handlers
-    for cls in type(exc).__mro__:
-        if cls in handlers and cls is not Exception:
-            response: Response = await handlers[cls](request, exc)
-            return response
-    raise exc
+class AcceptVaries:
+    """Which paths vary on ``Accept``: those of the negotiating routes. The response cache keys
+    on ``Accept`` only for these, and ``VaryOnAcceptMiddleware`` says so in ``Vary``."""
+
+    def __init__(self, routes: Sequence[BaseRoute]) -> None:
+        self.patterns = [r.path_regex for r in routes if negotiates(r)]  # type: ignore[attr-defined]
+
+    def __call__(self, path: str) -> bool:
+        return any(pattern.match(path) for pattern in self.patterns)
+
+
+class VaryOnAcceptMiddleware:
+    """The one place ``Vary`` is set: ``Vary: Accept`` on every answer of a negotiating route,
+    errors and 304s included, so a shared cache never hands one client's 406 or BibTeX to
+    another."""
+
+    def __init__(self, app: ASGIApp, varies: Callable[[str], bool]) -> None:
+        self.app = app
+        self.varies = varies
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not self.varies(scope["path"]):
+            await self.app(scope, receive, send)
+            return
+
+        async def vary(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", ()), (b"vary", b"Accept")]
+            await send(message)
+
+        await self.app(scope, receive, vary)

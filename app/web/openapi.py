@@ -8,9 +8,10 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from app.problems import PROBLEM_JSON
 from app.routes.compare import MAX_COMPARE, MIN_COMPARE
 from app.seedfiles import SLUG_RE
+from app.web.guards import MAX_HEADER_BYTES, MAX_TARGET_BYTES, NO_CONTROLS_PATTERN
+from app.web.problems import PROBLEM_JSON
 
 PROBLEM_SCHEMA: dict[str, Any] = {
     "title": "Problem",
@@ -48,14 +49,22 @@ PROBLEM_SCHEMA: dict[str, Any] = {
     ],
 }
 
+# What any operation may answer besides its own statuses: the guards (app.web.guards), the
+# rate limit, the admission queue and the error handlers stand in front of every route.
 ERRORS = {
-    "400": "Malformed request (for example bytes that are not UTF-8).",
+    "400": "Malformed request (bytes that are not UTF-8, or control characters).",
     "404": "Not found; may suggest the nearest existing id.",
     "406": "None of the media types in Accept can be served.",
+    "414": f"The path and query string are over {MAX_TARGET_BYTES} bytes.",
     "422": "A parameter is invalid; 'errors' names each one and why.",
     "429": "Over the rate limit; see Retry-After.",
-    "500": "Unexpected error; the response carries X-Request-ID.",
-    "503": "The database is unavailable or no release is loaded.",
+    "431": f"The request headers are over {MAX_HEADER_BYTES} bytes.",
+    "500": "Unexpected error; the problem names the request id (X-Request-ID).",
+    "503": "The database is unavailable, too busy (see Retry-After), or no release is loaded.",
+}
+NOT_MODIFIED = {
+    "description": "If-None-Match named the current ETag: no body.",
+    "headers": {"ETag": {"schema": {"type": "string"}}},
 }
 
 # Parameters sent as one comma-separated value: OpenAPI's style=form, explode=false.
@@ -119,10 +128,6 @@ FIELD_DESCRIPTIONS = {
     "weeks": "Duration in weeks (min-max).",
 }
 
-# What the guard middleware refuses (app.middleware.CONTROL_RE), said in the schema so that
-# clients (and the fuzzer) know a control character is not a valid value.
-NO_CONTROLS = "^[^\\u0000-\\u0008\\u000b-\\u001f\\u007f]*$"
-
 
 def install(app: FastAPI) -> None:
     def openapi() -> dict[str, Any]:
@@ -147,6 +152,7 @@ def build(app: FastAPI) -> dict[str, Any]:
     for path, item in doc.get("paths", {}).items():
         for operation in item.values():
             responses = operation.setdefault("responses", {})
+            responses.setdefault("304", NOT_MODIFIED)
             for status, description in ERRORS.items():
                 given = responses.get(status, {})
                 responses[status] = {
@@ -174,4 +180,4 @@ def _forbid_controls(schema: dict[str, Any]) -> None:
     """Add the no-control-characters pattern to every string schema without a pattern."""
     for option in schema.get("anyOf", [schema]):
         if option.get("type") == "string" and "pattern" not in option and "enum" not in option:
-            option["pattern"] = NO_CONTROLS
+            option["pattern"] = NO_CONTROLS_PATTERN
