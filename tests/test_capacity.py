@@ -77,9 +77,10 @@ def _held_app(release: anyio.Event) -> tuple[AdmissionMiddleware, list[str]]:
 
 
 async def _until(condition: object) -> None:
-    """Let the other tasks run until ``condition()`` holds (no clock involved)."""
-    while not condition():  # type: ignore[operator]
-        await anyio.lowlevel.checkpoint()
+    """Let the other tasks run until ``condition()`` holds."""
+    with anyio.fail_after(PATIENCE):
+        while not condition():  # type: ignore[operator]
+            await anyio.lowlevel.checkpoint()
 
 
 def test_only_a_queue_over_its_bound_is_shed() -> None:

@@ -34,20 +34,23 @@ class AdmissionMiddleware:
         if scope["type"] != "http" or scope["path"].startswith(EXEMPT):
             await self.app(scope, receive, send)
             return
-        if self.slots.value == 0 and self.waiting >= self.queue_limit:
-            busy = ServiceUnavailable("Too many requests are waiting for the database; retry.")
-            await send_problem(send, busy, RETRY_AFTER)
-            return
-        self.waiting += 1
         try:
-            with anyio.fail_after(self.wait_seconds):
-                await self.slots.acquire()
-        except TimeoutError:
-            slow = ServiceUnavailable("No database connection came free in time; retry.")
-            await send_problem(send, slow, RETRY_AFTER)
-            return
-        finally:
-            self.waiting -= 1
+            self.slots.acquire_nowait()
+        except anyio.WouldBlock:
+            if self.waiting >= self.queue_limit:
+                busy = ServiceUnavailable("Too many requests are waiting for the database; retry.")
+                await send_problem(send, busy, RETRY_AFTER)
+                return
+            self.waiting += 1
+            try:
+                with anyio.fail_after(self.wait_seconds):
+                    await self.slots.acquire()
+            except TimeoutError:
+                slow = ServiceUnavailable("No database connection came free in time; retry.")
+                await send_problem(send, slow, RETRY_AFTER)
+                return
+            finally:
+                self.waiting -= 1
         try:
             await self.app(scope, receive, send)
         finally:
