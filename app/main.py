@@ -58,7 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = create_db_engine(settings)
         app.state.engine = engine
         app.state.sessions = session_factory(engine, release_cache=release_cache)
-        release_cache.start(engine, app.state.sessions, app.routes)
+        release_cache.start(engine, app.state.sessions, routes)
         # Know the release before the first request, so a burst at start-up finds it.
         await release_cache.current()
         try:
@@ -77,8 +77,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.release_cache = release_cache
     problems.install(app)
     openapi.install(app)
-    for module in (health, modalities, conditions, citations, compare, search, export, meta):
-        app.include_router(module.router)
+    routers = [
+        module.router
+        for module in (health, modalities, conditions, citations, compare, search, export, meta)
+    ]
+    for router in routers:
+        app.include_router(router)
+    # The routes with their full paths (app.routes holds the included routers, not their routes).
+    routes = [route for router in routers for route in router.routes]
 
     # The layers, innermost first (each add_middleware wraps the ones before it).
     app.add_middleware(
@@ -87,7 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         queue_limit=settings.queue_limit,
         wait_seconds=settings.db_pool_timeout_seconds,
     )
-    accept_varies = AcceptVaries(app.routes)
+    accept_varies = AcceptVaries(routes)
     app.add_middleware(
         ReleaseCacheMiddleware,
         cache=release_cache,
