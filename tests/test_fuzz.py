@@ -2,8 +2,9 @@
 on both engines, with every check: no 5xx, responses match their documented schemas, status
 codes and content types.
 
-The schemathesis pytest plugin's fixture loader does not work with this pytest, so the test
-walks the schema's operations itself and runs a bounded Hypothesis search on each.
+The schemathesis pytest plugin's fixture loader does not work with this pytest, so the first
+test walks the schema's operations itself and runs a bounded Hypothesis search on each. The
+second runs what `make fuzz` runs, against a real server, with fewer examples.
 """
 
 from __future__ import annotations
@@ -18,8 +19,10 @@ from hypothesis import HealthCheck, given, settings
 
 from app.config import Settings
 from app.main import create_app
+from tests.conftest import FIXTURE_SEED
 
 EXAMPLES_PER_OPERATION = 60
+LIVE_EXAMPLES = 20
 
 
 @pytest.fixture(scope="module")
@@ -54,3 +57,10 @@ def test_api_conforms_to_its_schema(fuzzed_app: FastAPI) -> None:
         except Exception as exc:  # noqa: BLE001  (collect every operation's failure)
             failures[operation.label] = f"{type(exc).__name__}: {exc}"[:3000]
     assert not failures, "\n\n".join(f"{k}\n{v}" for k, v in failures.items())
+
+
+def test_a_running_server_passes_every_check() -> None:
+    """``st run --checks all`` against a served database, with schemathesis.toml's settings."""
+    from tests.fuzz_server import fuzz
+
+    assert fuzz(FIXTURE_SEED, ["--max-examples", str(LIVE_EXAMPLES), "--no-color"]) == 0
