@@ -69,6 +69,15 @@ def test_every_error_is_a_problem(client: TestClient, method: str, url: str, sta
     assert "secret" not in text
 
 
+def test_a_500_is_typed_as_apperror_is(client: TestClient) -> None:
+    from app.errors import AppError
+    from app.web.problems import PROBLEM_BASE
+
+    body = client.get("/boom", headers={"X-Request-ID": "r-1"}).json()
+    assert body["type"] == PROBLEM_BASE + AppError.type_slug
+    assert body["request_id"] == "r-1"
+
+
 def test_405_names_the_allowed_methods(client: TestClient) -> None:
     response = client.post("/v1/modalities", json={})
     assert response.headers["allow"] == "GET, HEAD, OPTIONS"

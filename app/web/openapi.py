@@ -75,6 +75,7 @@ LIST_PARAMETERS: dict[tuple[str, str], dict[str, Any]] = {
         "minItems": MIN_COMPARE,
         "maxItems": MAX_COMPARE,
         "uniqueItems": True,
+        "examples": [["ipt", "cbt", "dbt"]],
     },
 }
 
