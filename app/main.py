@@ -121,5 +121,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         header_name=REQUEST_ID,
         generator=lambda: uuid.uuid4().hex,
         validator=lambda value: SANE_REQUEST_ID.fullmatch(value) is not None,
+        update_request_header=False,  # nothing reads it from the request: the id is in context
     )
     return app

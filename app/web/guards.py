@@ -44,15 +44,15 @@ def refusal(scope: Scope) -> AppError | None:
         return UriTooLong(f"The request target is over {MAX_TARGET_BYTES} bytes.")
     if sum(len(k) + len(v) for k, v in scope["headers"]) > MAX_HEADER_BYTES:
         return HeadersTooLarge(f"The request headers are over {MAX_HEADER_BYTES} bytes.")
-    try:
-        target = (
-            unquote_to_bytes(raw_path).decode()
-            + "?"
-            + unquote_to_bytes(query.replace(b"+", b" ")).decode()
-        )
-    except UnicodeDecodeError:
-        return BadRequest("The path or query string is not valid UTF-8.")
-    if HAS_CONTROL.search(target) or HAS_CONTROL.search(scope["path"]):
+    target = raw_path + b"?" + query
+    if b"%" in target or not target.isascii():  # else it is already the text it stands for
+        try:
+            text = unquote_to_bytes(target.replace(b"+", b" ")).decode()
+        except UnicodeDecodeError:
+            return BadRequest("The path or query string is not valid UTF-8.")
+    else:
+        text = target.decode()
+    if HAS_CONTROL.search(text) or HAS_CONTROL.search(scope["path"]):
         return BadRequest("The path or query string holds control characters.")
     return None
 

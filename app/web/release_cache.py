@@ -197,9 +197,13 @@ class ReleaseCache:
             and (records := getattr(route.endpoint, PRELOAD_ATTRIBUTE, None)) is not None
         ]
 
+    def due(self) -> bool:
+        """Whether it is time to ask the database which release is loaded."""
+        return not self.checking and self.clock() - self.checked_at >= self.check_seconds
+
     async def current(self) -> Generation:
         """The generation of the loaded release, asking the database when it is time to."""
-        if self.checking or self.clock() - self.checked_at < self.check_seconds:
+        if not self.due():
             return self.generation
         self.checking = True
         try:
@@ -315,7 +319,9 @@ class ReleaseCacheMiddleware:
         if self.varies_on_accept(path):
             accept = next((v for k, v in scope["headers"] if k == b"accept"), b"")
         key: CacheKey = (path.encode(), scope["query_string"], accept)
-        stored = (await self.cache.current()).lookup(key)
+        cache = self.cache
+        generation = await cache.current() if cache.due() else cache.generation
+        stored = generation.lookup(key)
         if stored is None and key in self.building:
             # The same answer is being built for another request: wait for it rather than
             # build it again (a burst on one cold URL costs one query, not fifty).
