@@ -218,9 +218,9 @@ class AcceptVaries:
 
 
 class VaryOnAcceptMiddleware:
-    """The one place ``Vary`` is set: ``Vary: Accept`` on every answer of a negotiating route,
+    """The one place the app sets ``Vary``: ``Accept`` on every answer of a negotiating route,
     errors and 304s included, so a shared cache never hands one client's 406 or BibTeX to
-    another."""
+    another. (Starlette's CORS layer, outside this one, adds ``Origin``.)"""
 
     def __init__(self, app: ASGIApp, varies: Callable[[str], bool]) -> None:
         self.app = app
