@@ -15,6 +15,7 @@ access_log = logging.getLogger("app.access")
 
 # The standard attributes of a log record; anything else on a record came from ``extra``.
 RECORD_ATTRIBUTES = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+RENAMED = {"correlation_id": "request_id"}
 
 
 class TextFormatter(logging.Formatter):
@@ -22,7 +23,9 @@ class TextFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         fields = " ".join(
-            f"{k}={v}" for k, v in vars(record).items() if k not in RECORD_ATTRIBUTES and v
+            f"{RENAMED.get(k, k)}={v}"
+            for k, v in vars(record).items()
+            if k not in RECORD_ATTRIBUTES and v
         )
         line = f"{record.levelname:<7} {record.name}: {record.getMessage()} {fields}".rstrip()
         if record.exc_info:
@@ -39,7 +42,7 @@ def json_formatter() -> logging.Formatter:
             "asctime": "time",
             "levelname": "level",
             "name": "logger",
-            "correlation_id": "request_id",
+            **RENAMED,
             "exc_info": "error",
         },
     )
