@@ -50,7 +50,7 @@ def migrate() -> None:
 @cli.command()
 def check(directory: DirOption = None) -> None:
     """Validate the seed files without touching a database."""
-    from app.seedfiles import read_seed_dir
+    from app.seeding import read_seed_dir
 
     seed_dir = directory or get_settings().seed_dir
     try:
@@ -66,8 +66,7 @@ def check(directory: DirOption = None) -> None:
 @cli.command()
 def seed(directory: DirOption = None) -> None:
     """Validate the seed files and load them in one transaction; report what changed."""
-    from app.seedfiles import read_seed_dir
-    from app.seeding import load_seed
+    from app.seeding import load_seed, read_seed_dir
 
     settings = get_settings()
     engine = create_db_engine(settings)

@@ -10,7 +10,7 @@ so the result passes ``therapy-kb check``. Names get the suffix too (``Interpers
 psychotherapy [s0042]``), so search can tell the copies apart.
 
 ICD codes are unique per (system, code) across the knowledge base, so clones get made-up but
-well-formed codes (``app.seedfiles.CODE_PATTERNS``) from ranges the real seed does not use:
+well-formed codes (``app.seeding.format.CODE_PATTERNS``) from ranges the real seed does not use:
 ICD-10-CM ``U`` codes with a four-character extension (``U00.0001``), ICD-11 ``XA``.. codes
 with an extension (``XA00.001``).
 """

@@ -23,8 +23,7 @@ from sqlalchemy.engine import make_url
 from app.config import Settings
 from app.db import create_db_engine
 from app.migrate import upgrade
-from app.seedfiles import read_seed_dir
-from app.seeding import load_seed
+from app.seeding import load_seed, read_seed_dir
 from tests import pgcluster
 from tests.helpers import in_ci
 

@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from app.config import Settings
 from app.domain import EVIDENCE_RANK, Evidence
 from app.main import create_app
-from app.seedfiles import read_seed_dir
+from app.seeding import read_seed_dir
 from tests.conftest import REAL_SEED
 
 SEED = read_seed_dir(REAL_SEED)

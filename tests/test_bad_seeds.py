@@ -29,8 +29,7 @@ from app.cli import cli
 from app.config import get_settings
 from app.db import create_db_engine
 from app.errors import SeedInvalid, SeedProblem
-from app.seedfiles import read_seed_dir
-from app.seeding import load_seed
+from app.seeding import load_seed, read_seed_dir
 from tests.conftest import FIXTURE_SEED
 from tests.helpers import snapshot
 

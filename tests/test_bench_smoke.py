@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from app.domain import CodeSystem
-from app.seedfiles import CODE_PATTERNS, read_seed_dir
+from app.seeding import read_seed_dir
+from app.seeding.format import CODE_PATTERNS
 from bench import harness
 from bench.synth import fake_code
 from tests.helpers import in_ci

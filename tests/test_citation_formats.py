@@ -28,7 +28,7 @@ from app import schemas as s
 from app.citations import load_style, render_bibtex, render_ris, render_text
 from app.config import Settings
 from app.main import create_app
-from app.seedfiles import read_seed_dir
+from app.seeding import read_seed_dir
 from app.web.negotiation import negotiate_accept, parse_accept
 from tests.conftest import REAL_SEED
 

@@ -1,6 +1,6 @@
 """Content rules for the real knowledge base in ``seed/``.
 
-``app.seedfiles.read_seed_dir`` already rejects malformed files, unknown citation keys and
+``app.seeding.read_seed_dir`` already rejects malformed files, unknown citation keys and
 condition slugs, unused citations, bad ranges, DOIs and codes. These tests hold the
 project-level rules on top of that: the six modalities and their categories, minimum counts,
 the required component sets, every claim cited and every citation used (checked here by
@@ -35,7 +35,8 @@ from app.domain import (
     Recommendation,
 )
 from app.errors import SeedInvalid
-from app.seedfiles import CODE_PATTERNS, Modality, SeedSet, read_seed_dir
+from app.seeding import read_seed_dir
+from app.seeding.format import CODE_PATTERNS, Modality, SeedSet
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED_DIR = ROOT / "seed"

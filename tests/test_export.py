@@ -17,7 +17,7 @@ from app import export as export_module
 from app.cli import cli
 from app.config import Settings, get_settings
 from app.main import create_app
-from app.seedfiles import read_seed_dir
+from app.seeding import read_seed_dir
 from tests.conftest import FIXTURE_SEED, REAL_SEED
 
 SEED = read_seed_dir(FIXTURE_SEED)

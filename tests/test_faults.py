@@ -12,8 +12,7 @@ from app.config import Settings
 from app.db import create_db_engine
 from app.main import create_app
 from app.migrate import upgrade
-from app.seedfiles import read_seed_dir
-from app.seeding import load_seed
+from app.seeding import load_seed, read_seed_dir
 from tests import pgcluster
 from tests.conftest import FIXTURE_SEED
 from tests.helpers import PATIENCE_SECONDS, in_ci, serve_in_thread, wait_until

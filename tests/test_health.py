@@ -10,8 +10,7 @@ from sqlalchemy import Engine
 
 from app.config import Settings
 from app.main import create_app
-from app.seedfiles import read_seed_dir
-from app.seeding import load_seed
+from app.seeding import load_seed, read_seed_dir
 from tests.conftest import FIXTURE_SEED
 
 

@@ -16,8 +16,7 @@ from app.db import create_db_engine
 from app.migrate import downgrade, is_engine_specific, upgrade
 from app.models import Modality
 from app.queries.modalities import ModalityFilter, list_modalities, modality_details
-from app.seedfiles import read_seed_dir
-from app.seeding import load_seed
+from app.seeding import load_seed, read_seed_dir
 from tests.conftest import FIXTURE_SEED
 from tests.helpers import TABLES, snapshot
 

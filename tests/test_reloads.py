@@ -19,8 +19,7 @@ from app.errors import SeedLocked
 from app.export import ExportFormat, export
 from app.main import create_app
 from app.migrate import upgrade
-from app.seedfiles import read_seed_dir
-from app.seeding import load_seed
+from app.seeding import load_seed, read_seed_dir
 from tests.conftest import FIXTURE_SEED
 from tests.helpers import PATIENCE_SECONDS, copy_seed, serve_in_thread
 

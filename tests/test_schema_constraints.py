@@ -6,8 +6,7 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import IntegrityError
 
-from app.seedfiles import read_seed_dir
-from app.seeding import load_seed
+from app.seeding import load_seed, read_seed_dir
 from tests.conftest import FIXTURE_SEED
 
 BAD_STATEMENTS = {

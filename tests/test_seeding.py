@@ -8,9 +8,8 @@ import pytest
 import yaml
 from sqlalchemy import Engine, text
 
-from app import seeding
-from app.seedfiles import read_seed_dir
-from app.seeding import load_seed
+from app.seeding import load as seeding_load
+from app.seeding import load_seed, read_seed_dir
 from tests.conftest import FIXTURE_SEED
 from tests.helpers import copy_seed, snapshot, write_grown_seed
 
@@ -165,7 +164,7 @@ def test_database_error_mid_load_leaves_database_unchanged(
         raise RuntimeError("simulated failure after the old rows were deleted")
 
     # Fails after step 1 (the old alpha rows are already deleted inside the transaction).
-    monkeypatch.setattr(seeding, "_upsert_citations", explode)
+    monkeypatch.setattr(seeding_load, "_upsert_citations", explode)
     with pytest.raises(RuntimeError):
         load_seed(engine, read_seed_dir(seed_dir))
     assert snapshot(engine) == before

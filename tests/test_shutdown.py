@@ -14,8 +14,7 @@ import httpx
 from app.config import Settings
 from app.db import create_db_engine
 from app.migrate import upgrade
-from app.seedfiles import read_seed_dir
-from app.seeding import load_seed
+from app.seeding import load_seed, read_seed_dir
 from tests.conftest import FIXTURE_SEED
 from tests.helpers import PATIENCE_SECONDS, wait_until, write_grown_seed
 from tests.pgcluster import free_port

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from app.routes.compare import MAX_COMPARE, MIN_COMPARE
-from app.seedfiles import SLUG_RE
+from app.seeding.format import SLUG_RE
 from app.web.guards import MAX_HEADER_BYTES, MAX_TARGET_BYTES, NO_CONTROLS_PATTERN
 from app.web.problems import PROBLEM_JSON
 

@@ -18,10 +18,10 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
 from app import models as m
-from app import seedfiles as sf
 from app.domain import ClaimType
 from app.errors import SeedLocked
-from app.search_index import rebuild_search_index
+from app.seeding import format as sf
+from app.seeding.derived import rebuild_search_index
 
 # An arbitrary, fixed key for PostgreSQL's advisory lock that serialises seed loads.
 SEED_LOCK_KEY = 0x7468_6B62  # "thkb"

@@ -1,4 +1,5 @@
-"""Rebuilds the search documents from the loaded content (called inside the seed transaction)."""
+"""What a seed load derives from the content: the search documents, rebuilt inside the load's
+transaction (each engine's full-text index, built by the migrations, follows them)."""
 
 from __future__ import annotations
 

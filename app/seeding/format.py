@@ -1,0 +1,315 @@
+"""The seed format: the models each seed file is validated against (``extra="forbid"``).
+
+The layout of a seed directory::
+
+    release.yaml           the dataset's name, version, licence, description, date
+    citations.yaml         {citations: [...]}   the literature, keyed by ``key``
+    conditions.yaml        {conditions: [...]}  diagnoses and presentations, keyed by ``slug``
+    modalities/*.yaml      one modality per file, keyed by ``slug``
+
+``app.seeding.reader`` validates each file against these models, ``app.seeding.checks`` the
+files against each other. A model's own validators check what one file can tell (ranges,
+duplicates within a modality); nothing here reads a file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterable
+from datetime import date
+from typing import Annotated, Any, Self
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
+
+from app.domain import (
+    RATIO_MEASURES,
+    Category,
+    CitationType,
+    CodeSystem,
+    Comparator,
+    ComponentKind,
+    Delivery,
+    EffectMeasure,
+    Evidence,
+    Population,
+    Recommendation,
+)
+
+SLUG_RE = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+CITATION_KEY_RE = r"^[a-z][a-z0-9_-]*$"
+# Crossref's recommended pattern for modern DOIs: a "10." prefix with a 4-9 digit registrant.
+DOI_RE = r"^10\.\d{4,9}/[^\s]+$"
+ICD10CM_CODE = r"[A-Z][0-9][0-9A-Z](?:\.[0-9A-Z]{1,4})?"
+ICD11_CODE = r"[0-9A-Z]{3,4}(?:\.[0-9A-Z]{1,3})?"
+# A code, or a block written as a range of two codes ("F10-F19").
+CODE_PATTERNS: dict[CodeSystem, re.Pattern[str]] = {
+    CodeSystem.icd_10_cm: re.compile(rf"^{ICD10CM_CODE}(?:-{ICD10CM_CODE})?$"),
+    CodeSystem.icd_11: re.compile(rf"^{ICD11_CODE}(?:-{ICD11_CODE})?$"),
+}
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+Slug = Annotated[str, StringConstraints(strip_whitespace=True, pattern=SLUG_RE, max_length=80)]
+CitationKey = Annotated[
+    str, StringConstraints(strip_whitespace=True, pattern=CITATION_KEY_RE, max_length=80)
+]
+# Strict: YAML's `yes` must not count as 1.
+Count = Annotated[int, Field(ge=0, le=100_000, strict=True)]
+
+
+class SeedModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+
+
+class Range(SeedModel):
+    """A numeric range; ``min <= max`` and both are non-negative."""
+
+    min: Count
+    max: Count
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        if self.min > self.max:
+            raise ValueError(f"min ({self.min}) is greater than max ({self.max})")
+        return self
+
+
+class Cited(SeedModel):
+    """Every claim cites at least one work, by citation key, each key once."""
+
+    citations: list[CitationKey] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_citations(self) -> Self:
+        _no_duplicates(self.citations, "citation key")
+        return self
+
+
+class Release(SeedModel):
+    name: Text
+    version: Annotated[str, StringConstraints(pattern=r"^\d+\.\d+\.\d+$")]
+    license: Text
+    description: Text
+    date: date
+
+
+class Author(SeedModel):
+    """A person (``family`` with optional ``given``) or an organisation (``literal``)."""
+
+    family: Text | None = None
+    given: Text | None = None
+    literal: Text | None = None
+
+    @model_validator(mode="after")
+    def _person_or_body(self) -> Self:
+        if (self.family is None) == (self.literal is None):
+            raise ValueError("give either 'family' (with optional 'given') or 'literal'")
+        if self.literal is not None and self.given is not None:
+            raise ValueError("'given' goes with 'family', not with 'literal'")
+        return self
+
+
+class Citation(SeedModel):
+    key: CitationKey
+    type: CitationType
+    title: Text
+    # May be empty: a work is cited without authors rather than with guessed ones.
+    authors: list[Author] = []
+    # May be absent: a work identified for certain (say by its DOI) whose year was not verified.
+    year: Annotated[int, Field(ge=1800, le=2100, strict=True)] | None = None
+    container_title: Text | None = None
+    volume: Text | None = None
+    issue: Text | None = None
+    pages: Text | None = None
+    publisher: Text | None = None
+    doi: Annotated[str, StringConstraints(strip_whitespace=True, pattern=DOI_RE)] | None = None
+    pmid: Annotated[str, StringConstraints(pattern=r"^[1-9][0-9]{0,8}$")] | None = None
+    pmcid: Annotated[str, StringConstraints(pattern=r"^PMC[0-9]{1,9}$")] | None = None
+    isbn: Annotated[str, StringConstraints(pattern=r"^(?:97[89])?[0-9-]{9,13}[0-9X]$")] | None = (
+        None
+    )
+    url: Annotated[str, StringConstraints(pattern=r"^https?://\S+$")] | None = None
+    note: Text | None = None
+
+
+class CitationsFile(SeedModel):
+    citations: list[Citation] = Field(min_length=1)
+
+
+class ConditionCode(SeedModel):
+    system: CodeSystem
+    code: Annotated[str, StringConstraints(strip_whitespace=True)]
+    display: Text
+
+    @model_validator(mode="after")
+    def _well_formed(self) -> Self:
+        if not CODE_PATTERNS[self.system].match(self.code):
+            raise ValueError(f"'{self.code}' is not a well-formed {self.system.value} code")
+        return self
+
+
+class Condition(SeedModel):
+    slug: Slug
+    name: Text
+    aliases: list[Text] = []
+    parent: Slug | None = None
+    description: Text | None = None
+    codes: list[ConditionCode] = []
+
+    @model_validator(mode="after")
+    def _checks(self) -> Self:
+        if self.parent == self.slug:
+            raise ValueError("a condition cannot be its own parent")
+        _no_duplicates(self.aliases, "alias")
+        _no_duplicates([(c.system.value, c.code) for c in self.codes], "code")
+        return self
+
+
+class ConditionsFile(SeedModel):
+    conditions: list[Condition] = Field(min_length=1)
+
+
+class Guideline(SeedModel):
+    """A guideline's (or rating body's) position on the treatment for this indication."""
+
+    body: Text
+    document: Text
+    recommendation: Recommendation
+    citation: CitationKey
+    note: Text | None = None
+
+
+class Effect(SeedModel):
+    """A pooled (or trial) estimate exactly as the cited work states it."""
+
+    measure: EffectMeasure
+    value: float
+    ci_low: float | None = None
+    ci_high: float | None = None
+    studies: Annotated[int, Field(ge=1, le=100_000, strict=True)] | None = None
+    participants: Annotated[int, Field(ge=1, le=10_000_000, strict=True)] | None = None
+    comparator: Comparator
+    outcome: Text
+    citation: CitationKey
+    note: Text | None = None
+
+    @model_validator(mode="after")
+    def _interval(self) -> Self:
+        if (self.ci_low is None) != (self.ci_high is None):
+            raise ValueError("give both ci_low and ci_high, or neither")
+        if self.ci_low is not None and self.ci_high is not None:
+            if not self.ci_low <= self.value <= self.ci_high:
+                raise ValueError(
+                    f"the interval [{self.ci_low}, {self.ci_high}] does not contain the value"
+                    f" {self.value}"
+                )
+        if self.measure in RATIO_MEASURES and (
+            self.value <= 0 or (self.ci_low is not None and self.ci_low <= 0)
+        ):
+            raise ValueError(f"a ratio ({self.measure.value}) must be greater than 0")
+        return self
+
+    @property
+    def significant(self) -> bool | None:
+        """Whether the interval excludes no effect; None when no interval is stated."""
+        if self.ci_low is None or self.ci_high is None:
+            return None
+        null = self.measure.null_value
+        return not self.ci_low <= null <= self.ci_high
+
+
+class Indication(Cited):
+    condition: Slug
+    evidence: Evidence
+    population: Population
+    summary: Text
+    grade_basis: Text
+    guidelines: list[Guideline] = []
+    effects: list[Effect] = []
+
+
+class Consideration(Cited):
+    statement: Text
+    detail: Text | None = None
+
+
+class Format(Cited):
+    delivery: Delivery
+    sessions: Range | None = None
+    weeks: Range | None = None
+    session_minutes: Range | None = None
+    group_size: Range | None = None
+    notes: Text | None = None
+
+
+class Component(Cited):
+    kind: ComponentKind
+    name: Text
+    description: Text
+
+
+class Modality(Cited):
+    """One modality file. ``citations`` back the description, origin and goals."""
+
+    slug: Slug
+    name: Text
+    abbreviation: Text
+    category: Category
+    aliases: list[Text] = []
+    summary: Text
+    description: Text
+    origin: Text
+    goals: list[Text] = Field(min_length=1)
+    indications: list[Indication] = []
+    pros: list[Consideration] = []
+    cons: list[Consideration] = []
+    formats: list[Format] = Field(min_length=1)
+    components: list[Component] = []
+
+    @model_validator(mode="after")
+    def _unique_parts(self) -> Self:
+        _no_duplicates(self.aliases, "alias")
+        _no_duplicates(
+            [(i.condition, i.population.value) for i in self.indications],
+            "indication (condition, population)",
+        )
+        _no_duplicates([(c.kind.value, c.name) for c in self.components], "component")
+        return self
+
+
+class SeedSet(SeedModel):
+    """A whole, validated seed directory, in a canonical order."""
+
+    release: Release
+    citations: list[Citation]
+    conditions: list[Condition]
+    modalities: list[Modality]
+
+    def content_hash(self) -> str:
+        return canonical_hash(self)
+
+
+def canonical_hash(model: BaseModel) -> str:
+    """sha256 over the canonical JSON of a model: formatting and key order in YAML do not count."""
+    payload = json.dumps(
+        model.model_dump(mode="json", exclude_none=True),
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def _no_duplicates(values: Iterable[Any], what: str) -> None:
+    seen: set[Any] = set()
+    for value in values:
+        if value in seen:
+            raise ValueError(f"duplicate {what} {value!r}")
+        seen.add(value)
