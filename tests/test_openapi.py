@@ -60,3 +60,18 @@ def enum_of(schema: dict[str, Any]) -> list[str]:
 def test_enums_are_listed(name: str, values: list[str]) -> None:
     params = {p["name"]: p for _, _, op in OPERATIONS for p in op.get("parameters", [])}
     assert set(values) <= set(enum_of(params[name]["schema"]))
+
+
+# What any request may be answered with before it reaches its route (app/web/).
+EVERYWHERE = {"400", "404", "406", "414", "422", "429", "431", "500", "503"}
+
+
+@pytest.mark.parametrize(("path", "method", "op"), OPERATIONS, ids=[p for p, _, _ in OPERATIONS])
+def test_every_status_an_operation_can_answer_is_documented(
+    path: str, method: str, op: dict[str, Any]
+) -> None:
+    missing = EVERYWHERE - set(op["responses"])
+    assert not missing, f"{method} {path} does not document {sorted(missing)}"
+    for status in EVERYWHERE:
+        content = op["responses"][status]["content"]
+        assert list(content) == ["application/problem+json"], (path, status)
