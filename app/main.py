@@ -16,7 +16,18 @@ from fastapi_offline import FastAPIOffline
 from app import __version__
 from app.config import Settings, get_settings
 from app.db import create_db_engine, session_factory
-from app.routes import citations, compare, conditions, export, health, meta, modalities, search
+from app.fhir.outcome import OperationOutcomeMiddleware
+from app.routes import (
+    citations,
+    compare,
+    conditions,
+    export,
+    fhir,
+    health,
+    meta,
+    modalities,
+    search,
+)
 from app.web import openapi, problems
 from app.web.admission import AdmissionMiddleware
 from app.web.conditional import ConditionalGetMiddleware
@@ -35,7 +46,8 @@ claim. Read-only; the content changes only when a new release is loaded.
 
 Every successful `GET` carries a strong `ETag` (answering `If-None-Match` with 304), a
 `Cache-Control` header and `X-KB-Release`, the content hash of the release it was built from.
-Every error is `application/problem+json` (RFC 9457).
+Every error is `application/problem+json` (RFC 9457), except under `/fhir`: a read-only FHIR R5
+server (PlanDefinition, Evidence, Citation) whose errors are `OperationOutcome` resources.
 """
 REQUEST_ID = "X-Request-ID"
 # A client's request id is kept only when it is short and plain; otherwise a new one is made.
@@ -79,7 +91,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     openapi.install(app)
     routers = [
         module.router
-        for module in (health, modalities, conditions, citations, compare, search, export, meta)
+        for module in (
+            health,
+            modalities,
+            conditions,
+            citations,
+            compare,
+            search,
+            export,
+            meta,
+            fhir,
+        )
     ]
     for router in routers:
         app.include_router(router)
@@ -123,4 +145,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         validator=lambda value: SANE_REQUEST_ID.fullmatch(value) is not None,
         update_request_header=False,  # nothing reads it from the request: the id is in context
     )
+    # Around every layer that may answer with a problem: under /fhir, it speaks OperationOutcome.
+    app.add_middleware(OperationOutcomeMiddleware)
     return app

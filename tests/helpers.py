@@ -161,3 +161,56 @@ def statements(engine: Engine) -> Iterator[list[str]]:
         yield seen
     finally:
         event.remove(engine, "before_cursor_execute", record)
+
+
+# FHIR resources, parsed by the R5 models of fhir.resources.
+
+FHIR_JSON = "application/fhir+json"
+
+
+def valid(resource: dict[str, Any]) -> dict[str, Any]:
+    """Parse with the R5 model of its type (a rejection raises), and each resource it holds."""
+    import re
+
+    from fhir.resources import get_fhir_model_class
+
+    get_fhir_model_class(resource["resourceType"]).model_validate(resource)
+    # FHIR's id rule, which the models do not hold to its length.
+    assert re.fullmatch(r"[A-Za-z0-9\-.]{1,64}", resource.get("id", "x")), resource.get("id")
+    for entry in resource.get("entry", []):
+        valid(entry["resource"])
+    for contained in resource.get("contained", []):
+        valid(contained)
+    return resource
+
+
+def fhir_get(client: Any, url: str, status: int = 200) -> dict[str, Any]:
+    response = client.get(url)
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == FHIR_JSON
+    return valid(response.json())
+
+
+def ids(bundle: dict[str, Any]) -> list[str]:
+    assert bundle["resourceType"] == "Bundle"
+    assert bundle["type"] == "searchset"
+    return [entry["resource"]["id"] for entry in bundle.get("entry", [])]
+
+
+def follow(client: Any, url: str) -> tuple[list[dict[str, Any]], int]:
+    """Every resource of a search, following next links to the end; and the total."""
+    resources: list[dict[str, Any]] = []
+    totals = set()
+    next_url: str | None = url
+    while next_url is not None:
+        bundle = fhir_get(client, next_url)
+        totals.add(bundle["total"])
+        resources.extend(entry["resource"] for entry in bundle.get("entry", []))
+        links = {link["relation"]: link["url"] for link in bundle.get("link", [])}
+        assert links["self"].startswith("http://testserver/fhir/")
+        next_url = links.get("next")
+        if next_url is not None:
+            assert next_url.startswith("http://testserver/fhir/"), "next links are absolute"
+            next_url = next_url.removeprefix("http://testserver")
+    assert len(totals) == 1, "the total changed while paging"
+    return resources, totals.pop()

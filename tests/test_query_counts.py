@@ -26,6 +26,13 @@ URLS = [
     "/v1/compare?modalities=alpha,beta",
     "/v1/compare?modalities=alpha,beta&condition=mood-disorders",
     "/v1/search?q=grown&limit=100",
+    "/fhir/metadata",
+    "/fhir/PlanDefinition?_count=100",
+    "/fhir/PlanDefinition/alpha",
+    "/fhir/Evidence?_count=100",
+    "/fhir/Evidence?condition:below=F30-F39&intervention=alpha&_count=100",
+    "/fhir/Evidence/alpha.low-mood.adults",
+    "/fhir/Citation?_count=100",
 ]
 
 

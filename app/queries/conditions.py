@@ -138,7 +138,7 @@ def indications_for(
         query = query.where(col(m.Indication.modality_id).in_(modality_ids))
     rows = session.execute(query).all()
     indication_ids = [i.id for i, _, _ in rows if i.id is not None]
-    keys = _indication_citations(session, indication_ids)
+    keys = indication_citations(session, indication_ids)
     bases = evidence_bases(session, indication_ids)
     return [
         s.ConditionIndication(
@@ -157,7 +157,7 @@ def indications_for(
     ]
 
 
-def _indication_citations(session: Session, indication_ids: list[int]) -> dict[int, list[str]]:
+def indication_citations(session: Session, indication_ids: list[int]) -> dict[int, list[str]]:
     if not indication_ids:
         return {}
     out: dict[int, list[str]] = {}

@@ -8,6 +8,8 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
+from app.fhir.outcome import OPERATION_OUTCOME_SCHEMA, under_fhir
+from app.fhir.terminology import FHIR_JSON
 from app.routes.compare import MAX_COMPARE, MIN_COMPARE
 from app.seeding.format import SLUG_RE
 from app.web.guards import MAX_HEADER_BYTES, MAX_TARGET_BYTES, NO_CONTROLS_PATTERN
@@ -66,6 +68,9 @@ NOT_MODIFIED = {
     "description": "If-None-Match named the current ETag: no body.",
     "headers": {"ETag": {"schema": {"type": "string"}}},
 }
+
+# FHIR answers an invalid parameter with 400, never 422 (app.fhir.outcome).
+FHIR_ERRORS = {status: text for status, text in ERRORS.items() if status != "422"}
 
 # Parameters sent as one comma-separated value: OpenAPI's style=form, explode=false.
 LIST_PARAMETERS: dict[tuple[str, str], dict[str, Any]] = {
@@ -149,16 +154,21 @@ def build(app: FastAPI) -> dict[str, Any]:
     )
     components = doc.setdefault("components", {}).setdefault("schemas", {})
     components["Problem"] = PROBLEM_SCHEMA
+    components["OperationOutcome"] = OPERATION_OUTCOME_SCHEMA
     problem = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    outcome = {FHIR_JSON: {"schema": {"$ref": "#/components/schemas/OperationOutcome"}}}
     for path, item in doc.get("paths", {}).items():
+        fhir = under_fhir(path)
         for operation in item.values():
             responses = operation.setdefault("responses", {})
             responses.setdefault("304", NOT_MODIFIED)
-            for status, description in ERRORS.items():
+            if fhir:
+                responses.pop("422", None)  # FastAPI's own, for validation errors
+            for status, description in (FHIR_ERRORS if fhir else ERRORS).items():
                 given = responses.get(status, {})
                 responses[status] = {
                     "description": given.get("description", description),
-                    "content": problem,
+                    "content": outcome if fhir else problem,
                 }
             for parameter in operation.get("parameters", []):
                 schema = LIST_PARAMETERS.get((path, parameter["name"]))

@@ -1,0 +1,483 @@
+"""Our records as FHIR R5 resources (plain JSON-ready dicts): one function per resource.
+
+docs/fhir.md is the mapping table; tests/test_fhir.py parses every resource the server can
+answer with the ``fhir.resources`` R5 models.
+"""
+
+from __future__ import annotations
+
+from app import __version__
+from app import models as m
+from app import schemas as s
+from app.domain import ComponentKind, Evidence
+from app.fhir.terminology import (
+    CANONICAL,
+    CERTAINTY_OF,
+    CERTAINTY_RATING,
+    COMPARATOR_TEXT,
+    DELIVERY_TITLES,
+    EVIDENCE_LEVEL,
+    FHIR_JSON,
+    FHIR_VERSION,
+    ICD_SYSTEMS,
+    KIND_TITLES,
+    POPULATION_TEXT,
+    STATISTIC_OF,
+    STATISTIC_TYPE,
+    UCUM,
+    WORK_IDENTIFIERS,
+    Json,
+    coding,
+    concept,
+)
+from app.queries.fhir import IndicationKey, IndicationRecord
+
+
+def _drop_empty(resource: Json) -> Json:
+    """FHIR forbids empty elements: null, empty strings, lists and objects are left out."""
+    return {k: v for k, v in resource.items() if v not in (None, "", [], {})}
+
+
+# Ids. FHIR ids allow letters, digits, '-' and '.'; slugs and populations have no dots, so a
+# dot joins the parts of a natural key and each id maps back to its record.
+
+
+def citation_id(key: str) -> str:
+    return key.replace("_", ".")  # citation keys may hold '_', never '.'
+
+
+def citation_key(fhir_id: str) -> str:
+    return fhir_id.replace(".", "_")
+
+
+def evidence_id(modality: str, condition: str, population: str) -> str:
+    return f"{modality}.{condition}.{population}"
+
+
+def indication_key(fhir_id: str) -> IndicationKey | None:
+    parts = fhir_id.split(".")
+    return IndicationKey(*parts) if len(parts) == 3 else None
+
+
+def canonical(resource_type: str, fhir_id: str) -> str:
+    return f"{CANONICAL}/{resource_type}/{fhir_id}"
+
+
+def _common(resource_type: str, fhir_id: str, release: m.Release) -> Json:
+    """The metadata every resource of a release shares."""
+    return {
+        "resourceType": resource_type,
+        "id": fhir_id,
+        "url": canonical(resource_type, fhir_id),
+        "version": release.version,
+        "status": "active",
+        "date": release.release_date.isoformat(),
+        "publisher": release.name,
+    }
+
+
+def cited(keys: list[str], titles: dict[str, str], kind: str = "citation") -> list[Json]:
+    return [
+        _drop_empty(
+            {
+                "type": kind,
+                "display": titles.get(key),
+                "resource": canonical("Citation", citation_id(key)),
+                "resourceReference": {"reference": f"Citation/{citation_id(key)}"},
+            }
+        )
+        for key in keys
+    ]
+
+
+def condition_concept(i: s.Indication) -> Json:
+    """ICD-10-CM and ICD-11 codings; a condition without codes is named in text only."""
+    return concept(
+        *(coding(ICD_SYSTEMS[c.system], c.code, c.display) for c in i.codes),
+        text=i.condition_name,
+    )
+
+
+# PlanDefinition ------------------------------------------------------------------------------
+
+
+def computable_name(text: str) -> str:
+    """A name a machine can use (FHIR's ``[A-Z][A-Za-z0-9_]*``): ``IPT``, ``OnlineTherapy``."""
+    words = "".join(ch if ch.isalnum() else " " for ch in text).split()
+    name = "".join(w[:1].upper() + w[1:] for w in words)
+    return name if name[:1].isalpha() else f"M{name}"
+
+
+def plan_definition(x: s.ModalityDetail, titles: dict[str, str], release: m.Release) -> Json:
+    """A modality as a treatment protocol: its formats and components are its actions."""
+    own_keys = list(
+        dict.fromkeys([*x.citations, *(k for c in x.pros + x.cons for k in c.citations)])
+    )
+    usage = "\n".join(
+        [
+            *(f"- Pro: {c.statement}" + (f". {c.detail}" if c.detail else "") for c in x.pros),
+            *(f"- Con: {c.statement}" + (f". {c.detail}" if c.detail else "") for c in x.cons),
+        ]
+    )
+    kinds = dict.fromkeys(c.kind for c in x.components)  # in the order the seed gives them
+    actions = [_components_action(kind, x.components, titles) for kind in kinds]
+    if x.formats:
+        actions.append(
+            {
+                "title": "Formats",
+                "description": "The usual ways of delivering it, with their numbers.",
+                "groupingBehavior": "logical-group",
+                "action": [_format_action(f, titles) for f in x.formats],
+            }
+        )
+    return _drop_empty(
+        _common("PlanDefinition", x.slug, release)
+        | {
+            "identifier": [{"system": f"{CANONICAL}/modality", "value": x.slug}],
+            "name": computable_name(x.abbreviation),
+            "title": x.name,
+            "subtitle": x.abbreviation,
+            "type": concept(
+                coding(
+                    "http://terminology.hl7.org/CodeSystem/plan-definition-type",
+                    "clinical-protocol",
+                    "Clinical Protocol",
+                )
+            ),
+            "description": f"{x.description.strip()}\n\n{x.origin.strip()}",
+            "purpose": x.summary,
+            "usage": usage,
+            "topic": [
+                concept(coding(f"{CANONICAL}/CodeSystem/modality-category", x.category.value))
+            ],
+            "copyright": f"Licensed under {release.license}.",
+            "copyrightLabel": release.license,
+            "relatedArtifact": cited(own_keys, titles),
+            "goal": [{"description": {"text": goal}} for goal in x.goals],
+            "action": actions,
+        }
+    )
+
+
+def _components_action(
+    kind: ComponentKind, components: list[s.Component], titles: dict[str, str]
+) -> Json:
+    return {
+        "title": KIND_TITLES[kind],
+        "code": concept(coding(f"{CANONICAL}/CodeSystem/component-kind", kind.value)),
+        "groupingBehavior": "logical-group",
+        "action": [
+            _drop_empty(
+                {
+                    "title": c.name,
+                    "description": c.description,
+                    "documentation": cited(c.citations, titles),
+                }
+            )
+            for c in components
+            if c.kind is kind
+        ],
+    }
+
+
+def _format_action(f: s.Format, titles: dict[str, str]) -> Json:
+    repeat: Json = {}
+    said = []
+    if f.sessions is not None:
+        said.append(_span(f.sessions, "session"))
+        # count is a positive integer: a range from zero is said in words only.
+        if f.sessions.min > 0:
+            repeat["count"] = f.sessions.min
+            if f.sessions.max > f.sessions.min:
+                repeat["countMax"] = f.sessions.max
+    if f.session_minutes is not None:
+        said.append(f"of {_span(f.session_minutes, 'minute')}")
+        repeat |= {"duration": f.session_minutes.min, "durationUnit": "min"}
+        if f.session_minutes.max > f.session_minutes.min:
+            repeat["durationMax"] = f.session_minutes.max
+    if f.weeks is not None:
+        said.append(f"over {_span(f.weeks, 'week')}")
+        repeat["boundsRange"] = {
+            "low": {"value": f.weeks.min, "unit": "wk", "system": UCUM, "code": "wk"},
+            "high": {"value": f.weeks.max, "unit": "wk", "system": UCUM, "code": "wk"},
+        }
+    if f.group_size is not None:
+        said.append(f"in groups of {f.group_size.min}-{f.group_size.max}")
+    return _drop_empty(
+        {
+            "title": DELIVERY_TITLES[f.delivery],
+            "description": f.notes,
+            "textEquivalent": " ".join(said).capitalize() + "." if said else None,
+            "code": concept(coding(f"{CANONICAL}/CodeSystem/delivery", f.delivery.value)),
+            "documentation": cited(f.citations, titles),
+            "timingTiming": {"repeat": repeat} if repeat else None,
+        }
+    )
+
+
+def _span(r: s.Range, unit: str) -> str:
+    amount = f"{r.min}" if r.min == r.max else f"{r.min}-{r.max}"
+    return f"{amount} {unit}{'' if r.max == 1 else 's'}"
+
+
+# Evidence ------------------------------------------------------------------------------------
+
+
+def _variable_role(code: str) -> Json:
+    return concept(coding("http://terminology.hl7.org/CodeSystem/variable-role", code))
+
+
+def evidence(r: IndicationRecord, titles: dict[str, str], release: m.Release) -> Json:
+    """An indication as a graded finding: population, intervention, certainty, statistics."""
+    i = r.indication
+    population = f"{POPULATION_TEXT[i.population]} with {i.condition_name.lower()}"
+    return _drop_empty(
+        _common("Evidence", evidence_id(r.modality, i.condition, i.population), release)
+        | {
+            "title": f"{r.abbreviation} for {i.condition_name} ({i.population.value})",
+            "description": i.summary,
+            "useContext": [
+                {
+                    "code": coding(
+                        "http://terminology.hl7.org/CodeSystem/usage-context-type",
+                        "focus",
+                        "Clinical Focus",
+                    ),
+                    "valueCodeableConcept": condition_concept(i),
+                }
+            ],
+            "copyright": f"Licensed under {release.license}.",
+            "relatedArtifact": [
+                {
+                    "type": "depends-on",
+                    "label": "intervention",
+                    "display": r.modality_name,
+                    "resource": canonical("PlanDefinition", r.modality),
+                    "resourceReference": {"reference": f"PlanDefinition/{r.modality}"},
+                },
+                *cited(i.citations, titles),
+                *(_guideline(g, titles) for g in i.guidelines),
+            ],
+            "contained": [
+                {
+                    "resourceType": "EvidenceVariable",
+                    "id": "intervention",
+                    "status": "active",
+                    "title": r.modality_name,
+                    "characteristic": [
+                        {"definitionCanonical": canonical("PlanDefinition", r.modality)}
+                    ],
+                }
+            ],
+            "variableDefinition": [
+                {
+                    "description": population,
+                    "variableRole": _variable_role("population"),
+                },
+                {
+                    "description": f"{r.modality_name} ({r.abbreviation})",
+                    "variableRole": _variable_role("exposure"),
+                    "observed": {"reference": "#intervention", "display": r.modality_name},
+                },
+            ],
+            "statistic": [_statistic(e, titles) for e in i.effects],
+            "certainty": [_certainty(i.evidence, i.grade_basis, release)],
+        }
+    )
+
+
+def _certainty(level: Evidence, basis: str | None, release: m.Release) -> Json:
+    code, display = CERTAINTY_OF[level]
+    return _drop_empty(
+        {
+            "description": basis,
+            "type": concept(
+                coding(
+                    "http://terminology.hl7.org/CodeSystem/certainty-type",
+                    "Overall",
+                )
+            ),
+            "rating": concept(
+                coding(CERTAINTY_RATING, code, display),
+                coding(EVIDENCE_LEVEL, level.value),
+                text=level.value,
+            ),
+            "rater": release.name,
+        }
+    )
+
+
+def _statistic(e: s.Effect, titles: dict[str, str]) -> Json:
+    (code, display), name = STATISTIC_OF[e.measure]
+    source = titles.get(e.citation, e.citation)
+    notes = [e.note, f"Stated in: {source} (Citation/{citation_id(e.citation)})."]
+    has_size = e.studies is not None or e.participants is not None
+    return _drop_empty(
+        {
+            "description": f"{name[:1].upper()}{name[1:]} against "
+            f"{COMPARATOR_TEXT[e.comparator]}: {e.outcome}",
+            "note": [{"text": text} for text in notes if text],
+            "statisticType": concept(coding(STATISTIC_TYPE, code, display), text=name),
+            "quantity": {"value": e.value},
+            "sampleSize": _drop_empty(
+                {"numberOfStudies": e.studies, "numberOfParticipants": e.participants}
+            )
+            if has_size
+            else None,
+            "attributeEstimate": [
+                {
+                    "description": "95% interval, as the source states it",
+                    "type": concept(
+                        coding(
+                            "http://terminology.hl7.org/CodeSystem/attribute-estimate-type",
+                            "C53324",
+                            "Confidence interval",
+                        )
+                    ),
+                    "level": 0.95,
+                    "range": {"low": {"value": e.ci_low}, "high": {"value": e.ci_high}},
+                }
+            ]
+            if e.ci_low is not None and e.ci_high is not None
+            else None,
+        }
+    )
+
+
+def _guideline(g: s.GuidelinePosition, titles: dict[str, str]) -> Json:
+    position = f"{g.body}, {g.document}: {g.recommendation.value}"
+    return _drop_empty(
+        {
+            "type": "justification",
+            "label": g.recommendation.value,
+            "display": f"{position}. {g.note}" if g.note else position,
+            "resource": canonical("Citation", citation_id(g.citation)),
+            "resourceReference": {"reference": f"Citation/{citation_id(g.citation)}"},
+        }
+    )
+
+
+# Citation ------------------------------------------------------------------------------------
+
+
+def citation(c: s.Citation, release: m.Release) -> Json:
+    """A cited work, with its DOI, PubMed and other identifiers."""
+    identifiers = [
+        {"system": system, "value": value}
+        for field, system in WORK_IDENTIFIERS.items()
+        if (value := getattr(c, field))
+    ]
+    web = [{"url": f"https://doi.org/{c.doi}"}] if c.doi else []
+    if c.url:
+        web.append({"url": c.url})
+    form = _drop_empty(
+        {
+            "publishedIn": _drop_empty(
+                {
+                    "title": c.container_title,
+                    "publisher": {"display": c.publisher} if c.publisher else None,
+                }
+            ),
+            "volume": c.volume,
+            "issue": c.issue,
+            "pageString": c.pages,
+            "publicationDateText": str(c.year) if c.year else None,
+        }
+    )
+    authors = [
+        {"contributor": {"display": _author(a)}, "rankingOrder": n}
+        for n, a in enumerate(c.authors, start=1)
+    ]
+    return _drop_empty(
+        _common("Citation", citation_id(c.key), release)
+        | {
+            "identifier": [{"system": f"{CANONICAL}/citation-key", "value": c.key}],
+            "title": c.title,
+            "note": [{"text": c.note}] if c.note else None,
+            "citedArtifact": _drop_empty(
+                {
+                    "identifier": identifiers,
+                    "title": [{"text": c.title}],
+                    "classification": [
+                        {
+                            "classifier": [
+                                concept(coding(f"{CANONICAL}/CodeSystem/csl-type", c.type.value))
+                            ]
+                        }
+                    ],
+                    "publicationForm": [form] if form else None,
+                    "webLocation": web,
+                    "contributorship": {"complete": True, "entry": authors} if authors else None,
+                }
+            ),
+        }
+    )
+
+
+def _author(a: s.Author) -> str:
+    if a.literal:
+        return a.literal
+    return f"{a.family}, {a.given}" if a.given else a.family or ""
+
+
+# Bundle and CapabilityStatement --------------------------------------------------------------
+
+
+def searchset(total: int, entries: list[Json], base: str, links: dict[str, str]) -> Json:
+    """A page of search results; ``links`` maps relation (self, next, previous) to URL."""
+    return _drop_empty(
+        {
+            "resourceType": "Bundle",
+            "type": "searchset",
+            "total": total,
+            "link": [{"relation": rel, "url": url} for rel, url in links.items()],
+            "entry": [
+                {
+                    "fullUrl": f"{base}/{r['resourceType']}/{r['id']}",
+                    "resource": r,
+                    "search": {"mode": "match"},
+                }
+                for r in entries
+            ],
+        }
+    )
+
+
+def capability_statement(
+    release: m.Release, base: str, search_params: dict[str, list[Json]], rest_doc: str
+) -> Json:
+    """What this server does: read and search of three resource types, JSON only."""
+    return {
+        "resourceType": "CapabilityStatement",
+        "id": "therapy-kb",
+        "url": canonical("CapabilityStatement", "therapy-kb"),
+        "version": release.version,
+        "name": "TherapyKb",
+        "title": "therapy-kb FHIR R5 server",
+        "status": "active",
+        "experimental": False,
+        "date": release.release_date.isoformat(),
+        "publisher": release.name,
+        "description": "A read-only FHIR R5 view of a cited knowledge base of psychotherapy"
+        " modalities: treatment protocols (PlanDefinition), graded findings per condition"
+        " (Evidence) and the works they cite (Citation).",
+        "kind": "instance",
+        "software": {"name": "therapy-kb", "version": __version__},
+        "implementation": {"description": f"{release.name} {release.version}", "url": base},
+        "fhirVersion": FHIR_VERSION,
+        "format": ["json", FHIR_JSON],
+        "rest": [
+            {
+                "mode": "server",
+                "documentation": rest_doc,
+                "resource": [
+                    {
+                        "type": resource_type,
+                        "interaction": [{"code": "read"}, {"code": "search-type"}],
+                        "searchParam": params,
+                    }
+                    for resource_type, params in search_params.items()
+                ],
+            }
+        ],
+    }

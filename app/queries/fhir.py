@@ -1,0 +1,248 @@
+"""Reads for the FHIR face (``/fhir``): pages of modalities, indications and citations, filtered
+the way FHIR searches ask (ids, string prefixes, condition codes, the intervention).
+
+Each page is counted and read in a fixed number of statements, whatever its size.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, false, func, or_
+from sqlmodel import Session, col, select
+
+from app import models as m
+from app import schemas as s
+from app.domain import CodeSystem
+from app.queries.common import (
+    EVIDENCE_RANK_SQL,
+    citation_out,
+    codes_for,
+    descendants,
+    evidence_bases,
+    evidence_basis_fields,
+)
+from app.queries.conditions import indication_citations
+from app.queries.modalities import modality_details
+
+
+class StringMode(StrEnum):
+    """FHIR string search: by default a case-insensitive prefix; ``:exact`` and ``:contains``."""
+
+    prefix = "prefix"
+    exact = "exact"
+    contains = "contains"
+
+
+@dataclass(frozen=True)
+class StringMatch:
+    value: str
+    mode: StringMode = StringMode.prefix
+
+    def clause(self, column: Any) -> ColumnElement[bool]:
+        if self.mode is StringMode.exact:
+            return col(column) == self.value
+        needle = self.value.lower()
+        if self.mode is StringMode.contains:
+            return func.lower(column).contains(needle, autoescape=True)
+        return func.lower(column).startswith(needle, autoescape=True)
+
+
+@dataclass(frozen=True)
+class Window:
+    limit: int
+    offset: int
+
+
+@dataclass(frozen=True)
+class ModalitySearch:
+    slugs: list[str] | None = None
+    # Each parameter given (plain or with a modifier) must match: FHIR's 'and'.
+    abbreviation: tuple[StringMatch, ...] = ()
+    name: tuple[StringMatch, ...] = ()
+
+
+def modality_page(
+    session: Session, f: ModalitySearch, window: Window
+) -> tuple[int, list[s.ModalityDetail]]:
+    """The matching modalities' whole records, in slug order: ten statements."""
+    query = select(m.Modality.id)
+    if f.slugs is not None:
+        query = query.where(col(m.Modality.slug).in_(f.slugs))
+    for match in f.abbreviation:
+        query = query.where(match.clause(m.Modality.abbreviation))
+    for match in f.name:
+        query = query.where(match.clause(m.Modality.name))
+    ids = query.subquery()
+    total = session.execute(select(func.count()).select_from(ids)).scalar_one()
+    if window.limit == 0:
+        return total, []
+    rows = list(
+        session.execute(
+            select(m.Modality)
+            .where(col(m.Modality.id).in_(select(ids.c.id)))
+            .order_by(col(m.Modality.slug))
+            .limit(window.limit)
+            .offset(window.offset)
+        ).scalars()
+    )
+    return total, modality_details(session, rows)
+
+
+def citation_titles(session: Session, keys: set[str]) -> dict[str, str]:
+    """Key → title of these citations: one statement."""
+    if not keys:
+        return {}
+    query = select(col(m.Citation.key), col(m.Citation.title)).where(col(m.Citation.key).in_(keys))
+    return {row.key: row.title for row in session.execute(query)}
+
+
+@dataclass(frozen=True)
+class IndicationKey:
+    """An indication's natural key, which is unique (and its FHIR id)."""
+
+    modality: str
+    condition: str
+    population: str
+
+
+@dataclass(frozen=True)
+class IndicationSearch:
+    keys: list[IndicationKey] | None = None
+    condition_ids: list[int] | None = None
+    modalities: list[str] | None = None
+
+
+@dataclass(frozen=True)
+class IndicationRecord:
+    """One indication with its modality's names, as an ``Evidence`` shows it."""
+
+    modality: str
+    modality_name: str
+    abbreviation: str
+    indication: s.Indication
+
+
+def indication_page(
+    session: Session, f: IndicationSearch, window: Window
+) -> tuple[int, list[IndicationRecord]]:
+    """The matching indications, strongest evidence first, each with its condition's codes,
+    evidence basis and citations: six statements."""
+    query = (
+        select(m.Indication.id)
+        .join(m.Modality, col(m.Modality.id) == m.Indication.modality_id)
+        .join(m.Condition, col(m.Condition.id) == m.Indication.condition_id)
+    )
+    if f.keys is not None:
+        query = query.where(
+            or_(
+                false(),
+                *(
+                    and_(
+                        col(m.Modality.slug) == k.modality,
+                        col(m.Condition.slug) == k.condition,
+                        col(m.Indication.population) == k.population,
+                    )
+                    for k in f.keys
+                ),
+            )
+        )
+    if f.condition_ids is not None:
+        query = query.where(col(m.Indication.condition_id).in_(f.condition_ids))
+    if f.modalities is not None:
+        query = query.where(col(m.Modality.slug).in_(f.modalities))
+    ids = query.subquery()
+    total = session.execute(select(func.count()).select_from(ids)).scalar_one()
+    if window.limit == 0:
+        return total, []
+    rows = session.execute(
+        select(m.Indication, m.Modality, m.Condition)
+        .join(m.Modality, col(m.Modality.id) == m.Indication.modality_id)
+        .join(m.Condition, col(m.Condition.id) == m.Indication.condition_id)
+        .where(col(m.Indication.id).in_(select(ids.c.id)))
+        # A total order, so that pages neither repeat nor skip an indication.
+        .order_by(
+            EVIDENCE_RANK_SQL.desc(),
+            func.lower(m.Modality.name),
+            col(m.Modality.slug),
+            col(m.Indication.position),
+        )
+        .limit(window.limit)
+        .offset(window.offset)
+    ).all()
+    indication_ids = [i.id for i, _, _ in rows if i.id is not None]
+    codes = codes_for(session, (c.id for _, _, c in rows if c.id is not None))
+    bases = evidence_bases(session, indication_ids)
+    keys = indication_citations(session, indication_ids)
+    return total, [
+        IndicationRecord(
+            modality=x.slug,
+            modality_name=x.name,
+            abbreviation=x.abbreviation,
+            indication=s.Indication(
+                condition=c.slug,
+                condition_name=c.name,
+                codes=codes.get(c.id or 0, []),
+                evidence=i.evidence,
+                population=i.population,
+                summary=i.summary,
+                **evidence_basis_fields(i, bases),
+                citations=keys.get(i.id or 0, []),
+            ),
+        )
+        for i, x, c in rows
+    ]
+
+
+def conditions_coded(
+    session: Session, system: CodeSystem | None, code: str | None, narrower: bool = False
+) -> list[int]:
+    """Conditions with this code (in any case) in this system; without a system, also the
+    condition whose slug it is; without a code, every condition coded in the system. With
+    ``narrower``, each one's narrower conditions too."""
+    match = []
+    if code is not None:
+        match.append(func.upper(m.ConditionCode.code) == code.upper())
+    if system is not None:
+        match.append(col(m.ConditionCode.system) == system.value)
+    coded = select(col(m.ConditionCode.condition_id)).where(*match)
+    if system is None and code is not None:
+        slug = select(col(m.Condition.id)).where(col(m.Condition.slug) == code)
+        ids = sorted(set(session.execute(coded.union(slug)).scalars()))
+    else:
+        ids = sorted(set(session.execute(coded).scalars()))
+    if narrower:
+        # One statement per condition found: a code names one condition per system.
+        ids = sorted({narrow for i in ids for narrow in descendants(session, i)})
+    return ids
+
+
+@dataclass(frozen=True)
+class CitationSearch:
+    keys: list[str] | None = None
+    title: tuple[StringMatch, ...] = ()
+
+
+def citation_page(
+    session: Session, f: CitationSearch, window: Window
+) -> tuple[int, list[s.Citation]]:
+    """The matching citations, in key order: two statements."""
+    query = select(m.Citation.id)
+    if f.keys is not None:
+        query = query.where(col(m.Citation.key).in_(f.keys))
+    for match in f.title:
+        query = query.where(match.clause(m.Citation.title))
+    ids = query.subquery()
+    total = session.execute(select(func.count()).select_from(ids)).scalar_one()
+    if window.limit == 0:
+        return total, []
+    rows = session.execute(
+        select(m.Citation)
+        .where(col(m.Citation.id).in_(select(ids.c.id)))
+        .order_by(col(m.Citation.key))
+        .limit(window.limit)
+        .offset(window.offset)
+    ).scalars()
+    return total, [citation_out(r) for r in rows]

@@ -1,0 +1,205 @@
+"""/fhir: the knowledge base as a read-only FHIR R5 server (docs/fhir.md).
+
+PlanDefinition per modality, Evidence per indication, Citation per work: read and search.
+Parameters are validated in ``app.fhir.search``, resources built in ``app.fhir.resources``, and
+errors sent as OperationOutcome by ``app.fhir.outcome``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Request
+
+from app import models as m
+from app.db import loaded_release
+from app.deps import SessionDep
+from app.errors import NotFound
+from app.fhir import resources as fr
+from app.fhir.search import (
+    ID_PATTERN,
+    REST_DOCUMENTATION,
+    SEARCH_PARAMS,
+    FhirResponse,
+    StrictDep,
+    WindowDep,
+    base_url,
+    condition_ids,
+    either,
+    fhir_responses,
+    indication_keys,
+    plan_definition_ids,
+    search_query,
+    searchset_response,
+    string_matches,
+)
+from app.queries.common import not_found
+from app.queries.fhir import (
+    CitationSearch,
+    IndicationRecord,
+    IndicationSearch,
+    ModalitySearch,
+    Window,
+    citation_page,
+    citation_titles,
+    indication_page,
+    modality_page,
+)
+
+router = APIRouter(prefix="/fhir", tags=["fhir"], default_response_class=FhirResponse)
+
+ONE = Window(limit=1, offset=0)
+FhirId = Annotated[
+    str, Path(pattern=ID_PATTERN, description="The resource id.", examples=["ipt", "alpha"])
+]
+
+
+@router.get("/metadata", responses=fhir_responses("CapabilityStatement", "What this server does."))
+def metadata(request: Request, session: SessionDep, _strict: StrictDep) -> FhirResponse:
+    """The CapabilityStatement: resources, interactions and search parameters."""
+    params = {t: [p.capability() for p in ps] for t, ps in SEARCH_PARAMS.items()}
+    return FhirResponse(
+        fr.capability_statement(
+            loaded_release(session), base_url(request), params, REST_DOCUMENTATION
+        )
+    )
+
+
+# PlanDefinition ------------------------------------------------------------------------------
+
+PD = "PlanDefinition"
+
+
+@router.get(
+    "/PlanDefinition", responses=fhir_responses("Bundle", "A searchset of PlanDefinitions.")
+)
+def search_plan_definitions(
+    request: Request,
+    session: SessionDep,
+    window: WindowDep,
+    _strict: StrictDep,
+    ids: Annotated[str | None, search_query(PD, "_id")] = None,
+    name: Annotated[str | None, search_query(PD, "name")] = None,
+    name_exact: Annotated[str | None, search_query(PD, "name", ":exact")] = None,
+    name_contains: Annotated[str | None, search_query(PD, "name", ":contains")] = None,
+    title: Annotated[str | None, search_query(PD, "title")] = None,
+    title_exact: Annotated[str | None, search_query(PD, "title", ":exact")] = None,
+    title_contains: Annotated[str | None, search_query(PD, "title", ":contains")] = None,
+) -> FhirResponse:
+    """Search treatment protocols (one per modality) by id, name or title."""
+    search = ModalitySearch(
+        slugs=either(ids),
+        abbreviation=string_matches(prefix=name, exact=name_exact, contains=name_contains),
+        name=string_matches(prefix=title, exact=title_exact, contains=title_contains),
+    )
+    total, details = modality_page(session, search, window)
+    return searchset_response(request, total, _plan_definitions(session, details), window)
+
+
+@router.get("/PlanDefinition/{id}", responses=fhir_responses(PD, "The modality's protocol."))
+def read_plan_definition(session: SessionDep, id: FhirId, _strict: StrictDep) -> FhirResponse:
+    """One modality as a PlanDefinition: formats and components as its actions."""
+    _, details = modality_page(session, ModalitySearch(slugs=[id]), ONE)
+    if not details:
+        raise not_found(session, "PlanDefinition", m.Modality.slug, id)
+    return FhirResponse(_plan_definitions(session, details)[0])
+
+
+def _plan_definitions(session: SessionDep, details: list[Any]) -> list[Any]:
+    keys = {
+        key
+        for x in details
+        for claim in (x, *x.pros, *x.cons, *x.formats, *x.components)
+        for key in claim.citations
+    }
+    titles = citation_titles(session, keys)
+    release = loaded_release(session)
+    return [fr.plan_definition(x, titles, release) for x in details]
+
+
+# Evidence ------------------------------------------------------------------------------------
+
+EV = "Evidence"
+
+
+@router.get("/Evidence", responses=fhir_responses("Bundle", "A searchset of Evidence."))
+def search_evidence(
+    request: Request,
+    session: SessionDep,
+    window: WindowDep,
+    _strict: StrictDep,
+    ids: Annotated[str | None, search_query(EV, "_id")] = None,
+    condition: Annotated[str | None, search_query(EV, "condition")] = None,
+    condition_below: Annotated[str | None, search_query(EV, "condition", ":below")] = None,
+    intervention: Annotated[str | None, search_query(EV, "intervention")] = None,
+) -> FhirResponse:
+    """Search graded findings by condition code, intervention or id; strongest first."""
+    search = IndicationSearch(
+        keys=indication_keys(ids),
+        condition_ids=condition_ids(session, condition, condition_below),
+        modalities=plan_definition_ids(intervention),
+    )
+    total, records = indication_page(session, search, window)
+    return searchset_response(request, total, _evidence(session, records), window)
+
+
+@router.get("/Evidence/{id}", responses=fhir_responses(EV, "The indication as a graded finding."))
+def read_evidence(session: SessionDep, id: FhirId, _strict: StrictDep) -> FhirResponse:
+    """One indication (modality.condition.population) as Evidence."""
+    keys = indication_keys(id) or []
+    _, records = indication_page(session, IndicationSearch(keys=keys), ONE)
+    if not records:
+        raise NotFound(f"no Evidence '{id}'; ids are modality.condition.population")
+    return FhirResponse(_evidence(session, records)[0])
+
+
+def _evidence(session: SessionDep, records: list[IndicationRecord]) -> list[Any]:
+    keys = {
+        key
+        for r in records
+        for key in (
+            *r.indication.citations,
+            *(e.citation for e in r.indication.effects),
+            *(g.citation for g in r.indication.guidelines),
+        )
+    }
+    titles = citation_titles(session, keys)
+    release = loaded_release(session)
+    return [fr.evidence(r, titles, release) for r in records]
+
+
+# Citation ------------------------------------------------------------------------------------
+
+CI = "Citation"
+
+
+@router.get("/Citation", responses=fhir_responses("Bundle", "A searchset of Citations."))
+def search_citations(
+    request: Request,
+    session: SessionDep,
+    window: WindowDep,
+    _strict: StrictDep,
+    ids: Annotated[str | None, search_query(CI, "_id")] = None,
+    title: Annotated[str | None, search_query(CI, "title")] = None,
+    title_exact: Annotated[str | None, search_query(CI, "title", ":exact")] = None,
+    title_contains: Annotated[str | None, search_query(CI, "title", ":contains")] = None,
+) -> FhirResponse:
+    """Search cited works by id or title."""
+    keys = either(ids)
+    search = CitationSearch(
+        keys=[fr.citation_key(i) for i in keys] if keys is not None else None,
+        title=string_matches(prefix=title, exact=title_exact, contains=title_contains),
+    )
+    total, citations = citation_page(session, search, window)
+    release = loaded_release(session)
+    return searchset_response(request, total, [fr.citation(c, release) for c in citations], window)
+
+
+@router.get("/Citation/{id}", responses=fhir_responses(CI, "The cited work."))
+def read_citation(session: SessionDep, id: FhirId, _strict: StrictDep) -> FhirResponse:
+    """One cited work as a Citation, with its DOI and PubMed ids."""
+    key = fr.citation_key(id)
+    _, citations = citation_page(session, CitationSearch(keys=[key]), ONE)
+    if not citations:
+        raise not_found(session, "Citation", m.Citation.key, key)
+    return FhirResponse(fr.citation(citations[0], loaded_release(session)))

@@ -1,0 +1,97 @@
+"""The FHIR R5 server over the real knowledge base in seed/, on both engines: every resource it
+can answer with parses with the ``fhir.resources`` R5 models, and the searches integrators start
+with find what the seed says."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.config import Settings
+from app.fhir.resources import evidence_id
+from app.fhir.terminology import CERTAINTY_OF, ICD_SYSTEMS
+from app.main import create_app
+from app.seeding import read_seed_dir
+from tests.conftest import REAL_SEED
+from tests.helpers import fhir_get, follow, ids
+
+SEED = read_seed_dir(REAL_SEED)
+INDICATIONS = [(x, i) for x in SEED.modalities for i in x.indications]
+
+
+@pytest.fixture(scope="module")
+def client(real_db_url: str) -> Iterator[TestClient]:
+    with TestClient(create_app(Settings(database_url=real_db_url))) as client:
+        yield client
+
+
+@pytest.mark.parametrize(
+    ("resource_type", "expected"),
+    [
+        ("PlanDefinition", len(SEED.modalities)),
+        ("Evidence", len(INDICATIONS)),
+        ("Citation", len(SEED.citations)),
+    ],
+)
+def test_every_resource_validates(client: TestClient, resource_type: str, expected: int) -> None:
+    """Each page of the whole search, followed to its end, and each resource read on its own."""
+    found, total = follow(client, f"/fhir/{resource_type}?_count=7")
+    assert total == len(found) == expected
+    assert len({r["id"] for r in found}) == expected
+    for resource in found:
+        assert fhir_get(client, f"/fhir/{resource_type}/{resource['id']}") == resource
+
+
+def test_capability_statement_validates(client: TestClient) -> None:
+    assert fhir_get(client, "/fhir/metadata")["fhirVersion"] == "5.0.0"
+
+
+def test_panic_disorder_by_icd_10_cm(client: TestClient) -> None:
+    """``/fhir/Evidence?condition=F41.0``: the panic-disorder indications, graded, with their
+    statistics."""
+    expected = {
+        evidence_id(x.slug, i.condition, i.population.value): i
+        for x, i in INDICATIONS
+        if i.condition == "panic-disorder"
+    }
+    assert expected
+    bundle = fhir_get(client, "/fhir/Evidence?condition=F41.0")
+    assert sorted(ids(bundle)) == sorted(expected)
+    assert bundle["total"] == len(expected)
+    with_statistics = 0
+    for entry in bundle["entry"]:
+        evidence = entry["resource"]
+        seed = expected[evidence["id"]]
+        codes = [c["code"] for c in evidence["certainty"][0]["rating"]["coding"]]
+        assert codes == [CERTAINTY_OF[seed.evidence][0], seed.evidence.value]
+        statistics = evidence.get("statistic", [])
+        assert [s["quantity"]["value"] for s in statistics] == [e.value for e in seed.effects]
+        with_statistics += bool(statistics)
+        concept = evidence["useContext"][0]["valueCodeableConcept"]
+        assert {"system": ICD_SYSTEMS["icd-10-cm"], "code": "F41.0"}.items() <= next(
+            c for c in concept["coding"] if c["code"] == "F41.0"
+        ).items()
+    assert with_statistics, "no panic-disorder indication has a pooled effect"
+    system = fhir_get(client, "/fhir/Evidence?condition=http://hl7.org/fhir/sid/icd-10-cm|F41.0")
+    assert ids(system) == ids(bundle)
+
+
+def test_conditions_without_codes_are_named_in_text(client: TestClient) -> None:
+    uncoded = {c.slug for c in SEED.conditions if not c.codes}
+    cases = [(x, i) for x, i in INDICATIONS if i.condition in uncoded]
+    assert cases, "the seed has no indication for a condition without codes"
+    for x, i in cases:
+        evidence = fhir_get(
+            client, f"/fhir/Evidence/{evidence_id(x.slug, i.condition, i.population.value)}"
+        )
+        concept = evidence["useContext"][0]["valueCodeableConcept"]
+        assert list(concept) == ["text"]
+
+
+@pytest.mark.parametrize("slug", [x.slug for x in SEED.modalities])
+def test_every_modality_is_searchable_as_an_intervention(client: TestClient, slug: str) -> None:
+    found, total = follow(client, f"/fhir/Evidence?intervention=PlanDefinition/{slug}")
+    seed = next(x for x in SEED.modalities if x.slug == slug)
+    assert total == len(found) == len(seed.indications)
