@@ -11,11 +11,15 @@ from contextlib import asynccontextmanager
 from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 
 from app import __version__
 from app.config import Settings, get_settings
 from app.db import create_db_engine, session_factory
+from app.explorer import STATIC_PREFIX
+from app.explorer import routes as explorer
+from app.explorer.render import STATIC
 from app.fhir.outcome import OperationOutcomeMiddleware
 from app.routes import (
     citations,
@@ -107,6 +111,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
     # The routes with their full paths (app.routes holds the included routers, not their routes).
     routes = [route for router in routers for route in router.routes]
+    # The explorer: HTML pages over the same queries, and the stylesheet they share.
+    app.include_router(explorer.router)
+    app.mount(STATIC_PREFIX.rstrip("/"), StaticFiles(directory=STATIC), name="static")
 
     # The layers, innermost first (each add_middleware wraps the ones before it).
     app.add_middleware(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import String, cast, exists, func
@@ -80,6 +81,15 @@ def all_citations(session: Session, modality: str | None = None) -> list[s.Citat
             )
         )
     return [citation_out(r) for r in session.execute(query).scalars()]
+
+
+def citations_by_key(session: Session, keys: Iterable[str]) -> dict[str, s.Citation]:
+    """The citations with these keys (unknown keys are left out): one statement."""
+    wanted = sorted(set(keys))
+    if not wanted:
+        return {}
+    rows = session.execute(select(m.Citation).where(col(m.Citation.key).in_(wanted))).scalars()
+    return {row.key: citation_out(row) for row in rows}
 
 
 def modality_citations(session: Session, slug: str) -> list[s.Citation]:

@@ -6,8 +6,9 @@ on with the last answer): a reload shows within that interval, on every replica.
 
 What is kept for a release lives in one ``Generation``:
 
-- ``answers``: successful ``GET /v1/...`` responses as sent, keyed by path, query string and,
-  for the routes whose answer depends on it, ``Accept`` (a segmented LRU, ``Answers``);
+- ``answers``: successful ``GET /v1/...`` responses and explorer pages (``app.explorer``) as
+  sent, keyed by path, query string and, for the routes whose answer depends on it, ``Accept``
+  (a segmented LRU, ``Answers``);
 - ``preloaded``: every answer of the routes marked ``@preloaded(...)``, built in a background
   thread when the release is first seen (up to ``preload_mb``), so that no request for one of
   them waits on the database;
@@ -49,6 +50,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app import models as m
 from app.db import loaded_release
 from app.errors import ServiceUnavailable
+from app.explorer import is_page
 
 log = logging.getLogger("app.release_cache")
 
@@ -312,7 +314,8 @@ class ReleaseCacheMiddleware:
             await self.app(scope, receive, send)
             return
         path: str = scope["path"]
-        if not path.startswith("/v1/") or path.startswith("/v1/export"):
+        api = path.startswith("/v1/") and not path.startswith("/v1/export")
+        if not (api or is_page(path)):
             await self.app(scope, receive, _Stamp(self.cache, scope, send, None))
             return
         accept = b""

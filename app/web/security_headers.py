@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.explorer import is_figure, is_page
+
 API_CSP = b"default-src 'none'; frame-ancestors 'none'"
 # Swagger UI and ReDoc run their own inline bootstrap script and styles, all from this host.
 DOCS_CSP = (
@@ -14,6 +16,24 @@ DOCS_PATHS = ("/docs", "/redoc", "/static-offline-docs")
 COMMON = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer")]
 API_HEADERS = [*COMMON, (b"content-security-policy", API_CSP)]
 DOCS_HEADERS = [*COMMON, (b"content-security-policy", DOCS_CSP)]
+# The explorer's pages load only the app's own stylesheet and figures: no inline script or
+# style, and forms submit only here.
+PAGE_CSP = b"default-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+PAGE_HEADERS = [*COMMON, (b"content-security-policy", PAGE_CSP)]
+# A figure drawn by matplotlib styles its shapes with style attributes; it runs nothing and
+# loads nothing.
+FIGURE_CSP = b"default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
+FIGURE_HEADERS = [*COMMON, (b"content-security-policy", FIGURE_CSP)]
+
+
+def headers_for(path: str) -> list[tuple[bytes, bytes]]:
+    if path.startswith(DOCS_PATHS):
+        return DOCS_HEADERS
+    if is_figure(path):
+        return FIGURE_HEADERS
+    if is_page(path):
+        return PAGE_HEADERS
+    return API_HEADERS
 
 
 class SecurityHeadersMiddleware:
@@ -24,7 +44,7 @@ class SecurityHeadersMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        extra = DOCS_HEADERS if scope["path"].startswith(DOCS_PATHS) else API_HEADERS
+        extra = headers_for(scope["path"])
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":

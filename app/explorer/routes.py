@@ -1,0 +1,246 @@
+"""The explorer's pages. Thin like the API's routes: parse, call the named queries in
+``app.queries``, render a template. Left out of the OpenAPI document: they are HTML for
+people, and the JSON each one shows is linked from the page and documented there."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from enum import StrEnum
+from typing import Annotated, Any, TypeVar
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse
+from fastapi.routing import APIRoute
+
+from app import schemas as s
+from app.citations import render_text
+from app.db import loaded_release
+from app.deps import SessionDep
+from app.domain import Population, Recommendation
+from app.errors import AppError, InvalidParameter, NotFound
+from app.explorer import forest
+from app.explorer.render import page
+from app.queries.citations import citations_by_key, get_citation
+from app.queries.compare import compare
+from app.queries.conditions import ConditionFilter, get_condition, list_conditions
+from app.queries.evidence_map import evidence_map
+from app.queries.meta import meta
+from app.queries.modalities import ModalityFilter, get_modality, list_modalities
+from app.queries.search import search
+from app.routes.compare import parse_modalities
+from app.routes.params import MAX_Q, condition_filter
+
+E = TypeVar("E", bound=StrEnum)
+SEARCH_PAGE = 30
+MENU_LIMIT = 500  # modalities and conditions offered by the compare form
+
+
+class PageRoute(APIRoute):
+    """A page's errors are pages too: a friendly 404 that offers the nearest slug, and the
+    same for bad parameters, instead of the API's problem+json."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def page_handler(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except AppError as exc:
+                return error_page(request, exc.status, exc.title, exc.detail, exc.extra)
+            except RequestValidationError as exc:
+                detail = "; ".join(
+                    f"{'.'.join(str(p) for p in e.get('loc', ())[1:])}: {e.get('msg', '')}"
+                    for e in exc.errors()
+                )
+                return error_page(request, 422, "Invalid parameter", detail, {})
+
+        return page_handler
+
+
+def error_page(
+    request: Request, status: int, title: str, detail: str, extra: dict[str, Any]
+) -> HTMLResponse:
+    suggestion = extra.get("suggestion")
+    suggestion_url = None
+    if isinstance(suggestion, str):
+        # The unknown slug is the path's last segment: the suggestion takes its place.
+        parent = request.url.path.rstrip("/").rsplit("/", 1)[0]
+        suggestion_url = f"{parent}/{suggestion}" if parent else f"/modalities/{suggestion}"
+    return page(
+        "error.html",
+        None,
+        [],
+        status=status,
+        title=title,
+        detail=detail,
+        suggestion=suggestion,
+        suggestion_url=suggestion_url,
+    )
+
+
+router = APIRouter(
+    route_class=PageRoute, include_in_schema=False, default_response_class=HTMLResponse
+)
+
+
+def choice(enum: type[E], value: str | None, parameter: str) -> E | None:
+    """A form's select: '' means any."""
+    if not value:
+        return None
+    try:
+        return enum(value)
+    except ValueError:
+        allowed = ", ".join(e.value for e in enum)
+        reason = f"'{value}' is not one of {allowed}"
+        raise InvalidParameter(
+            f"{parameter}: {reason}", errors=[{"parameter": parameter, "reason": reason}]
+        ) from None
+
+
+FormValue = Annotated[str | None, Query(max_length=80)]
+
+
+@router.get("/")
+def evidence_map_page(
+    session: SessionDep, population: FormValue = None, guideline: FormValue = None
+) -> Response:
+    """The evidence map: modalities against conditions."""
+    chosen_population = choice(Population, population, "population")
+    chosen_guideline = choice(Recommendation, guideline, "guideline")
+    release = loaded_release(session)
+    return page(
+        "map.html",
+        release,
+        [("Release and evidence scale", "/v1/meta"), ("Every indication", "/v1/export")],
+        meta=meta(session, release),
+        data=evidence_map(session, chosen_population, chosen_guideline),
+        populations=list(Population),
+        recommendations=list(Recommendation),
+        population=chosen_population,
+        guideline=chosen_guideline,
+    )
+
+
+ConditionSlug = Annotated[str, Path(max_length=80)]
+
+
+@router.get("/conditions/{slug}")
+def condition_page(session: SessionDep, slug: ConditionSlug) -> Response:
+    """A condition: its modalities strongest first, with their evidence and a forest plot."""
+    condition = get_condition(session, slug)
+    keys = {
+        key
+        for i in condition.modalities
+        for key in [
+            *i.citations,
+            *(g.citation for g in i.guidelines),
+            *(e.citation for e in i.effects),
+        ]
+    }
+    by_modality: dict[str, list[s.ConditionIndication]] = {}
+    for indication in condition.modalities:
+        by_modality.setdefault(indication.modality, []).append(indication)
+    rows = forest.forest_rows(condition.modalities)
+    return page(
+        "condition.html",
+        loaded_release(session),
+        [("This condition", f"/v1/conditions/{slug}")],
+        condition=condition,
+        by_modality=by_modality,
+        citations=citations_by_key(session, keys),
+        forest_rows=rows,
+        forest_panels=forest.panels(rows),
+    )
+
+
+@router.get("/conditions/{slug}/forest.svg")
+def forest_plot(session: SessionDep, slug: ConditionSlug) -> Response:
+    """The condition's forest plot (drawn once per release: the response cache keeps it)."""
+    rows = forest.forest_rows(get_condition(session, slug).modalities)
+    if not rows:
+        raise NotFound(f"no pooled effects are recorded for '{slug}'")
+    return Response(forest.forest_svg(rows), media_type="image/svg+xml")
+
+
+@router.get("/modalities/{slug}")
+def modality_page(session: SessionDep, slug: Annotated[str, Path(max_length=80)]) -> Response:
+    """A modality: summary, formats, components, pros and cons, numbered citations."""
+    modality = get_modality(session, slug, include_citations=True)
+    numbers: dict[str, int] = {}
+    for keys in [
+        modality.citations,
+        *(i.citations for i in modality.indications),
+        *(c.citations for c in [*modality.pros, *modality.cons]),
+        *(f.citations for f in modality.formats),
+        *(c.citations for c in modality.components),
+    ]:
+        for key in keys:
+            numbers.setdefault(key, len(numbers) + 1)
+    works = {c.key: c for c in modality.included_citations or []}
+    return page(
+        "modality.html",
+        loaded_release(session),
+        [("This modality", f"/v1/modalities/{slug}")],
+        modality=modality,
+        numbers=numbers,
+        references=[(n, works[key]) for key, n in numbers.items() if key in works],
+    )
+
+
+@router.get("/compare")
+def compare_page(
+    session: SessionDep,
+    modalities: Annotated[list[str], Query(max_length=6)] = [],  # noqa: B006 (FastAPI copies it)
+    condition: FormValue = None,
+) -> Response:
+    """Two to six modalities side by side, optionally for one condition."""
+    release = loaded_release(session)
+    comparison = None
+    json_links: list[tuple[str, str]] = []
+    if modalities:
+        slugs = parse_modalities(",".join(modalities))
+        resolved = condition_filter(session, condition or None)
+        comparison = compare(
+            session,
+            slugs,
+            resolved.ids if resolved else None,
+            resolved.slug if resolved else None,
+        )
+        params = {"modalities": ",".join(slugs)}
+        if resolved:
+            params["condition"] = resolved.slug
+        json_links.append(("This comparison", f"/v1/compare?{urlencode(params)}"))
+    return page(
+        "compare.html",
+        release,
+        json_links,
+        comparison=comparison,
+        choices=list_modalities(session, ModalityFilter(limit=MENU_LIMIT)).items,
+        conditions=list_conditions(session, ConditionFilter(limit=MENU_LIMIT)).items,
+        chosen=set(modalities),
+        condition=condition or "",
+    )
+
+
+@router.get("/citations/{key}")
+def citation_page(session: SessionDep, key: Annotated[str, Path(max_length=80)]) -> Response:
+    """A cited work: the reference, its links, the claims that cite it, downloads."""
+    citation = get_citation(session, key)
+    return page(
+        "citation.html",
+        loaded_release(session),
+        [("This citation", f"/v1/citations/{key}")],
+        citation=citation,
+        reference=render_text([citation]).strip(),
+    )
+
+
+@router.get("/search")
+def search_page(session: SessionDep, q: Annotated[str, Query(max_length=MAX_Q)] = "") -> Response:
+    """Full-text search, the same as /v1/search."""
+    release = loaded_release(session)
+    hits = search(session, q, None, SEARCH_PAGE, 0) if q.strip() else None
+    json_links = [("These results", f"/v1/search?{urlencode({'q': q})}")] if q.strip() else []
+    return page("search.html", release, json_links, hits=hits, q=q)
