@@ -29,7 +29,8 @@ PANELS: list[tuple[str, frozenset[EffectMeasure]]] = [
 ]
 ROW_INCHES = 0.34
 PANEL_INCHES = 0.9  # title, axis and tick labels
-WIDTH_INCHES = 8.0
+WIDTH_INCHES = 10.0
+RATIO_TICKS = [0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 10.0, 20.0]
 
 # matplotlib's rc parameters are process-wide, and a figure is not safe to share: one at a time.
 _lock = threading.Lock()
@@ -126,6 +127,7 @@ def forest_svg(rows: list[ForestRow]) -> str:
 
 def _draw_panel(ax: object, title: str, rows: list[ForestRow]) -> None:
     from matplotlib.axes import Axes
+    from matplotlib.ticker import NullFormatter, ScalarFormatter
 
     assert isinstance(ax, Axes)
     ratio = rows[0].measure in RATIO_MEASURES
@@ -146,21 +148,31 @@ def _draw_panel(ax: object, title: str, rows: list[ForestRow]) -> None:
                 linestyle="none",
             )
     ax.axvline(null, color="#6b7280", linewidth=1, linestyle="--")
-    ax.set_yticks(ys, [f"{r.label}  {r.measure.value} {r.figures}" for r in rows])
+    ax.set_yticks(ys, [r.label for r in rows])
     ax.set_ylim(-0.7, len(rows) - 0.3)
+    # The figures stand on the right, as tick labels of a twin axis (so the layout fits them).
+    right = ax.twinx()
+    right.set_ylim(ax.get_ylim())
+    right.set_yticks(ys, [f"{r.measure.value} {r.figures}" for r in rows])
+    right.tick_params(length=0)
     values = [v for r in rows for v in (r.value, r.ci_low, r.ci_high) if v is not None] + [null]
     low, high = min(values), max(values)
     if ratio:
         ax.set_xscale("log")
         low, high = min(low, 1 / high), max(high, 1 / low)  # symmetric about 1
         pad = (math.log10(high) - math.log10(low)) * 0.08 or 0.1
-        ax.set_xlim(10 ** (math.log10(low) - pad), 10 ** (math.log10(high) + pad))
+        lo, hi = 10 ** (math.log10(low) - pad), 10 ** (math.log10(high) + pad)
+        ax.set_xlim(lo, hi)
+        ax.set_xticks([t for t in RATIO_TICKS if lo <= t <= hi], minor=False)
+        ax.xaxis.set_major_formatter(ScalarFormatter())
+        ax.xaxis.set_minor_formatter(NullFormatter())
     else:
         pad = (high - low) * 0.08 or 0.5
         ax.set_xlim(low - pad, high + pad)
-    ax.set_title(title, loc="left", fontsize=10, fontweight="bold")
+    ax.set_title(title, fontsize=10, fontweight="bold")
     ax.set_xlabel("estimate with 95% interval; dashed line: no effect")
     ax.grid(axis="x", color="#e5e7eb", linewidth=0.6)
     ax.set_axisbelow(True)
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
+    for axis in (ax, right):
+        for side in ("top", "right"):
+            axis.spines[side].set_visible(False)
