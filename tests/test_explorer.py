@@ -1,0 +1,278 @@
+"""The explorer's pages over the fixture seed, on SQLite and PostgreSQL: each kind of page, its
+figures against the API, caching, security headers and the friendly 404."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from bs4 import BeautifulSoup
+from fastapi.testclient import TestClient
+
+from app.config import Settings
+from app.domain import EffectMeasure
+from app.explorer.forest import ForestRow, forest_svg, panels
+from app.explorer.render import snippet_html
+from app.main import create_app
+from app.middleware import FIGURE_CSP, PAGE_CSP
+
+
+@pytest.fixture(scope="module")
+def client(fixture_db_url: str) -> Iterator[TestClient]:
+    with TestClient(create_app(Settings(database_url=fixture_db_url))) as client:
+        yield client
+
+
+def soup(response: object) -> BeautifulSoup:
+    return BeautifulSoup(getattr(response, "text"), "html.parser")
+
+
+PAGES = [
+    ("/", "Evidence map"),
+    ("/?population=adults&guideline=first-line", "Evidence map"),
+    ("/conditions/low-mood", "Low mood disorder"),
+    ("/conditions/mood-disorders", "Mood disorders"),
+    ("/modalities/alpha", "Alpha therapy"),
+    ("/compare", "Compare modalities"),
+    ("/compare?modalities=alpha&modalities=beta&condition=low-mood", "Compare modalities"),
+    ("/citations/alpha2001", None),
+    ("/search?q=fixture", "Search"),
+    ("/search", "Search"),
+]
+
+
+@pytest.mark.parametrize(("path", "heading"), PAGES)
+def test_page_renders_with_release_and_headers(
+    client: TestClient, path: str, heading: str | None
+) -> None:
+    response = client.get(path)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("text/html")
+    assert response.headers["content-security-policy"].encode() == PAGE_CSP
+    assert response.headers["cache-control"].startswith("public")
+    assert response.headers["x-kb-release"]
+    html = soup(response)
+    if heading is not None:
+        assert html.h1 is not None and html.h1.get_text(strip=True).startswith(heading)
+    footer = html.find("footer")
+    assert footer is not None and "therapy-kb-fixture 0.0.1" in footer.get_text(" ")
+    assert html.find("form", attrs={"role": "search", "action": "/search"}) is not None
+    # Nothing is loaded from another origin, and nothing runs.
+    assert not html.find("script")
+    assert not html.find(attrs={"style": True})
+    for tag, attr in (("link", "href"), ("img", "src")):
+        for element in html.find_all(tag):
+            assert str(element[attr]).startswith("/"), element
+
+
+@pytest.mark.parametrize("path", ["/", "/conditions/low-mood", "/conditions/low-mood/forest.svg"])
+def test_pages_revalidate_with_304(client: TestClient, path: str) -> None:
+    first = client.get(path)
+    etag = first.headers["etag"]
+    again = client.get(path, headers={"If-None-Match": etag})
+    assert again.status_code == 304
+    assert again.content == b""
+    assert again.headers["etag"] == etag
+
+
+def test_evidence_map_cells_name_their_level_and_link_the_indication(client: TestClient) -> None:
+    html = soup(client.get("/"))
+    cells = {
+        a["href"]: a.get_text(strip=True) for a in html.select("table.map td.cell a[href]")
+    }
+    assert cells == {
+        "/conditions/low-mood#alpha": "strong",
+        "/conditions/worry#alpha": "limited",
+        "/conditions/low-mood#beta": "insufficient",
+        "/conditions/worry#beta": "moderate",
+    }
+    legend = html.select_one("dl.legend")
+    assert legend is not None
+    assert [dt.get_text(strip=True) for dt in legend.find_all("dt")] == [
+        "strong",
+        "moderate",
+        "limited",
+        "insufficient",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("population=adolescents", {"/conditions/worry#alpha"}),
+        ("guideline=first-line", {"/conditions/low-mood#alpha"}),
+        ("population=perinatal", set()),
+        ("population=&guideline=", None),  # the form's "any"
+    ],
+)
+def test_evidence_map_filters(client: TestClient, query: str, expected: set[str] | None) -> None:
+    response = client.get(f"/?{query}")
+    assert response.status_code == 200
+    links = {str(a["href"]) for a in soup(response).select("table.map td.cell a[href]")}
+    assert links == (expected if expected is not None else links)
+    if expected is not None:
+        assert len(links) == len(expected)
+
+
+def test_condition_page_states_the_figures_of_the_api(client: TestClient) -> None:
+    api = client.get("/v1/conditions/low-mood").json()
+    effects = [(i["modality"], e) for i in api["modalities"] for e in i["effects"]]
+    rows = soup(client.get("/conditions/low-mood")).select("#effects-table tbody tr")
+    assert len(rows) == len(effects) > 0
+    for row, (modality, effect) in zip(rows, effects, strict=True):
+        assert row["data-modality"] == modality
+        assert row["data-measure"] == effect["measure"]
+        assert float(str(row["data-value"])) == effect["value"]
+        low, high = row["data-ci-low"], row["data-ci-high"]
+        assert (float(str(low)) if low else None) == effect["ci_low"]
+        assert (float(str(high)) if high else None) == effect["ci_high"]
+
+
+def test_condition_page_lists_strongest_first_with_guidelines(client: TestClient) -> None:
+    html = soup(client.get("/conditions/low-mood"))
+    levels = [s.get_text(strip=True) for s in html.select("table.summary td .level")]
+    assert levels == ["strong", "insufficient"]
+    assert "Fixture Institute" in html.get_text(" ")
+    assert html.select_one("figure.forest img[alt]")["src"] == "/conditions/low-mood/forest.svg"
+    assert html.select_one("section#alpha") is not None
+
+
+def test_forest_plot_is_svg_with_its_own_policy(client: TestClient) -> None:
+    response = client.get("/conditions/low-mood/forest.svg")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "image/svg+xml"
+    assert response.headers["content-security-policy"].encode() == FIGURE_CSP
+    assert response.text.lstrip().startswith("<?xml")
+    assert "<script" not in response.text
+    # The same release draws the same figure.
+    assert client.get("/conditions/low-mood/forest.svg").content == response.content
+
+
+def test_condition_without_effects_says_so(client: TestClient) -> None:
+    html = soup(client.get("/conditions/worry"))
+    assert html.select_one("figure.forest") is None
+    assert "No pooled effects are recorded" in html.get_text(" ")
+    assert client.get("/conditions/worry/forest.svg").status_code == 404
+
+
+def test_modality_page_numbers_every_citation(client: TestClient) -> None:
+    html = soup(client.get("/modalities/alpha"))
+    references = html.select("ol.references li")
+    cited = {str(a["href"]) for a in html.select("sup.cites a")}
+    assert cited == {f"#ref-{i}" for i in range(1, len(references) + 1)}
+    assert [str(a["href"]) for a in html.select("ol.references li a")] == [
+        "/citations/alpha2001",
+        "/citations/gamma2010",
+    ]
+
+
+def test_compare_page_aligns_the_chosen_modalities(client: TestClient) -> None:
+    html = soup(client.get("/compare?modalities=alpha&modalities=beta&condition=low-mood"))
+    headers = [th.get_text(strip=True) for th in html.select("table.side thead th")][1:]
+    assert headers == ["Alpha therapy", "Beta group therapy"]
+    assert html.select_one('input[value="alpha"][checked]') is not None
+    json_links = [str(a["href"]) for a in html.select("footer a")]
+    assert "/v1/compare?modalities=alpha%2Cbeta&condition=low-mood" in json_links
+
+
+def test_citation_page_links_downloads_and_claims(client: TestClient) -> None:
+    html = soup(client.get("/citations/alpha2001"))
+    downloads = [str(a["href"]) for a in html.select("ul.downloads a")]
+    assert downloads == [
+        "/v1/citations/alpha2001?format=bibtex",
+        "/v1/citations/alpha2001?format=ris",
+        "/v1/citations/alpha2001?format=csl-json",
+    ]
+    for url in downloads:
+        assert client.get(url).status_code == 200
+    assert html.select_one("p.reference") is not None
+    assert html.find("a", href="/modalities/alpha") is not None
+
+
+@pytest.mark.parametrize(
+    ("path", "suggestion"),
+    [
+        ("/conditions/low-mod", "/conditions/low-mood"),
+        ("/modalities/alpah", "/modalities/alpha"),
+        ("/citations/alpha2010", "/citations/alpha2001"),
+        ("/conditions/nothing-like-it", None),
+    ],
+)
+def test_unknown_slug_is_a_friendly_404(
+    client: TestClient, path: str, suggestion: str | None
+) -> None:
+    response = client.get(path)
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith("text/html")
+    assert response.headers["content-security-policy"].encode() == PAGE_CSP
+    html = soup(response)
+    found = html.select_one(".suggestion a")
+    assert (found["href"] if found else None) == suggestion
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "text"),
+    [
+        ("/compare?modalities=alpha", 422, "give 2 to 6 modalities"),
+        ("/compare?modalities=alpha&modalities=alpah", 404, 'href="/modalities/alpha"'),
+        ("/compare?modalities=alpha&modalities=beta&condition=nope", 404, "no condition"),
+        ("/?population=martians", 422, "population"),
+    ],
+)
+def test_bad_input_is_a_page(client: TestClient, path: str, status: int, text: str) -> None:
+    response = client.get(path)
+    assert response.status_code == status
+    assert response.headers["content-type"].startswith("text/html")
+    assert text in response.text
+
+
+def test_search_page_keeps_marks_and_escapes_the_rest(client: TestClient) -> None:
+    html = soup(client.get("/search?q=fixture"))
+    assert html.select("ol.hits li")
+    assert str(snippet_html("<b>x</b> <mark>grief</mark>")) == (
+        "&lt;b&gt;x&lt;/b&gt; <mark>grief</mark>"
+    )
+
+
+def test_api_answers_and_schema_are_unchanged(client: TestClient) -> None:
+    assert client.get("/v1/modalities/alpha").headers["content-type"] == "application/json"
+    paths = client.get("/openapi.json").json()["paths"]
+    assert all(path.startswith(("/v1/", "/healthz", "/readyz")) for path in paths)
+
+
+def _row(measure: EffectMeasure, value: float, low: float | None, high: float | None) -> ForestRow:
+    return ForestRow(
+        modality="alpha",
+        modality_name="Alpha therapy",
+        condition="low-mood",
+        population="adults",
+        measure=measure,
+        value=value,
+        ci_low=low,
+        ci_high=high,
+        comparator="waitlist",
+        outcome="Symptoms",
+        studies=None,
+        participants=None,
+        citation="alpha2001",
+        note=None,
+    )
+
+
+def test_forest_panels_keep_scales_apart() -> None:
+    rows = [
+        _row(EffectMeasure.g, 0.5, 0.2, 0.8),
+        _row(EffectMeasure.rr, 0.7, 0.5, 0.9),
+        _row(EffectMeasure.md, -3.0, None, None),
+        _row(EffectMeasure.smd, 0.3, None, None),
+    ]
+    assert [(title.split(" (")[0], len(found)) for title, found in panels(rows)] == [
+        ("Standardised mean difference", 2),
+        ("Ratio", 1),
+        ("Mean difference", 1),
+    ]
+    svg = forest_svg(rows)
+    assert svg == forest_svg(rows)  # deterministic: the ETag stays put
+    assert rows[2].figures == "-3.00 (no interval)"
+    with pytest.raises(ValueError, match="no effects"):
+        forest_svg([])
