@@ -11,7 +11,7 @@ DB         ?= sqlite
 SCALES     ?= 10,100,1000
 BENCH_ARGS ?=
 
-.PHONY: run test lint fuzz check seed migrate clean bench bench-scale wrk
+.PHONY: run test lint fuzz check seed migrate clean bench bench-scale wrk screenshots
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,12 @@ run: $(STAMP)
 ## test: the whole suite, on SQLite and PostgreSQL
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+## screenshots: every explorer page at desktop and phone width into docs/screenshots (Chromium)
+screenshots: $(STAMP)
+	mkdir -p docs/screenshots
+	SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots $(BIN)/python -m pytest -q \
+		tests/test_explorer_browser.py -k test_page_is_accessible
 
 ## lint: ruff, mypy --strict and hadolint (the Dockerfile)
 lint: $(STAMP)

@@ -54,6 +54,10 @@ ENDPOINTS = [
     Endpoint("detail", "modality detail", DETAIL, 0.80, 20),
     Endpoint("list", "modality list", "/v1/modalities?limit=50", 0.80, 20),
     Endpoint("condition", "condition detail", "/v1/conditions/major-depression", 0.80, 20),
+    Endpoint("map-page", "explorer: evidence map", "/", 0.80, 20),
+    Endpoint(
+        "condition-page", "explorer: condition page", "/conditions/major-depression", 0.80, 20
+    ),
     Endpoint("compare", "compare of 3", "/v1/compare?modalities=ipt,cbt,dbt", 0.70, 20),
     Endpoint("search", "search", "/v1/search?q=depression", 0.50, 50),
     Endpoint("export", "JSON export", "/v1/export?format=json", None, None),

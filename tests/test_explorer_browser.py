@@ -168,7 +168,7 @@ def test_page_is_accessible_self_contained_and_fits(
     assert watched.foreign == []
     if SCREENSHOTS:
         width = "phone" if viewport is PHONE else "desktop"
-        page.screenshot(path=str(Path(SCREENSHOTS) / f"{name}-{width}.png"), full_page=True)
+        page.screenshot(path=str(Path(SCREENSHOTS) / f"{name}-{width}.png"))
 
 
 def test_two_clicks_from_the_map_to_the_evidence_and_one_more_to_the_source(
