@@ -33,7 +33,7 @@ test: $(STAMP)
 screenshots: $(STAMP)
 	mkdir -p docs/screenshots
 	SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots $(BIN)/python -m pytest -q \
-		tests/test_explorer_browser.py -k test_page_is_accessible
+		tests/test_explorer_browser.py -k 'test_page_is_accessible or test_forest_plot'
 
 ## lint: ruff, mypy --strict and hadolint (the Dockerfile)
 lint: $(STAMP)

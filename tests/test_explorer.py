@@ -4,6 +4,7 @@ figures against the API, caching, security headers and the friendly 404."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from bs4 import BeautifulSoup
@@ -23,8 +24,8 @@ def client(fixture_db_url: str) -> Iterator[TestClient]:
         yield client
 
 
-def soup(response: object) -> BeautifulSoup:
-    return BeautifulSoup(getattr(response, "text"), "html.parser")
+def soup(response: Any) -> BeautifulSoup:
+    return BeautifulSoup(response.text, "html.parser")
 
 
 PAGES = [
@@ -53,9 +54,11 @@ def test_page_renders_with_release_and_headers(
     assert response.headers["x-kb-release"]
     html = soup(response)
     if heading is not None:
-        assert html.h1 is not None and html.h1.get_text(strip=True).startswith(heading)
+        assert html.h1 is not None
+        assert html.h1.get_text(strip=True).startswith(heading)
     footer = html.find("footer")
-    assert footer is not None and "therapy-kb-fixture 0.0.1" in footer.get_text(" ")
+    assert footer is not None
+    assert "therapy-kb-fixture 0.0.1" in footer.get_text(" ")
     assert html.find("form", attrs={"role": "search", "action": "/search"}) is not None
     # Nothing is loaded from another origin, and nothing runs.
     assert not html.find("script")
@@ -77,9 +80,7 @@ def test_pages_revalidate_with_304(client: TestClient, path: str) -> None:
 
 def test_evidence_map_cells_name_their_level_and_link_the_indication(client: TestClient) -> None:
     html = soup(client.get("/"))
-    cells = {
-        a["href"]: a.get_text(strip=True) for a in html.select("table.map td.cell a[href]")
-    }
+    cells = {a["href"]: a.get_text(strip=True) for a in html.select("table.map td.cell a[href]")}
     assert cells == {
         "/conditions/low-mood#alpha": "strong",
         "/conditions/worry#alpha": "limited",
