@@ -256,3 +256,16 @@ def test_keyboard_reaches_the_content_and_the_search(watched: Watched, base_url:
     page.keyboard.press("Enter")
     page.wait_for_url("**/search?q=grief")
     assert page.locator("ol.hits li").count() > 0
+
+
+def test_print_leaves_out_navigation_and_keeps_the_figures(watched: Watched, base_url: str) -> None:
+    page = watched.page
+    page.goto(base_url + "/conditions/major-depression")
+    page.emulate_media(media="print")
+    assert not page.locator("header.site nav").is_visible()
+    assert not page.locator("form.search").is_visible()
+    assert page.locator("figure.forest img").is_visible()
+    assert page.locator("#effects-table").is_visible()
+    # A scrolling table region would cut columns off on paper.
+    overflow = page.locator(".table-scroll").first.evaluate("e => getComputedStyle(e).overflowX")
+    assert overflow == "visible"
