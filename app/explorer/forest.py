@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 import threading
 from dataclasses import dataclass
 
@@ -32,6 +33,7 @@ PANEL_INCHES = 0.9  # title, axis and tick labels
 WIDTH_INCHES = 10.0
 RATIO_TICKS = [0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 10.0, 20.0]
 
+CLIP_ID_RE = re.compile(r'(?<=id=")p[0-9a-f]{10}(?=")|(?<=url\(#)p[0-9a-f]{10}(?=\))')
 # matplotlib's rc parameters are process-wide, and a figure is not safe to share: one at a time.
 _lock = threading.Lock()
 
@@ -122,7 +124,16 @@ def forest_svg(rows: list[ForestRow]) -> str:
             _draw_panel(ax, title, found)
         out = io.StringIO()
         fig.savefig(out, format="svg", metadata={"Date": None})
-    return out.getvalue()
+    return _stable_ids(out.getvalue())
+
+
+def _stable_ids(svg: str) -> str:
+    """Clip-path ids numbered in order of appearance. matplotlib derives some from ``id()`` of
+    Python objects, so the same figure would differ between draws and between workers, and so
+    would its ETag."""
+    ids = dict.fromkeys(CLIP_ID_RE.findall(svg))
+    renamed = {old: f"clip{n}" for n, old in enumerate(ids, 1)}
+    return CLIP_ID_RE.sub(lambda m: renamed[m.group(0)], svg) if renamed else svg
 
 
 def _draw_panel(ax: object, title: str, rows: list[ForestRow]) -> None:
