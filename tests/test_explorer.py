@@ -15,7 +15,7 @@ from app.domain import EffectMeasure
 from app.explorer.forest import ForestRow, forest_svg, panels
 from app.explorer.render import snippet_html
 from app.main import create_app
-from app.middleware import FIGURE_CSP, PAGE_CSP
+from app.web.security_headers import FIGURE_CSP, PAGE_CSP
 
 
 @pytest.fixture(scope="module")

@@ -17,11 +17,11 @@ from typing import Any
 
 import httpx
 import pytest
+from app.seedfiles import read_seed_dir
 
 from app.config import Settings
 from app.db import create_db_engine
 from app.migrate import upgrade
-from app.seedfiles import read_seed_dir
 from app.seeding import load_seed
 from tests.conftest import REAL_SEED
 from tests.helpers import in_ci
