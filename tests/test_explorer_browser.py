@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,14 +16,13 @@ from typing import Any
 
 import httpx
 import pytest
-from app.seedfiles import read_seed_dir
 
 from app.config import Settings
 from app.db import create_db_engine
 from app.migrate import upgrade
-from app.seeding import load_seed
+from app.seeding import load_seed, read_seed_dir
 from tests.conftest import REAL_SEED
-from tests.helpers import in_ci
+from tests.helpers import PATIENCE_SECONDS, in_ci, wait_until
 from tests.pgcluster import free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -72,17 +70,16 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         stdout=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
+
+    def ready() -> bool:
+        assert server.poll() is None, "the server exited"
+        try:
+            return httpx.get(f"{base}/readyz", timeout=PATIENCE_SECONDS).status_code == 200
+        except httpx.TransportError:
+            return False
+
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert server.poll() is None, "the server exited"
-            try:
-                if httpx.get(f"{base}/readyz", timeout=5).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "server did not become ready"
-            time.sleep(0.1)  # polling a condition, with a deadline
+        wait_until(ready, "the server is ready")
         yield base
     finally:
         server.terminate()
@@ -206,7 +203,7 @@ def test_compare_form_works_without_javascript(browser: Any, base_url: str) -> N
 
 
 def test_forest_plot_states_the_figures_of_the_export(watched: Watched, base_url: str) -> None:
-    export = httpx.get(f"{base_url}/v1/export?format=json", timeout=30).json()
+    export = httpx.get(f"{base_url}/v1/export?format=json", timeout=PATIENCE_SECONDS).json()
     narrower = {"major-depression"} | {
         c["slug"] for c in export["conditions"] if c["parent"] == "major-depression"
     }
