@@ -112,3 +112,11 @@ class SeedLocked(AppError):
     status = 409
     title = "Seed load in progress"
     type_slug = "seed-locked"
+
+
+class ReleaseConflict(AppError):
+    """A version already names other content."""
+
+    status = 409
+    title = "Release version already used"
+    type_slug = "release-conflict"

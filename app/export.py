@@ -27,6 +27,7 @@ from app.queries.modalities import modality_details
 
 MODALITY_BATCH = 100
 FLUSH_BYTES = 64 * 1024
+ZIP_TIMESTAMP = (1980, 1, 1, 0, 0, 0)  # the earliest a zip can say
 
 
 class ExportFormat(StrEnum):
@@ -159,7 +160,11 @@ def _csv_zip(session: Session, release: m.Release) -> Iterator[bytes]:
             **{name: (columns, rows(session)) for name, (columns, rows) in TABLES.items()},
         }
         for name, (columns, rows) in tables.items():
-            with archive.open(f"{name}.csv", "w") as raw:
+            # A fixed timestamp and mode: the same release zips to the same bytes, whenever.
+            info = zipfile.ZipInfo(f"{name}.csv", date_time=ZIP_TIMESTAMP)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            with archive.open(info, "w") as raw:
                 text = io.TextIOWrapper(raw, encoding="utf-8", newline="")
                 writer = csv.DictWriter(text, fieldnames=columns)
                 writer.writeheader()

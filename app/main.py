@@ -30,6 +30,7 @@ from app.routes import (
     health,
     meta,
     modalities,
+    releases,
     search,
 )
 from app.web import openapi, problems
@@ -103,6 +104,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             compare,
             search,
             export,
+            releases,
             meta,
             fhir,
         )

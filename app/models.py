@@ -18,6 +18,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     Table,
     UniqueConstraint,
@@ -94,6 +95,42 @@ class Release(SQLModel, table=True):
     release_date: date
     content_hash: str = Field(max_length=64, unique=True)
     loaded_at: datetime = Field(sa_type=DateTime(timezone=True))
+
+
+class ReleaseRecord(SQLModel, table=True):
+    """A release that was loaded once, kept for good: a version names one content forever.
+
+    The ``release`` row above stays the one-row "what is served now" that every request reads
+    first; this history is read only by ``/v1/releases``, so the hot path is unchanged."""
+
+    __tablename__ = "release_history"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str
+    version: str = Field(max_length=64, unique=True)
+    license: str
+    description: str
+    release_date: date
+    content_hash: str = Field(max_length=64, unique=True)
+    loaded_at: datetime = Field(sa_type=DateTime(timezone=True))
+    counts: dict[str, int] = Field(sa_type=JSON)
+
+
+class ReleaseSnapshot(SQLModel, table=True):
+    """A release's full export in one format, as the bytes served for it, forever."""
+
+    __tablename__ = "release_snapshot"
+
+    release_id: int = Field(
+        sa_column=Column(
+            Integer,
+            ForeignKey("release_history.id", ondelete="CASCADE"),
+            primary_key=True,
+        )
+    )
+    format: str = Field(max_length=10, primary_key=True)
+    sha256: str = Field(max_length=64)
+    body: bytes = Field(sa_type=LargeBinary)
 
 
 class Citation(SQLModel, table=True):

@@ -508,6 +508,100 @@ class Meta(BaseModel):
     evidence_scale: list[EvidenceLevel] = Field(description="The ordered evidence scale.")
 
 
+class ReleaseSummary(BaseModel):
+    model_config = _example(
+        {
+            "name": "therapy-kb",
+            "version": "2.0.0",
+            "license": "CC-BY-4.0",
+            "description": "…",
+            "release_date": "2026-12-01",
+            "content_hash": "3f2a9c0d…",
+            "loaded_at": "2026-12-01T10:00:00Z",
+            "current": True,
+            "counts": {"modalities": 6, "conditions": 18, "citations": 38},
+            "exports": {"json": "/v1/releases/2.0.0/export?format=json"},
+        }
+    )
+
+    name: str = Field(description="Name of the dataset.")
+    version: str = Field(description="Version; names this content and no other, forever.")
+    license: str = Field(description="Licence of the content (SPDX identifier).")
+    description: str
+    release_date: date
+    content_hash: str = Field(description="sha256 over the normalised content of the release.")
+    loaded_at: datetime = Field(description="When this release was first loaded.")
+    current: bool = Field(description="Whether this is the release /v1 serves now.")
+    counts: dict[str, int] = Field(description="Rows of every entity in this release.")
+    exports: dict[str, str] = Field(description="Format → path of this release's full export.")
+
+
+class DiffChange(BaseModel):
+    id: str = Field(description="The stable id of what changed.")
+    fields: list[str] = Field(description="The fields whose values differ.")
+    old_evidence: str | None = Field(default=None, description="Indications: level before.")
+    new_evidence: str | None = Field(default=None, description="Indications: level after.")
+
+
+class DiffSection(BaseModel):
+    added: list[str] = Field(description="Ids only in the newer release.")
+    removed: list[str] = Field(description="Ids only in the older release.")
+    changed: list[DiffChange] = Field(description="Ids in both, with different content.")
+
+    @property
+    def empty(self) -> bool:
+        return not (self.added or self.removed or self.changed)
+
+
+class ReleaseDiff(BaseModel):
+    model_config = _example(
+        {
+            "old": "1.0.0",
+            "new": "2.0.0",
+            "old_content_hash": "…",
+            "new_content_hash": "…",
+            "modalities": {"added": ["act"], "removed": [], "changed": []},
+            "conditions": {"added": [], "removed": [], "changed": []},
+            "indications": {
+                "added": [],
+                "removed": [],
+                "changed": [
+                    {
+                        "id": "ipt:major-depression [adults]",
+                        "fields": ["evidence"],
+                        "old_evidence": "moderate",
+                        "new_evidence": "strong",
+                    }
+                ],
+            },
+            "claims": {"added": ["ipt:pro:Time-limited"], "removed": [], "changed": []},
+            "citations": {"added": [], "removed": [], "changed": []},
+        }
+    )
+
+    old: str = Field(description="The version compared from.")
+    new: str = Field(description="The version compared to.")
+    old_content_hash: str
+    new_content_hash: str
+    modalities: DiffSection = Field(description="By slug; claims are compared separately.")
+    conditions: DiffSection = Field(description="By slug.")
+    indications: DiffSection = Field(description="By 'modality:condition [population]'.")
+    claims: DiffSection = Field(
+        description="Pros, cons, components and formats, by 'modality:kind:statement or name'."
+    )
+    citations: DiffSection = Field(description="By citation key.")
+
+
+class SuggestedCitation(BaseModel):
+    text: str = Field(description="A plain-text reference to the current release.")
+    bibtex: str = Field(description="The same reference as a BibTeX @misc entry.")
+
+
+class CurrentMeta(Meta):
+    releases: int = Field(description="How many releases are kept (see /v1/releases).")
+    citation: SuggestedCitation = Field(description="How to cite the current release.")
+
+
 T = TypeVar("T")
 
 

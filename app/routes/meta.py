@@ -8,11 +8,19 @@ from app import schemas as s
 from app.db import loaded_release
 from app.deps import SessionDep
 from app.queries.meta import meta
+from app.queries.releases import history_length
+from app.releases import suggested_citation
 
 router = APIRouter(prefix="/v1", tags=["meta"])
 
 
-@router.get("/meta", response_model=s.Meta)
-def meta_(session: SessionDep) -> s.Meta:
-    """Release metadata: name, version, licence, content hash, counts, evidence scale."""
-    return meta(session, loaded_release(session))
+@router.get("/meta", response_model=s.CurrentMeta)
+def meta_(session: SessionDep) -> s.CurrentMeta:
+    """Release metadata: name, version, licence, content hash, counts, evidence scale, history
+    length and how to cite it."""
+    current = meta(session, loaded_release(session))
+    return s.CurrentMeta(
+        **current.model_dump(),
+        releases=history_length(session),
+        citation=suggested_citation(current),
+    )

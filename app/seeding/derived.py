@@ -1,12 +1,15 @@
-"""What a seed load derives from the content: the search documents, rebuilt inside the load's
-transaction (each engine's full-text index, built by the migrations, follows them)."""
+"""What a seed load derives from the content, inside the load's transaction: the search
+documents (each engine's full-text index, built by the migrations, follows them), and the kept
+release with the bytes of its exports."""
 
 from __future__ import annotations
 
+import hashlib
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, insert, select, text
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from app import models as m
 from app.domain import ClaimType, SearchType, claim_path, claim_ref
@@ -106,3 +109,39 @@ def rebuild_search_index(session: Session) -> None:
         session.execute(insert(m.SearchDocument), docs)
     if session.get_bind().dialect.name == "sqlite":
         session.execute(text("INSERT INTO search_fts(search_fts) VALUES ('rebuild')"))
+
+
+def keep_release(session: Session, now: datetime) -> None:
+    """Record the loaded release in the history, with each export format as it is served now.
+
+    The bytes are built once, here, and served as stored: an old release's export never
+    depends on code or data that came after it."""
+    from app.export import ExportFormat, export
+    from app.queries.meta import meta
+
+    release = session.execute(select(m.Release)).scalar_one()
+    counts = meta(session, release).counts
+    record_id = session.execute(
+        insert(m.ReleaseRecord)
+        .values(
+            name=release.name,
+            version=release.version,
+            license=release.license,
+            description=release.description,
+            release_date=release.release_date,
+            content_hash=release.content_hash,
+            loaded_at=now,
+            counts=dict(counts),
+        )
+        .returning(col(m.ReleaseRecord.id))
+    ).scalar_one()
+    for fmt in ExportFormat:
+        body = b"".join(export(session, release, fmt))
+        session.execute(
+            insert(m.ReleaseSnapshot).values(
+                release_id=record_id,
+                format=fmt.value,
+                sha256=hashlib.sha256(body).hexdigest(),
+                body=body,
+            )
+        )

@@ -4,6 +4,9 @@ The load compares each top-level entity (citation, condition, modality) with wha
 its key and a hash of its normalised content, and writes only the difference: an unchanged
 entity keeps its rows and ids, a changed modality is replaced with its claims. Loading the same
 files twice therefore writes nothing. Any error rolls the whole load back.
+
+Every release loaded is also kept (``release_history``) with the bytes of its exports, in the
+same transaction; a version already kept with other content is refused before any write.
 """
 
 from __future__ import annotations
@@ -19,9 +22,9 @@ from sqlmodel import Session, col, select
 
 from app import models as m
 from app.domain import ClaimType
-from app.errors import SeedLocked
+from app.errors import ReleaseConflict, SeedLocked
 from app.seeding import format as sf
-from app.seeding.derived import rebuild_search_index
+from app.seeding.derived import keep_release, rebuild_search_index
 
 # An arbitrary, fixed key for PostgreSQL's advisory lock that serialises seed loads.
 SEED_LOCK_KEY = 0x7468_6B62  # "thkb"
@@ -141,9 +144,36 @@ def _apply(session: Session, seed: sf.SeedSet, now: datetime) -> LoadReport:
         conditions=_diff(stored["conditions"], hashes["conditions"]),
         modalities=_diff(stored["modalities"], hashes["modalities"]),
     )
-    if not report.changed and not stale:
-        return report
+    # A version names one content, forever: refuse before anything is written.
+    kept = session.execute(
+        select(m.ReleaseRecord.content_hash).where(
+            col(m.ReleaseRecord.version) == seed.release.version
+        )
+    ).scalar_one_or_none()
+    if kept is not None and kept != report.content_hash:
+        raise ReleaseConflict(
+            f"release {seed.release.version} was loaded before with other content "
+            f"({kept[:12]}, these files are {report.content_hash[:12]}); "
+            "give the changed content a new version",
+            version=seed.release.version,
+        )
+    if report.changed or stale:
+        _write(session, seed, report, now, hashes, wanted_citations, wanted_conditions)
+    if kept is None:
+        keep_release(session, now)
+    return report
 
+
+def _write(
+    session: Session,
+    seed: sf.SeedSet,
+    report: LoadReport,
+    now: datetime,
+    hashes: dict[str, dict[str, str]],
+    wanted_citations: dict[str, sf.Citation],
+    wanted_conditions: dict[str, sf.Condition],
+) -> None:
+    wanted_modalities = {x.slug: x for x in seed.modalities}
     # 1. Drop modalities that go away or change; their claims and links cascade with them.
     doomed = report.modalities.removed + report.modalities.changed
     if doomed:
@@ -178,7 +208,6 @@ def _apply(session: Session, seed: sf.SeedSet, now: datetime) -> LoadReport:
             loaded_at=now,
         )
     )
-    return report
 
 
 def _modalities_missing_grade_basis(session: Session) -> list[str]:

@@ -1,0 +1,73 @@
+"""The kept releases: listed, looked up by version, and their stored exports."""
+
+from __future__ import annotations
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from app import models as m
+from app import schemas as s
+from app.queries.common import not_found
+
+
+def _summary(record: m.ReleaseRecord, current_hash: str) -> s.ReleaseSummary:
+    return s.ReleaseSummary(
+        name=record.name,
+        version=record.version,
+        license=record.license,
+        description=record.description,
+        release_date=record.release_date,
+        content_hash=record.content_hash,
+        loaded_at=record.loaded_at,
+        current=record.content_hash == current_hash,
+        counts=record.counts,
+        exports={
+            fmt: f"/v1/releases/{record.version}/export?format={fmt}"
+            for fmt in ("json", "ndjson", "csv")
+        },
+    )
+
+
+def list_releases(
+    session: Session, current_hash: str, limit: int, offset: int
+) -> s.Page[s.ReleaseSummary]:
+    """Newest first: by load order, which is the order versions were published in."""
+    total = session.execute(select(func.count()).select_from(m.ReleaseRecord)).scalar_one()
+    records = session.execute(
+        select(m.ReleaseRecord).order_by(col(m.ReleaseRecord.id).desc()).limit(limit).offset(offset)
+    ).scalars()
+    return s.Page(
+        items=[_summary(r, current_hash) for r in records],
+        total=total,
+        limit=limit,
+        offset=offset,
+    )
+
+
+def history_length(session: Session) -> int:
+    return int(session.execute(select(func.count()).select_from(m.ReleaseRecord)).scalar_one())
+
+
+def get_release(session: Session, version: str) -> m.ReleaseRecord:
+    record = session.execute(
+        select(m.ReleaseRecord).where(col(m.ReleaseRecord.version) == version)
+    ).scalar_one_or_none()
+    if record is None:
+        raise not_found(session, "release", m.ReleaseRecord.version, version)
+    found: m.ReleaseRecord = record
+    return found
+
+
+def release_summary(session: Session, version: str, current_hash: str) -> s.ReleaseSummary:
+    return _summary(get_release(session, version), current_hash)
+
+
+def snapshot(session: Session, version: str, fmt: str) -> tuple[m.ReleaseRecord, m.ReleaseSnapshot]:
+    record = get_release(session, version)
+    stored = session.execute(
+        select(m.ReleaseSnapshot).where(
+            col(m.ReleaseSnapshot.release_id) == record.id,
+            col(m.ReleaseSnapshot.format) == fmt,
+        )
+    ).scalar_one()
+    return record, stored

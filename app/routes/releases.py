@@ -1,0 +1,84 @@
+"""/v1/releases: every release ever loaded, its export as first served, and diffs between two."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Request, Response
+
+from app import schemas as s
+from app.db import loaded_release
+from app.deps import SessionDep
+from app.export import EXTENSIONS, MEDIA_TYPES, ExportFormat
+from app.queries.releases import list_releases, release_summary, snapshot
+from app.releases import diff
+from app.routes.params import PagingDep, set_link_header
+
+router = APIRouter(prefix="/v1/releases", tags=["releases"])
+
+Version = Annotated[
+    str, Path(min_length=1, max_length=64, description="A release version, e.g. 1.0.0.")
+]
+# An old release never changes again; the current one is cached like the rest of /v1.
+IMMUTABLE = "public, max-age=31536000, immutable"
+
+
+@router.get("", response_model=s.Page[s.ReleaseSummary])
+def list_(
+    request: Request, response: Response, session: SessionDep, paging: PagingDep
+) -> s.Page[s.ReleaseSummary]:
+    """List every release loaded so far, newest first."""
+    current = loaded_release(session).content_hash
+    page = list_releases(session, current, paging.limit, paging.offset)
+    set_link_header(request, response, page.total, paging)
+    return page
+
+
+@router.get("/{version}", response_model=s.ReleaseSummary)
+def get(session: SessionDep, version: Version) -> s.ReleaseSummary:
+    """One release: metadata, counts and where its exports are."""
+    return release_summary(session, version, loaded_release(session).content_hash)
+
+
+@router.get(
+    "/{version}/export",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "The release's whole export, the same bytes every time.",
+            "content": {
+                "application/json": {"schema": {"type": "object"}},
+                "application/x-ndjson": {"schema": {"type": "string"}},
+                "application/zip": {"schema": {"type": "string", "format": "binary"}},
+            },
+        }
+    },
+)
+def export_(
+    session: SessionDep,
+    version: Version,
+    format: Annotated[  # noqa: A002  (the public parameter name)
+        ExportFormat,
+        Query(description="json (nested), ndjson (one record per line) or csv (zip of tables)."),
+    ] = ExportFormat.json,
+) -> Response:
+    """Download a release's export exactly as it was when the release was loaded."""
+    record, stored = snapshot(session, version, format.value)
+    headers = {
+        # From the stored bytes alone: loading a later release does not change it.
+        "ETag": f'"{stored.sha256[:32]}"',
+        "Content-Disposition": (
+            f'attachment; filename="{record.name}-{record.version}.{EXTENSIONS[format]}"'
+        ),
+    }
+    if record.content_hash != loaded_release(session).content_hash:
+        headers["Cache-Control"] = IMMUTABLE
+    return Response(stored.body, media_type=MEDIA_TYPES[format], headers=headers)
+
+
+@router.get("/{old}/diff/{new}", response_model=s.ReleaseDiff)
+def diff_(session: SessionDep, old: Version, new: Version) -> s.ReleaseDiff:
+    """What changed from one release to another: added, removed and changed entities."""
+    _, before = snapshot(session, old, ExportFormat.json.value)
+    _, after = snapshot(session, new, ExportFormat.json.value)
+    return diff(before.body, after.body)

@@ -1,0 +1,212 @@
+"""Kept releases: history, refusal of a reused version, byte-identical exports, diffs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from app.config import Settings
+from app.errors import ReleaseConflict
+from app.main import create_app
+from app.seeding import load_seed, read_seed_dir
+from tests.conftest import FIXTURE_SEED
+from tests.helpers import TABLES, copy_seed, snapshot
+
+FORMATS = ("json", "ndjson", "csv")
+EVERY_TABLE = [*TABLES, "release_history", "release_snapshot"]
+
+
+def table_rows(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
+    return snapshot(engine, EVERY_TABLE)
+
+
+def _edit(path: Path, change: Any) -> None:
+    data = yaml.safe_load(path.read_text())
+    change(data)
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+
+
+def first_release(tmp_path: Path) -> Path:
+    """The fixture seed as release 1.0.0."""
+    seed_dir = copy_seed(FIXTURE_SEED, tmp_path / "v1")
+    _edit(seed_dir / "release.yaml", lambda r: r.update(version="1.0.0"))
+    return seed_dir
+
+
+def second_release(tmp_path: Path) -> Path:
+    """1.0.0 with one change of every kind a diff reports, as release 2.0.0."""
+    seed_dir = copy_seed(first_release(tmp_path / "src"), tmp_path / "v2")
+    _edit(seed_dir / "release.yaml", lambda r: r.update(version="2.0.0", date="2026-06-01"))
+
+    def alpha(x: dict[str, Any]) -> None:
+        x["summary"] = "A revised fixture summary."
+        x["indications"][1]["evidence"] = "moderate"  # worry, adolescents: limited → moderate
+        x["pros"].append({"statement": "Structured", "citations": ["alpha2001"]})
+        x["cons"] = []
+
+    _edit(seed_dir / "modalities" / "alpha.yaml", alpha)
+
+    def citations(data: Any) -> None:
+        entries = data if isinstance(data, list) else data["citations"]
+        for c in entries:
+            if c["key"] == "gamma2010":
+                c["title"] = c["title"] + " (second edition)"
+
+    _edit(seed_dir / "citations.yaml", citations)
+    return seed_dir
+
+
+@pytest.fixture
+def live(settings: Settings, engine: Engine) -> Iterator[TestClient]:
+    fresh = settings.model_copy(update={"release_check_seconds": 0.0})
+    with TestClient(create_app(fresh)) as client:
+        yield client
+
+
+def test_both_releases_are_kept_and_old_exports_do_not_change(
+    live: TestClient, engine: Engine, tmp_path: Path
+) -> None:
+    load_seed(engine, read_seed_dir(first_release(tmp_path)))
+    before = {f: live.get(f"/v1/releases/1.0.0/export?format={f}") for f in FORMATS}
+    assert all(r.status_code == 200 for r in before.values())
+    # The current release's export may be cached like the rest of /v1; it is not immutable yet.
+    assert "immutable" not in before["csv"].headers["cache-control"]
+
+    second = read_seed_dir(second_release(tmp_path))
+    load_seed(engine, second)
+
+    for fmt, old in before.items():
+        again = live.get(f"/v1/releases/1.0.0/export?format={fmt}")
+        assert again.status_code == 200
+        assert again.content == old.content, fmt
+        assert again.headers["etag"] == old.headers["etag"], fmt
+        assert "immutable" in again.headers["cache-control"]
+        assert (
+            live.get(
+                f"/v1/releases/1.0.0/export?format={fmt}",
+                headers={"If-None-Match": old.headers["etag"]},
+            ).status_code
+            == 304
+        )
+    # X-KB-Release names the current release, whichever release is asked for.
+    assert again.headers["x-kb-release"] == second.content_hash()
+
+    page = live.get("/v1/releases").json()
+    assert [r["version"] for r in page["items"]] == ["2.0.0", "1.0.0"]
+    assert [r["current"] for r in page["items"]] == [True, False]
+    assert page["total"] == 2
+    one = live.get("/v1/releases/1.0.0").json()
+    assert one["counts"]["modalities"] == 2
+    assert one["exports"]["csv"] == "/v1/releases/1.0.0/export?format=csv"
+    assert live.get("/v1/meta").json()["releases"] == 2
+
+
+def test_the_current_export_and_the_kept_one_agree_on_content(
+    live: TestClient, engine: Engine, tmp_path: Path
+) -> None:
+    load_seed(engine, read_seed_dir(first_release(tmp_path)))
+    for fmt in ("json", "ndjson", "csv"):
+        assert (
+            live.get(f"/v1/export?format={fmt}").content
+            == live.get(f"/v1/releases/1.0.0/export?format={fmt}").content
+        )
+
+
+def test_diff_names_every_change(live: TestClient, engine: Engine, tmp_path: Path) -> None:
+    load_seed(engine, read_seed_dir(first_release(tmp_path)))
+    load_seed(engine, read_seed_dir(second_release(tmp_path)))
+    response = live.get("/v1/releases/1.0.0/diff/2.0.0")
+    assert response.status_code == 200
+    d = response.json()
+    assert (d["old"], d["new"]) == ("1.0.0", "2.0.0")
+    assert d["modalities"] == {
+        "added": [],
+        "removed": [],
+        "changed": [
+            {"id": "alpha", "fields": ["summary"], "old_evidence": None, "new_evidence": None}
+        ],
+    }
+    assert d["conditions"] == {"added": [], "removed": [], "changed": []}
+    assert d["indications"] == {
+        "added": [],
+        "removed": [],
+        "changed": [
+            {
+                "id": "alpha:worry [adolescents]",
+                "fields": ["evidence"],
+                "old_evidence": "limited",
+                "new_evidence": "moderate",
+            }
+        ],
+    }
+    assert d["claims"] == {
+        "added": ["alpha:pro:Structured"],
+        "removed": ["alpha:con:Needs weekly attendance"],
+        "changed": [],
+    }
+    assert [c["id"] for c in d["citations"]["changed"]] == ["gamma2010"]
+    assert d["citations"]["changed"][0]["fields"] == ["title"]
+    assert (d["citations"]["added"], d["citations"]["removed"]) == ([], [])
+
+    back = live.get("/v1/releases/2.0.0/diff/1.0.0").json()
+    assert back["claims"]["removed"] == ["alpha:pro:Structured"]
+    assert back["indications"]["changed"][0]["new_evidence"] == "limited"
+
+
+def test_reloading_the_same_release_changes_nothing(engine: Engine, tmp_path: Path) -> None:
+    seed = read_seed_dir(first_release(tmp_path))
+    load_seed(engine, seed)
+    before = table_rows(engine)
+    report = load_seed(engine, seed)
+    assert not report.changed
+    assert table_rows(engine) == before
+
+
+def test_a_version_names_one_content(engine: Engine, tmp_path: Path) -> None:
+    load_seed(engine, read_seed_dir(first_release(tmp_path)))
+    before = table_rows(engine)
+    changed = second_release(tmp_path)
+    _edit(changed / "release.yaml", lambda r: r.update(version="1.0.0"))
+    with pytest.raises(ReleaseConflict, match="release 1.0.0 was loaded before"):
+        load_seed(engine, read_seed_dir(changed))
+    assert table_rows(engine) == before
+
+
+def test_an_old_release_can_be_loaded_again(
+    live: TestClient, engine: Engine, tmp_path: Path
+) -> None:
+    first = read_seed_dir(first_release(tmp_path))
+    load_seed(engine, first)
+    kept = live.get("/v1/releases/1.0.0/export?format=csv").content
+    load_seed(engine, read_seed_dir(second_release(tmp_path)))
+    load_seed(engine, first)
+    page = live.get("/v1/releases").json()
+    assert [(r["version"], r["current"]) for r in page["items"]] == [
+        ("2.0.0", False),
+        ("1.0.0", True),
+    ]
+    assert live.get("/v1/releases/1.0.0/export?format=csv").content == kept
+
+
+@pytest.mark.parametrize(
+    ("path", "detail"),
+    [
+        ("/v1/releases/1.0.1", "no release '1.0.1'; did you mean '1.0.0'?"),
+        ("/v1/releases/9/export?format=csv", "no release '9'"),
+        ("/v1/releases/1.0.0/diff/1.0.1", "no release '1.0.1'; did you mean '1.0.0'?"),
+    ],
+)
+def test_unknown_versions(
+    live: TestClient, engine: Engine, tmp_path: Path, path: str, detail: str
+) -> None:
+    load_seed(engine, read_seed_dir(first_release(tmp_path)))
+    response = live.get(path)
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["detail"] == detail
