@@ -581,8 +581,8 @@ class ReleaseDiff(BaseModel):
 
     old: str = Field(description="The version compared from.")
     new: str = Field(description="The version compared to.")
-    old_content_hash: str
-    new_content_hash: str
+    old_content_hash: str = Field(description="Content hash of the older release.")
+    new_content_hash: str = Field(description="Content hash of the newer release.")
     modalities: DiffSection = Field(description="By slug; claims are compared separately.")
     conditions: DiffSection = Field(description="By slug.")
     indications: DiffSection = Field(description="By 'modality:condition [population]'.")

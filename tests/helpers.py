@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import yaml
 from sqlalchemy import Engine, MetaData, event, select
 
 TABLES = [
@@ -44,8 +45,15 @@ def snapshot(engine: Engine, tables: list[str] = TABLES) -> dict[str, list[tuple
         }
 
 
-def copy_seed(source: Path, target: Path) -> Path:
+def copy_seed(source: Path, target: Path, version: str | None = None) -> Path:
+    """A copy of a seed directory; with ``version``, released under that version (a changed
+    copy loaded after the original needs one: a version names one content)."""
     shutil.copytree(source, target)
+    if version is not None:
+        release_file = target / "release.yaml"
+        release = yaml.safe_load(release_file.read_text())
+        release["version"] = version
+        release_file.write_text(yaml.safe_dump(release, sort_keys=False))
     return target
 
 
@@ -60,7 +68,7 @@ def write_grown_seed(target: Path, source: Path, extra: int) -> Path:
     (indications on as many new conditions, pros, cons, formats, components)."""
     import yaml
 
-    seed_dir = copy_seed(source, target)
+    seed_dir = copy_seed(source, target, version="0.1.0")
     conditions_path = seed_dir / "conditions.yaml"
     conditions = yaml.safe_load(conditions_path.read_text())
     alpha_path = seed_dir / "modalities" / "alpha.yaml"

@@ -133,7 +133,7 @@ def test_cached_answer_survives_until_the_release_changes(
     live: TestClient, engine: Engine, tmp_path: Path
 ) -> None:
     first = live.get("/v1/modalities/alpha").json()
-    seed_dir = copy_seed(FIXTURE_SEED, tmp_path / "seed")
+    seed_dir = copy_seed(FIXTURE_SEED, tmp_path / "seed", version="0.0.2")
     alpha = yaml.safe_load((seed_dir / "modalities" / "alpha.yaml").read_text())
     alpha["summary"] = "A summary from the second release."
     (seed_dir / "modalities" / "alpha.yaml").write_text(yaml.safe_dump(alpha))

@@ -60,7 +60,7 @@ def test_loading_twice_changes_nothing(engine: Engine) -> None:
 
 def test_changed_files_report_exactly_what_changed(engine: Engine, tmp_path: Path) -> None:
     load_seed(engine, read_seed_dir(FIXTURE_SEED))
-    seed_dir = copy_seed(FIXTURE_SEED, tmp_path / "seed")
+    seed_dir = copy_seed(FIXTURE_SEED, tmp_path / "seed", version="0.0.2")
     _edit(seed_dir / "modalities" / "alpha.yaml", {"summary": "A changed summary."})
     (seed_dir / "modalities" / "beta.yaml").unlink()
     citations = yaml.safe_load((seed_dir / "citations.yaml").read_text())
@@ -93,7 +93,7 @@ def test_unchanged_entities_keep_their_rows(engine: Engine, tmp_path: Path) -> N
                 " WHERE m.slug = 'beta' ORDER BY f.id"
             )
         ).all()
-    seed_dir = copy_seed(FIXTURE_SEED, tmp_path / "seed")
+    seed_dir = copy_seed(FIXTURE_SEED, tmp_path / "seed", version="0.0.2")
     _edit(seed_dir / "modalities" / "alpha.yaml", {"origin": "Revised origin."})
     load_seed(engine, read_seed_dir(seed_dir))
     with engine.connect() as conn:
@@ -108,7 +108,7 @@ def test_unchanged_entities_keep_their_rows(engine: Engine, tmp_path: Path) -> N
 
 def test_condition_changes_move_codes_and_parents(engine: Engine, tmp_path: Path) -> None:
     load_seed(engine, read_seed_dir(FIXTURE_SEED))
-    seed_dir = copy_seed(FIXTURE_SEED, tmp_path / "seed")
+    seed_dir = copy_seed(FIXTURE_SEED, tmp_path / "seed", version="0.0.2")
     conditions = yaml.safe_load((seed_dir / "conditions.yaml").read_text())
     by_slug = {c["slug"]: c for c in conditions["conditions"]}
     # Move the ICD-11 code from low-mood to worry, and make worry a child of mood-disorders.
@@ -139,7 +139,7 @@ def test_condition_changes_move_codes_and_parents(engine: Engine, tmp_path: Path
 
 def test_removing_a_parent_condition(engine: Engine, tmp_path: Path) -> None:
     load_seed(engine, read_seed_dir(FIXTURE_SEED))
-    seed_dir = copy_seed(FIXTURE_SEED, tmp_path / "seed")
+    seed_dir = copy_seed(FIXTURE_SEED, tmp_path / "seed", version="0.0.2")
     conditions = yaml.safe_load((seed_dir / "conditions.yaml").read_text())
     conditions["conditions"] = [
         c for c in conditions["conditions"] if c["slug"] != "mood-disorders"
@@ -157,7 +157,7 @@ def test_database_error_mid_load_leaves_database_unchanged(
 ) -> None:
     load_seed(engine, read_seed_dir(FIXTURE_SEED))
     before = snapshot(engine)
-    seed_dir = copy_seed(FIXTURE_SEED, tmp_path / "seed")
+    seed_dir = copy_seed(FIXTURE_SEED, tmp_path / "seed", version="0.0.2")
     _edit(seed_dir / "modalities" / "alpha.yaml", {"summary": "Never stored."})
 
     def explode(*_args: object, **_kwargs: object) -> None:

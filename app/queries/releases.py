@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
@@ -18,7 +20,10 @@ def _summary(record: m.ReleaseRecord, current_hash: str) -> s.ReleaseSummary:
         description=record.description,
         release_date=record.release_date,
         content_hash=record.content_hash,
-        loaded_at=record.loaded_at,
+        # SQLite hands back naive datetimes; the load stored UTC.
+        loaded_at=record.loaded_at
+        if record.loaded_at.tzinfo
+        else record.loaded_at.replace(tzinfo=UTC),
         current=record.content_hash == current_hash,
         counts=record.counts,
         exports={
