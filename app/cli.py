@@ -1,4 +1,4 @@
-"""The ``therapy-kb`` command: migrate, seed, check, serve."""
+"""The ``therapy-kb`` command: migrate, check, seed, export, releases, diff, serve."""
 
 from __future__ import annotations
 
@@ -115,6 +115,73 @@ def export_(
     finally:
         engine.dispose()
     typer.echo(f"wrote {out} ({fmt.value}, release {release.content_hash[:12]})")
+
+
+@cli.command()
+def releases() -> None:
+    """List every release kept in the database, newest first; * marks the one served now."""
+    from sqlmodel import Session
+
+    from app import queries
+    from app.queries.releases import history_length, list_releases
+
+    engine = create_db_engine(get_settings())
+    try:
+        with Session(engine) as session:
+            current = queries.current_release(session)
+            page = list_releases(
+                session,
+                current.content_hash if current else "",
+                limit=max(history_length(session), 1),
+                offset=0,
+            )
+    except SQLAlchemyError as exc:
+        raise _fail(f"database error: {exc.__class__.__name__}") from exc
+    finally:
+        engine.dispose()
+    if not page.items:
+        raise _fail("no release is kept yet; run 'therapy-kb seed' first")
+    for r in page.items:
+        mark = "*" if r.current else " "
+        counts = ", ".join(f"{r.counts.get(k, 0)} {k}" for k in ("modalities", "conditions"))
+        typer.echo(
+            f"{mark} {r.version:<10} {r.release_date.isoformat()}  {r.content_hash[:12]}  "
+            f"{r.license}  {counts}"
+        )
+
+
+@cli.command("diff")
+def diff_(
+    old: Annotated[str, typer.Argument(help="The version to compare from, e.g. 1.0.0.")],
+    new: Annotated[str, typer.Argument(help="The version to compare to, e.g. 2.0.0.")],
+    format: Annotated[  # noqa: A002  (the option's public name)
+        str, typer.Option("--format", help="json (as the API answers) or markdown (a changelog).")
+    ] = "json",
+) -> None:
+    """What changed between two kept releases, as GET /v1/releases/{old}/diff/{new} says."""
+    from sqlmodel import Session
+
+    from app.queries.releases import snapshot
+    from app.releases import diff, markdown
+
+    if format not in ("json", "markdown"):
+        raise _fail("--format must be one of json, markdown")
+    engine = create_db_engine(get_settings())
+    try:
+        with Session(engine) as session:
+            _, before = snapshot(session, old, "json")
+            _, after = snapshot(session, new, "json")
+    except AppError as exc:
+        raise _fail(exc.detail) from exc
+    except SQLAlchemyError as exc:
+        raise _fail(f"database error: {exc.__class__.__name__}") from exc
+    finally:
+        engine.dispose()
+    result = diff(before.body, after.body)
+    if format == "markdown":
+        typer.echo(markdown(result), nl=False)
+    else:
+        typer.echo(result.model_dump_json(indent=2))
 
 
 @cli.command()

@@ -25,7 +25,7 @@ def env_db(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     get_settings.cache_clear()
 
 
-@pytest.mark.parametrize("command", ["migrate", "seed", "check", "serve"])
+@pytest.mark.parametrize("command", ["migrate", "seed", "check", "serve", "releases", "diff"])
 def test_every_command_has_help(command: str) -> None:
     result = runner.invoke(cli, [command, "--help"])
     assert result.exit_code == 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -10,8 +11,10 @@ import pytest
 import yaml
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
+from typer.testing import CliRunner
 
-from app.config import Settings
+from app.cli import cli
+from app.config import Settings, get_settings
 from app.errors import ReleaseConflict
 from app.main import create_app
 from app.seeding import load_seed, read_seed_dir
@@ -19,6 +22,7 @@ from tests.conftest import FIXTURE_SEED
 from tests.helpers import TABLES, copy_seed, snapshot
 
 FORMATS = ("json", "ndjson", "csv")
+runner = CliRunner()
 EVERY_TABLE = [*TABLES, "release_history", "release_snapshot"]
 
 
@@ -210,3 +214,56 @@ def test_unknown_versions(
     assert response.status_code == 404
     assert response.headers["content-type"] == "application/problem+json"
     assert response.json()["detail"] == detail
+
+
+@pytest.fixture
+def env_db(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    monkeypatch.setenv("THERAPY_KB_DATABASE_URL", db_url)
+    get_settings.cache_clear()
+    yield db_url
+    get_settings.cache_clear()
+
+
+def test_cli_lists_releases_and_diffs_them(env_db: str, engine: Engine, tmp_path: Path) -> None:
+    load_seed(engine, read_seed_dir(first_release(tmp_path)))
+    load_seed(engine, read_seed_dir(second_release(tmp_path)))
+
+    listed = runner.invoke(cli, ["releases"])
+    assert listed.exit_code == 0, listed.output
+    lines = listed.output.splitlines()
+    assert [line.split()[:2] for line in lines] == [["*", "2.0.0"], ["1.0.0", "2026-01-01"]]
+
+    as_json = runner.invoke(cli, ["diff", "1.0.0", "2.0.0"])
+    assert as_json.exit_code == 0, as_json.output
+    assert json.loads(as_json.output)["claims"]["added"] == ["alpha:pro:Structured"]
+
+    as_markdown = runner.invoke(cli, ["diff", "1.0.0", "2.0.0", "--format", "markdown"])
+    assert as_markdown.exit_code == 0, as_markdown.output
+    assert as_markdown.output == (
+        "## Content changes from 1.0.0 to 2.0.0\n"
+        "\n"
+        "### Evidence levels\n"
+        "\n"
+        "- alpha:worry [adolescents]: limited → moderate\n"
+        "\n"
+        "### Modalities\n"
+        "\n"
+        "- changed: alpha (summary)\n"
+        "\n"
+        "### Indications\n"
+        "\n"
+        "- changed: alpha:worry [adolescents] (evidence)\n"
+        "\n"
+        "### Claims\n"
+        "\n"
+        "- added: alpha:pro:Structured\n"
+        "- removed: alpha:con:Needs weekly attendance\n"
+        "\n"
+        "### Citations\n"
+        "\n"
+        "- changed: gamma2010 (title)\n"
+    )
+
+    unknown = runner.invoke(cli, ["diff", "1.0.0", "3.0.0"])
+    assert unknown.exit_code == 1
+    assert "no release '3.0.0'" in unknown.output
