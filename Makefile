@@ -25,9 +25,17 @@ run: $(STAMP)
 	$(BIN)/therapy-kb seed
 	$(BIN)/therapy-kb serve
 
+# CITATION.cff is validated against the CFF 1.2.0 JSON schema that cffconvert ships. cffconvert
+# pins jsonschema < 4, which the suite cannot use, so its wheel is unpacked, not installed.
+CFF_SCHEMA := $(VENV)/cffconvert/cffconvert/schemas/1.2.0/schema.json
+
+$(CFF_SCHEMA): $(STAMP)
+	$(BIN)/python -m pip download --quiet --no-deps "cffconvert>=2.0" -d $(VENV)/cffconvert
+	$(BIN)/python -c "import glob, zipfile; zipfile.ZipFile(glob.glob('$(VENV)/cffconvert/cffconvert-*.whl')[0]).extract('cffconvert/schemas/1.2.0/schema.json', '$(VENV)/cffconvert')"
+
 ## test: the whole suite, on SQLite and PostgreSQL
-test: $(STAMP)
-	$(BIN)/python -m pytest
+test: $(STAMP) $(CFF_SCHEMA)
+	THERAPY_KB_CFF_SCHEMA=$(CURDIR)/$(CFF_SCHEMA) $(BIN)/python -m pytest
 
 ## screenshots: every explorer page at desktop and phone width into docs/screenshots (Chromium)
 screenshots: $(STAMP)
