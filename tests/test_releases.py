@@ -108,7 +108,12 @@ def test_both_releases_are_kept_and_old_exports_do_not_change(
     one = live.get("/v1/releases/1.0.0").json()
     assert one["counts"]["modalities"] == 2
     assert one["exports"]["csv"] == "/v1/releases/1.0.0/export?format=csv"
-    assert live.get("/v1/meta").json()["releases"] == 2
+    meta = live.get("/v1/meta").json()
+    assert meta["releases"] == 2
+    assert "therapy-kb-fixture (version 2.0.0, released 2026-06-01)" in meta["citation"]["text"]
+    assert second.content_hash() in meta["citation"]["text"]
+    assert meta["citation"]["bibtex"].startswith("@misc{therapykbfixture2_0_0,\n")
+    assert "  version = {2.0.0},\n" in meta["citation"]["bibtex"]
 
 
 def test_the_current_export_and_the_kept_one_agree_on_content(
