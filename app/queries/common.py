@@ -97,16 +97,22 @@ def codes_for(session: Session, condition_ids: Iterable[int]) -> dict[int, list[
     return out
 
 
-def descendants(session: Session, condition_id: int) -> list[int]:
-    """The condition and every narrower one (one statement; the tree is walked in Python)."""
+def descendants(session: Session, *condition_ids: int) -> list[int]:
+    """The conditions and every narrower one (one statement for any number of them; the tree
+    is walked in Python)."""
     children: dict[int | None, list[int]] = defaultdict(list)
     for cid, parent in session.execute(
         select(col(m.Condition.id), col(m.Condition.parent_id))
     ).all():
         children[parent].append(cid)
-    out, stack = [], [condition_id]
+    out: list[int] = []
+    seen: set[int] = set()
+    stack = list(condition_ids)
     while stack:
         node = stack.pop()
+        if node in seen:
+            continue
+        seen.add(node)
         out.append(node)
         stack.extend(children.get(node, []))
     return out

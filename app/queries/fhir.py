@@ -213,9 +213,8 @@ def conditions_coded(
         ids = sorted(set(session.execute(coded.union(slug)).scalars()))
     else:
         ids = sorted(set(session.execute(coded).scalars()))
-    if narrower:
-        # One statement per condition found: a code names one condition per system.
-        ids = sorted({narrow for i in ids for narrow in descendants(session, i)})
+    if narrower and ids:
+        ids = sorted(descendants(session, *ids))
     return ids
 
 
