@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, case, func, or_, select
@@ -228,3 +229,9 @@ def evidence_basis_fields(
     """The EvidenceBasis fields of one indication, for a schema's constructor."""
     guidelines, effects = bases.get(indication.id or 0, ([], []))
     return {"grade_basis": indication.grade_basis, "guidelines": guidelines, "effects": effects}
+
+
+def as_utc(moment: datetime) -> datetime:
+    """A stored load time as an aware UTC datetime (SQLite hands back naive ones; loads store
+    UTC)."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC
-
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
 from app import models as m
 from app import schemas as s
 from app.domain import API_VERSION, EVIDENCE_CRITERIA, EVIDENCE_DEFINITIONS, Evidence
+from app.queries.common import as_utc
 
 COUNTED = {
     "modalities": m.Modality,
@@ -50,10 +49,7 @@ def meta(session: Session, release: m.Release) -> s.Meta:
         description=release.description,
         release_date=release.release_date,
         content_hash=release.content_hash,
-        # SQLite hands back naive datetimes; the load stored UTC.
-        loaded_at=release.loaded_at
-        if release.loaded_at.tzinfo
-        else release.loaded_at.replace(tzinfo=UTC),
+        loaded_at=as_utc(release.loaded_at),
         api_version=API_VERSION,
         counts=counts,
         evidence_scale=[

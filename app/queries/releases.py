@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC
-
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from app import models as m
 from app import schemas as s
-from app.queries.common import not_found
+from app.queries.common import as_utc, not_found
 
 
 def _summary(record: m.ReleaseRecord, current_hash: str) -> s.ReleaseSummary:
@@ -20,10 +18,7 @@ def _summary(record: m.ReleaseRecord, current_hash: str) -> s.ReleaseSummary:
         description=record.description,
         release_date=record.release_date,
         content_hash=record.content_hash,
-        # SQLite hands back naive datetimes; the load stored UTC.
-        loaded_at=record.loaded_at
-        if record.loaded_at.tzinfo
-        else record.loaded_at.replace(tzinfo=UTC),
+        loaded_at=as_utc(record.loaded_at),
         current=record.content_hash == current_hash,
         counts=record.counts,
         exports={
