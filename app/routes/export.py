@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
@@ -14,27 +14,34 @@ from app.export import MEDIA_TYPES, ExportFormat, export, filename
 
 router = APIRouter(prefix="/v1", tags=["export"])
 
+# The export's format parameter and its representations, shared with a kept release's export.
+FormatQuery = Annotated[
+    ExportFormat,
+    Query(description="json (nested), ndjson (one record per line) or csv (zip of tables)."),
+]
 
-@router.get(
-    "/export",
-    response_class=StreamingResponse,
-    responses={
+
+def export_responses(description: str) -> dict[int | str, dict[str, Any]]:
+    return {
         200: {
-            "description": "The whole knowledge base with its release metadata.",
+            "description": description,
             "content": {
                 "application/json": {"schema": {"type": "object"}},
                 "application/x-ndjson": {"schema": {"type": "string"}},
                 "application/zip": {"schema": {"type": "string", "format": "binary"}},
             },
         }
-    },
+    }
+
+
+@router.get(
+    "/export",
+    response_class=StreamingResponse,
+    responses=export_responses("The whole knowledge base with its release metadata."),
 )
 def export_(
     session: SessionDep,
-    format: Annotated[  # noqa: A002  (the public parameter name)
-        ExportFormat,
-        Query(description="json (nested), ndjson (one record per line) or csv (zip of tables)."),
-    ] = ExportFormat.json,
+    format: FormatQuery = ExportFormat.json,  # noqa: A002  (the public parameter name)
 ) -> StreamingResponse:
     """Download everything: the release, citations, conditions, modalities and every claim."""
     release = loaded_release(session)

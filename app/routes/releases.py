@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Path, Request, Response
 
 from app import schemas as s
 from app.db import loaded_release
@@ -12,6 +12,7 @@ from app.deps import SessionDep
 from app.export import EXTENSIONS, MEDIA_TYPES, ExportFormat
 from app.queries.releases import list_releases, release_summary, snapshot
 from app.releases import diff
+from app.routes.export import FormatQuery, export_responses
 from app.routes.params import PagingDep, set_link_header
 
 router = APIRouter(prefix="/v1/releases", tags=["releases"])
@@ -43,24 +44,12 @@ def get(session: SessionDep, version: Version) -> s.ReleaseSummary:
 @router.get(
     "/{version}/export",
     response_class=Response,
-    responses={
-        200: {
-            "description": "The release's whole export, the same bytes every time.",
-            "content": {
-                "application/json": {"schema": {"type": "object"}},
-                "application/x-ndjson": {"schema": {"type": "string"}},
-                "application/zip": {"schema": {"type": "string", "format": "binary"}},
-            },
-        }
-    },
+    responses=export_responses("The release's whole export, the same bytes every time."),
 )
 def export_(
     session: SessionDep,
     version: Version,
-    format: Annotated[  # noqa: A002  (the public parameter name)
-        ExportFormat,
-        Query(description="json (nested), ndjson (one record per line) or csv (zip of tables)."),
-    ] = ExportFormat.json,
+    format: FormatQuery = ExportFormat.json,  # noqa: A002  (the public parameter name)
 ) -> Response:
     """Download a release's export exactly as it was when the release was loaded."""
     record, stored = snapshot(session, version, format.value)
