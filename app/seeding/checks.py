@@ -49,28 +49,24 @@ def _claims(modality: Modality) -> Iterator[tuple[str, list[str]]]:
             yield f"{part}[{i}].citations", claim.citations
 
 
-def unique_citation_keys(seed: SeedFiles) -> Iterator[SeedProblem]:
+def _duplicates(file: str | None, part: str, keys: list[str], what: str) -> Iterator[SeedProblem]:
+    """A problem for each entry of a top-level list whose key an earlier entry already has."""
     seen: set[str] = set()
-    for i, citation in enumerate(seed.citations):
-        if citation.key in seen:
-            yield SeedProblem(
-                seed.citations_file or "",
-                f"citations[{i}].key",
-                f"duplicate citation key '{citation.key}'",
-            )
-        seen.add(citation.key)
+    field = "key" if part == "citations" else "slug"
+    for i, key in enumerate(keys):
+        if key in seen:
+            yield SeedProblem(file or "", f"{part}[{i}].{field}", f"duplicate {what} '{key}'")
+        seen.add(key)
+
+
+def unique_citation_keys(seed: SeedFiles) -> Iterator[SeedProblem]:
+    keys = [c.key for c in seed.citations]
+    yield from _duplicates(seed.citations_file, "citations", keys, "citation key")
 
 
 def unique_condition_slugs(seed: SeedFiles) -> Iterator[SeedProblem]:
-    seen: set[str] = set()
-    for i, condition in enumerate(seed.conditions):
-        if condition.slug in seen:
-            yield SeedProblem(
-                seed.conditions_file or "",
-                f"conditions[{i}].slug",
-                f"duplicate condition slug '{condition.slug}'",
-            )
-        seen.add(condition.slug)
+    slugs = [c.slug for c in seed.conditions]
+    yield from _duplicates(seed.conditions_file, "conditions", slugs, "condition slug")
 
 
 def unique_condition_codes(seed: SeedFiles) -> Iterator[SeedProblem]:
