@@ -16,6 +16,8 @@ from typing import Any
 
 import httpx
 import pytest
+from axe_playwright_python import sync_playwright as axe_api
+from playwright import sync_api
 
 from app.config import Settings
 from app.db import create_db_engine
@@ -49,9 +51,6 @@ PAGES = {
     "not-found": "/conditions/panik",
 }
 SCREENSHOTS = os.environ.get("SCREENSHOTS_DIR")
-
-sync_api = pytest.importorskip("playwright.sync_api")
-axe_api = pytest.importorskip("axe_playwright_python.sync_playwright")
 
 
 @pytest.fixture(scope="module")
