@@ -87,7 +87,7 @@ def to_csl(c: s.Citation) -> dict[str, Any]:
         "PMID": c.pmid,
         "PMCID": c.pmcid,
         "ISBN": c.isbn,
-        "URL": c.url,
+        "URL": c.source_url,
     }
     item.update({k: v for k, v in optional.items() if v})
     return item
@@ -174,7 +174,7 @@ def _bibtex_entry(c: s.Citation) -> Entry:
         ("pmid", c.pmid and _tex(c.pmid)),
         ("pmcid", c.pmcid and _tex(c.pmcid)),
         ("isbn", c.isbn and _tex(c.isbn)),
-        ("url", c.url and _verbatim(c.url)),
+        ("url", c.source_url and _verbatim(c.source_url)),
     ]
     return Entry(
         entry_type, c.key, [Field(name, "{" + value + "}") for name, value in fields if value]
@@ -242,8 +242,8 @@ def _ris_record(c: s.Citation) -> dict[str, Any]:
         "accession_number": c.pmid,
     }
     record.update({k: _ris_line(v) for k, v in optional.items() if v})
-    if c.url:
-        record["urls"] = [c.url]
+    if c.source_url:
+        record["urls"] = [c.source_url]
     return record
 
 

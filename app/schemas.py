@@ -220,9 +220,9 @@ class Citation(BaseModel):
             "pmid": "24100081",
             "pmcid": "PMC4109031",
             "isbn": None,
-            "url": None,
+            "source_url": None,
             "note": None,
-            "url_self": "/v1/citations/lipsitz2013",
+            "url": "/v1/citations/lipsitz2013",
         }
     )
 
@@ -240,9 +240,11 @@ class Citation(BaseModel):
     pmid: str | None
     pmcid: str | None
     isbn: str | None
-    url: str | None = Field(description="Where the work can be read, when it has no DOI.")
+    source_url: str | None = Field(
+        description="The work's own record (publisher, PubMed or PMC page), where it was checked."
+    )
     note: str | None = Field(description="Curators' note on the reference.")
-    url_self: str = Field(description="This citation in the API.")
+    url: str = Field(description="This citation in the API.")
 
 
 class ClaimRef(BaseModel):

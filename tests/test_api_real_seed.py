@@ -78,7 +78,7 @@ def test_every_citation_resolves_and_is_cited(client: TestClient) -> None:
     body = client.get("/v1/citations?limit=100").json()
     assert body["total"] == len(SEED.citations)
     for item in body["items"]:
-        detail = client.get(item["url_self"]).json()
+        detail = client.get(item["url"]).json()
         assert detail["cited_by"], f"{item['key']} is cited by nothing"
 
 

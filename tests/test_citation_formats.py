@@ -192,9 +192,9 @@ ODD = s.Citation(
     pmid=None,
     pmcid=None,
     isbn=None,
-    url="https://example.org/a_b?x=1&y=%20#f",
+    source_url="https://example.org/a_b?x=1&y=%20#f",
     note=None,
-    url_self="/v1/citations/odd2024",
+    url="/v1/citations/odd2024",
 )
 
 
@@ -212,7 +212,7 @@ def test_bibtex_escapes_tex_and_keeps_names_whole() -> None:
         ("Smith and Jones Ltd", ""),
     ]
     # URLs and DOIs are verbatim, not TeX.
-    assert (entry["doi"], entry["url"]) == (ODD.doi, ODD.url)
+    assert (entry["doi"], entry["url"]) == (ODD.doi, ODD.source_url)
     assert entry["pages"] == "1--20"
 
 

@@ -368,8 +368,8 @@ def citation(c: s.Citation, release: m.Release) -> Json:
         if (value := getattr(c, field))
     ]
     web = [{"url": f"https://doi.org/{c.doi}"}] if c.doi else []
-    if c.url:
-        web.append({"url": c.url})
+    if c.source_url:
+        web.append({"url": c.source_url})
     form = _drop_empty(
         {
             "publishedIn": _drop_empty(

@@ -163,9 +163,9 @@ def citation_out(row: m.Citation) -> s.Citation:
         pmid=row.pmid,
         pmcid=row.pmcid,
         isbn=row.isbn,
-        url=row.url,
+        source_url=row.url,
         note=row.note,
-        url_self=f"/v1/citations/{row.key}",
+        url=f"/v1/citations/{row.key}",
     )
 
 
