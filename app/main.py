@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from asgi_correlation_id import CorrelationIdMiddleware
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
@@ -43,6 +43,7 @@ from app.web.rate_limit import RateLimitMiddleware
 from app.web.release_cache import ReleaseCache, ReleaseCacheMiddleware
 from app.web.request_log import AccessLogMiddleware, configure_logging
 from app.web.security_headers import SecurityHeadersMiddleware
+from app.web.strict_query import strict_query
 
 DESCRIPTION = """
 A curated, cited knowledge base of psychotherapy modalities: what each is indicated for and how
@@ -109,8 +110,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             fhir,
         )
     ]
+    strict = [Depends(strict_query)]  # one rule for query parameters (app.web.strict_query)
     for router in routers:
-        app.include_router(router)
+        # FHIR's routes take the same rule themselves, refusing with a 400 OperationOutcome.
+        app.include_router(router, dependencies=[] if router is fhir.router else strict)
     # The routes with their full paths (app.routes holds the included routers, not their routes).
     routes = [route for router in routers for route in router.routes]
     # The explorer: HTML pages over the same queries, and the stylesheet they share.

@@ -200,7 +200,7 @@ def compare_page(
     comparison = None
     json_links: list[tuple[str, str]] = []
     if modalities:
-        slugs = parse_modalities(",".join(modalities))
+        slugs = parse_modalities(modalities)
         resolved = condition_filter(session, condition or None)
         comparison = compare(
             session,

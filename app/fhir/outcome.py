@@ -89,7 +89,7 @@ OPERATION_OUTCOME_SCHEMA: dict[str, Any] = {
                     "severity": "error",
                     "code": "invalid",
                     "details": {"text": "Invalid parameter"},
-                    "diagnostics": "unknown parameter 'foo'; this search takes: _count, _id",
+                    "diagnostics": "foo: unknown parameter; this operation takes: _count, _id",
                 }
             ],
         }

@@ -15,13 +15,13 @@ from urllib.parse import urlencode
 
 from fastapi import Depends, Query, Request
 from fastapi.responses import JSONResponse
-from fastapi.routing import APIRoute
 from sqlmodel import Session
 
 from app.errors import InvalidParameter
 from app.fhir.resources import indication_key, searchset
 from app.fhir.terminology import FHIR_JSON, ICD_SYSTEMS, SYSTEM_OF_URI
 from app.queries.fhir import IndicationKey, StringMatch, StringMode, Window, conditions_coded
+from app.web.strict_query import check_query
 
 MAX_COUNT = 100
 DEFAULT_COUNT = 20
@@ -117,33 +117,10 @@ async def _format(
     return None
 
 
-def _declared(route: APIRoute) -> frozenset[str]:
-    """The query parameters a route declares, its dependencies' included."""
-    names: set[str] = set()
-    pending = [route.dependant]
-    while pending:
-        dependant = pending.pop()
-        names.update(p.alias for p in dependant.query_params)
-        pending.extend(dependant.dependencies)
-    return frozenset(names)
-
-
 async def strict_parameters(request: Request, _format: Annotated[None, Depends(_format)]) -> None:
-    """Refuse parameters the route does not declare, and any parameter given twice."""
-    route = request.scope.get("route")
-    declared = _declared(route) if isinstance(route, APIRoute) else frozenset()
-    names = [name for name, _ in request.query_params.multi_items()]
-    for name in names:
-        if name not in declared:
-            raise InvalidParameter(
-                f"unknown parameter '{name}'; this search takes: {', '.join(sorted(declared))}",
-                parameter=name,
-            )
-        if names.count(name) > 1:
-            raise InvalidParameter(
-                f"'{name}' is given more than once; use one value with commas for either-or",
-                parameter=name,
-            )
+    """Refuse parameters the route does not declare, and any parameter given twice (FHIR's
+    either-or is one value with commas): the rule of every operation, ``app.web.strict_query``."""
+    check_query(request)
 
 
 StrictDep = Annotated[None, Depends(strict_parameters)]

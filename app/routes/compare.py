@@ -11,14 +11,16 @@ from app.deps import SessionDep
 from app.errors import InvalidParameter
 from app.queries.compare import compare
 from app.routes.params import ConditionDep
+from app.seeding.format import SLUG_RE
 
 router = APIRouter(prefix="/v1", tags=["compare"])
 
 MIN_COMPARE, MAX_COMPARE = 2, 6
 
 
-def parse_modalities(value: str) -> list[str]:
-    slugs = [part.strip() for part in value.split(",")]
+def parse_modalities(values: list[str]) -> list[str]:
+    """The slugs, whether given as repeated parameters, comma-separated, or both."""
+    slugs = [part.strip() for value in values for part in value.split(",")]
     reasons = []
     if any(not slug for slug in slugs):
         reasons.append("empty entry in the list")
@@ -40,12 +42,19 @@ def compare_(
     session: SessionDep,
     condition: ConditionDep,
     modalities: Annotated[
-        str,
+        list[str],
         Query(
-            min_length=1,
-            max_length=500,
-            description="2 to 6 modality slugs, comma-separated.",
-            examples=["ipt,cbt,dbt"],
+            description="2 to 6 modality slugs: repeat the parameter "
+            "(modalities=ipt&modalities=cbt), separate them with commas (modalities=ipt,cbt), "
+            "or both.",
+            examples=[["ipt", "cbt", "dbt"]],
+            # What the schema promises is the repeated form; commas are accepted besides it.
+            json_schema_extra={
+                "minItems": MIN_COMPARE,
+                "maxItems": MAX_COMPARE,
+                "uniqueItems": True,
+                "items": {"type": "string", "pattern": SLUG_RE, "maxLength": 80},
+            },
         ),
     ],
 ) -> s.Comparison:

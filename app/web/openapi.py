@@ -1,5 +1,5 @@
-"""The OpenAPI document, finished: every error documented as problem+json, and the one
-parameter FastAPI cannot describe (a comma-separated list) described as what it is."""
+"""The OpenAPI document, finished: every error documented as problem+json, headers and field
+descriptions added where FastAPI cannot say them."""
 
 from __future__ import annotations
 
@@ -10,8 +10,6 @@ from fastapi.openapi.utils import get_openapi
 
 from app.fhir.outcome import OPERATION_OUTCOME_SCHEMA, under_fhir
 from app.fhir.terminology import FHIR_JSON
-from app.routes.compare import MAX_COMPARE, MIN_COMPARE
-from app.seeding.format import SLUG_RE
 from app.web.guards import MAX_HEADER_BYTES, MAX_TARGET_BYTES, NO_CONTROLS_PATTERN
 from app.web.problems import PROBLEM_JSON
 
@@ -71,19 +69,6 @@ NOT_MODIFIED = {
 
 # FHIR answers an invalid parameter with 400, never 422 (app.fhir.outcome).
 FHIR_ERRORS = {status: text for status, text in ERRORS.items() if status != "422"}
-
-# Parameters sent as one comma-separated value: OpenAPI's style=form, explode=false.
-LIST_PARAMETERS: dict[tuple[str, str], dict[str, Any]] = {
-    ("/v1/compare", "modalities"): {
-        "type": "array",
-        "items": {"type": "string", "pattern": SLUG_RE, "maxLength": 80},
-        "minItems": MIN_COMPARE,
-        "maxItems": MAX_COMPARE,
-        "uniqueItems": True,
-        "examples": [["ipt", "cbt", "dbt"]],
-    },
-}
-
 
 # Descriptions for fields whose meaning is the same wherever they appear; a field described in
 # its schema keeps its own. tests/test_openapi.py fails when a field has neither.
@@ -171,10 +156,6 @@ def build(app: FastAPI) -> dict[str, Any]:
                     "content": outcome if fhir else problem,
                 }
             for parameter in operation.get("parameters", []):
-                schema = LIST_PARAMETERS.get((path, parameter["name"]))
-                if schema is not None:
-                    parameter.update({"schema": schema, "style": "form", "explode": False})
-                    continue
                 _forbid_controls(parameter.get("schema", {}))
     for unused in ("HTTPValidationError", "ValidationError"):
         components.pop(unused, None)
