@@ -12,10 +12,11 @@ from the parameters the OpenAPI document lists.
 
 from __future__ import annotations
 
+import types
 from dataclasses import dataclass
+from typing import Any, Union, get_args, get_origin
 
 from fastapi import Request
-from fastapi.dependencies.utils import field_annotation_is_sequence
 from fastapi.routing import APIRoute
 
 from app.errors import InvalidParameter
@@ -45,12 +46,20 @@ def declared(route: APIRoute) -> Declared:
         dependant = pending.pop()
         for param in dependant.query_params:
             names.add(param.alias)
-            if field_annotation_is_sequence(param.field_info.annotation):
+            if _is_list(param.field_info.annotation):
                 repeatable.add(param.alias)
         pending.extend(dependant.dependencies)
     found = Declared(frozenset(names), frozenset(repeatable))
     route.__dict__[KEPT_AS] = found
     return found
+
+
+def _is_list(annotation: Any) -> bool:
+    """Whether a parameter's type takes several values (``list[str]``, ``list[str] | None``)."""
+    origin = get_origin(annotation)
+    if origin in (Union, types.UnionType):
+        return any(_is_list(arg) for arg in get_args(annotation))
+    return origin in (list, set, frozenset, tuple)
 
 
 def check_query(request: Request) -> Declared:
