@@ -4,6 +4,8 @@ settings)."""
 
 from __future__ import annotations
 
+import re
+from importlib.metadata import version
 from typing import Any
 
 import pytest
@@ -79,3 +81,38 @@ def test_every_status_an_operation_can_answer_is_documented(
     for status in statuses:
         content = op["responses"][status]["content"]
         assert list(content) == [media], (path, status)
+
+
+def test_operation_ids_are_chosen_names() -> None:
+    """Generated SDKs name their functions after these: camelCase verbs, each used once, never
+    FastAPI's path-derived default (list__v1_modalities_get)."""
+    ids = [op["operationId"] for _, _, op in OPERATIONS]
+    assert len(ids) == len(set(ids))
+    for operation_id in ids:
+        assert re.fullmatch(r"[a-z]+(?:[A-Z][a-z]*)*", operation_id), operation_id
+
+
+def test_info_version_is_the_package_version() -> None:
+    assert DOC["info"]["version"] == version("therapy-kb")
+
+
+@pytest.mark.parametrize(("path", "method", "op"), OPERATIONS, ids=[p for p, _, _ in OPERATIONS])
+def test_problem_examples_match_their_status(path: str, method: str, op: dict[str, Any]) -> None:
+    for status, response in op["responses"].items():
+        example = response.get("content", {}).get("application/problem+json", {}).get("example")
+        if example is not None:
+            assert example["status"] == int(status), (path, status)
+
+
+@pytest.mark.parametrize(("path", "method", "op"), OPERATIONS, ids=[p for p, _, _ in OPERATIONS])
+def test_answer_headers_are_declared(path: str, method: str, op: dict[str, Any]) -> None:
+    if not path.startswith("/v1/"):
+        return  # FHIR resources name their release in meta; the probes read no release
+    headers = op["responses"]["200"]["headers"]
+    assert {"ETag", "Cache-Control", "X-KB-Release"} <= set(headers), path
+    assert set(op["responses"]["304"]["headers"]) == {"ETag", "Cache-Control", "X-KB-Release"}
+    schema = op["responses"]["200"].get("content", {}).get("application/json", {}).get("schema")
+    paged = schema is not None and schema.get("$ref", "").split("/")[-1].startswith("Page_")
+    assert ("Link" in headers) == paged, path
+    for status in ("429", "503"):
+        assert "Retry-After" in op["responses"][status]["headers"], (path, status)

@@ -17,6 +17,7 @@ router = APIRouter(prefix="/v1/citations", tags=["citations"])
 
 @router.get(
     "",
+    operation_id="listCitations",
     response_model=s.Page[s.Citation],
     responses=negotiated_responses("A page of citations"),
 )
@@ -48,6 +49,7 @@ def list_(
 
 @router.get(
     "/{key}",
+    operation_id="getCitation",
     response_model=s.CitationDetail,
     responses={
         **negotiated_responses("The citation, with every claim that cites it"),

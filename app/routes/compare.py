@@ -37,7 +37,7 @@ def parse_modalities(values: list[str]) -> list[str]:
     return slugs
 
 
-@router.get("/compare", response_model=s.Comparison)
+@router.get("/compare", operation_id="compareModalities", response_model=s.Comparison)
 def compare_(
     session: SessionDep,
     condition: ConditionDep,

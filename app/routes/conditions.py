@@ -14,7 +14,7 @@ from app.routes.params import PagingDep, TextQuery, set_link_header
 router = APIRouter(prefix="/v1/conditions", tags=["conditions"])
 
 
-@router.get("", response_model=s.Page[s.ConditionSummary])
+@router.get("", operation_id="listConditions", response_model=s.Page[s.ConditionSummary])
 def list_(
     request: Request,
     response: Response,
@@ -46,6 +46,7 @@ def list_(
 
 @router.get(
     "/{slug}",
+    operation_id="getCondition",
     response_model=s.ConditionDetail,
     responses={404: {"description": "No such condition; may suggest the nearest slug."}},
 )

@@ -36,6 +36,7 @@ def export_responses(description: str) -> dict[int | str, dict[str, Any]]:
 
 @router.get(
     "/export",
+    operation_id="exportKnowledgeBase",
     response_class=StreamingResponse,
     responses=export_responses("The whole knowledge base with its release metadata."),
 )

@@ -54,7 +54,11 @@ FhirId = Annotated[
 ]
 
 
-@router.get("/metadata", responses=fhir_responses("CapabilityStatement", "What this server does."))
+@router.get(
+    "/metadata",
+    operation_id="getFhirCapabilityStatement",
+    responses=fhir_responses("CapabilityStatement", "What this server does."),
+)
 def metadata(request: Request, session: SessionDep, _strict: StrictDep) -> FhirResponse:
     """The CapabilityStatement: resources, interactions and search parameters."""
     params = {t: [p.capability() for p in ps] for t, ps in SEARCH_PARAMS.items()}
@@ -71,7 +75,9 @@ PD = "PlanDefinition"
 
 
 @router.get(
-    "/PlanDefinition", responses=fhir_responses("Bundle", "A searchset of PlanDefinitions.")
+    "/PlanDefinition",
+    operation_id="searchFhirPlanDefinitions",
+    responses=fhir_responses("Bundle", "A searchset of PlanDefinitions."),
 )
 def search_plan_definitions(
     request: Request,
@@ -96,7 +102,11 @@ def search_plan_definitions(
     return searchset_response(request, total, _plan_definitions(session, details), window)
 
 
-@router.get("/PlanDefinition/{id}", responses=fhir_responses(PD, "The modality's protocol."))
+@router.get(
+    "/PlanDefinition/{id}",
+    operation_id="readFhirPlanDefinition",
+    responses=fhir_responses(PD, "The modality's protocol."),
+)
 def read_plan_definition(session: SessionDep, id: FhirId, _strict: StrictDep) -> FhirResponse:
     """One modality as a PlanDefinition: formats and components as its actions."""
     _, details = modality_page(session, ModalitySearch(slugs=[id]), ONE)
@@ -122,7 +132,11 @@ def _plan_definitions(session: SessionDep, details: list[Any]) -> list[Any]:
 EV = "Evidence"
 
 
-@router.get("/Evidence", responses=fhir_responses("Bundle", "A searchset of Evidence."))
+@router.get(
+    "/Evidence",
+    operation_id="searchFhirEvidence",
+    responses=fhir_responses("Bundle", "A searchset of Evidence."),
+)
 def search_evidence(
     request: Request,
     session: SessionDep,
@@ -143,7 +157,11 @@ def search_evidence(
     return searchset_response(request, total, _evidence(session, records), window)
 
 
-@router.get("/Evidence/{id}", responses=fhir_responses(EV, "The indication as a graded finding."))
+@router.get(
+    "/Evidence/{id}",
+    operation_id="readFhirEvidence",
+    responses=fhir_responses(EV, "The indication as a graded finding."),
+)
 def read_evidence(session: SessionDep, id: FhirId, _strict: StrictDep) -> FhirResponse:
     """One indication (modality.condition.population) as Evidence."""
     keys = indication_keys(id) or []
@@ -173,7 +191,11 @@ def _evidence(session: SessionDep, records: list[IndicationRecord]) -> list[Any]
 CI = "Citation"
 
 
-@router.get("/Citation", responses=fhir_responses("Bundle", "A searchset of Citations."))
+@router.get(
+    "/Citation",
+    operation_id="searchFhirCitations",
+    responses=fhir_responses("Bundle", "A searchset of Citations."),
+)
 def search_citations(
     request: Request,
     session: SessionDep,
@@ -195,7 +217,11 @@ def search_citations(
     return searchset_response(request, total, [fr.citation(c, release) for c in citations], window)
 
 
-@router.get("/Citation/{id}", responses=fhir_responses(CI, "The cited work."))
+@router.get(
+    "/Citation/{id}",
+    operation_id="readFhirCitation",
+    responses=fhir_responses(CI, "The cited work."),
+)
 def read_citation(session: SessionDep, id: FhirId, _strict: StrictDep) -> FhirResponse:
     """One cited work as a Citation, with its DOI and PubMed ids."""
     key = fr.citation_key(id)

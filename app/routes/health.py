@@ -13,7 +13,7 @@ from app.schemas import Health, Readiness
 router = APIRouter(tags=["health"])
 
 
-@router.get("/healthz", response_model=Health)
+@router.get("/healthz", operation_id="checkLiveness", response_model=Health)
 def healthz() -> Health:
     """Liveness: the process is up. Touches no database."""
     return Health(status="ok")
@@ -21,6 +21,7 @@ def healthz() -> Health:
 
 @router.get(
     "/readyz",
+    operation_id="checkReadiness",
     response_model=Readiness,
     responses={503: {"description": "Database unreachable or no release loaded."}},
 )

@@ -14,7 +14,7 @@ from app.releases import suggested_citation
 router = APIRouter(prefix="/v1", tags=["meta"])
 
 
-@router.get("/meta", response_model=s.CurrentMeta)
+@router.get("/meta", operation_id="getMeta", response_model=s.CurrentMeta)
 def meta_(session: SessionDep) -> s.CurrentMeta:
     """Release metadata: name, version, licence, content hash, counts, evidence scale, history
     length and how to cite it."""

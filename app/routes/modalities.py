@@ -31,7 +31,7 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {
 }
 
 
-@router.get("", response_model=s.Page[s.ModalitySummary])
+@router.get("", operation_id="listModalities", response_model=s.Page[s.ModalitySummary])
 def list_(
     request: Request,
     response: Response,
@@ -84,7 +84,9 @@ def list_(
     return page
 
 
-@router.get("/{slug}", response_model=s.ModalityDetail, responses=NOT_FOUND)
+@router.get(
+    "/{slug}", operation_id="getModality", response_model=s.ModalityDetail, responses=NOT_FOUND
+)
 @preloaded(every_modality)  # answered from memory before routing, but for ?include=citations
 def show(
     session: SessionDep,
@@ -100,6 +102,7 @@ def show(
 
 @router.get(
     "/{slug}/citations",
+    operation_id="listModalityCitations",
     response_model=s.ModalityCitations,
     responses={**negotiated_responses("The modality's citations"), **NOT_FOUND},
 )

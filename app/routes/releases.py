@@ -24,7 +24,7 @@ Version = Annotated[
 IMMUTABLE = "public, max-age=31536000, immutable"
 
 
-@router.get("", response_model=s.Page[s.ReleaseSummary])
+@router.get("", operation_id="listReleases", response_model=s.Page[s.ReleaseSummary])
 def list_(
     request: Request, response: Response, session: SessionDep, paging: PagingDep
 ) -> s.Page[s.ReleaseSummary]:
@@ -35,7 +35,7 @@ def list_(
     return page
 
 
-@router.get("/{version}", response_model=s.ReleaseSummary)
+@router.get("/{version}", operation_id="getRelease", response_model=s.ReleaseSummary)
 def get(session: SessionDep, version: Version) -> s.ReleaseSummary:
     """One release: metadata, counts and where its exports are."""
     return release_summary(session, version, loaded_release(session).content_hash)
@@ -43,6 +43,7 @@ def get(session: SessionDep, version: Version) -> s.ReleaseSummary:
 
 @router.get(
     "/{version}/export",
+    operation_id="exportRelease",
     response_class=Response,
     responses=export_responses("The release's whole export, the same bytes every time."),
 )
@@ -65,7 +66,7 @@ def export_(
     return Response(stored.body, media_type=MEDIA_TYPES[format], headers=headers)
 
 
-@router.get("/{old}/diff/{new}", response_model=s.ReleaseDiff)
+@router.get("/{old}/diff/{new}", operation_id="diffReleases", response_model=s.ReleaseDiff)
 def diff_(session: SessionDep, old: Version, new: Version) -> s.ReleaseDiff:
     """What changed from one release to another: added, removed and changed entities."""
     _, before = snapshot(session, old, ExportFormat.json.value)

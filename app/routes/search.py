@@ -21,7 +21,7 @@ SOMETHING_BESIDES_SPACES = (
 router = APIRouter(prefix="/v1", tags=["search"])
 
 
-@router.get("/search", response_model=s.Page[s.SearchHit])
+@router.get("/search", operation_id="search", response_model=s.Page[s.SearchHit])
 def search_(
     request: Request,
     response: Response,

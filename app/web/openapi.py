@@ -3,15 +3,27 @@ descriptions added where FastAPI cannot say them."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
+from app.errors import (
+    AppError,
+    BadRequest,
+    HeadersTooLarge,
+    InvalidParameter,
+    NotAcceptable,
+    NotFound,
+    ServiceUnavailable,
+    TooManyRequests,
+    UriTooLong,
+)
 from app.fhir.outcome import OPERATION_OUTCOME_SCHEMA, under_fhir
 from app.fhir.terminology import FHIR_JSON
 from app.web.guards import MAX_HEADER_BYTES, MAX_TARGET_BYTES, NO_CONTROLS_PATTERN
-from app.web.problems import PROBLEM_JSON
+from app.web.problems import PROBLEM_JSON, problem_json
 
 PROBLEM_SCHEMA: dict[str, Any] = {
     "title": "Problem",
@@ -35,19 +47,19 @@ PROBLEM_SCHEMA: dict[str, Any] = {
                 },
             },
         },
-        "suggestion": {"type": "string", "description": "For a 404: the nearest existing id."},
+        "suggestion": {
+            "type": "string",
+            "description": "For a 404 or an unknown parameter: the nearest existing name.",
+        },
+        "available": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "For a 406: the media types this operation can send.",
+        },
         "request_id": {"type": "string"},
     },
-    "examples": [
-        {
-            "type": "https://therapy-kb.example/problems/not-found",
-            "title": "Not Found",
-            "status": 404,
-            "detail": "no modality 'ipy'; did you mean 'ipt'?",
-            "suggestion": "ipt",
-        }
-    ],
 }
+
 
 # What any operation may answer besides its own statuses: the guards (app.web.guards), the
 # rate limit, the admission queue and the error handlers stand in front of every route.
@@ -62,9 +74,51 @@ ERRORS = {
     "500": "Unexpected error; the problem names the request id (X-Request-ID).",
     "503": "The database is unavailable, too busy (see Retry-After), or no release is loaded.",
 }
+# One example per status, written by the one problem writer, so the docs never show a 404 beside
+# a 429 and an example cannot drift from what is sent.
+PROBLEM_EXAMPLES: dict[str, AppError] = {
+    "400": BadRequest("the query string holds control characters"),
+    "404": NotFound("no modality 'ipy'; did you mean 'ipt'?", suggestion="ipt"),
+    "406": NotAcceptable(
+        "none of the media types in Accept can be served; available: application/json",
+        available=["application/json"],
+    ),
+    "414": UriTooLong(f"the path and query string are over {MAX_TARGET_BYTES} bytes"),
+    "422": InvalidParameter(
+        "popluation: unknown parameter (did you mean 'population'?); this operation takes: …",
+        errors=[{"parameter": "popluation", "in": "query", "reason": "unknown parameter …"}],
+        suggestion="population",
+    ),
+    "429": TooManyRequests("over the rate limit; retry after 1 s"),
+    "431": HeadersTooLarge(f"the request headers are over {MAX_HEADER_BYTES} bytes"),
+    "500": AppError("unexpected error; the request id names it in the logs"),
+    "503": ServiceUnavailable("the database is not answering"),
+}
+
+
+def problem_example(status: str) -> dict[str, Any]:
+    example: dict[str, Any] = json.loads(problem_json(PROBLEM_EXAMPLES[status]))
+    return example
+
+
+def _header(description: str) -> dict[str, Any]:
+    return {"description": description, "schema": {"type": "string"}}
+
+
+# The headers every successful /v1 answer carries (app.web.release_cache, app.web.request_log).
+ANSWER_HEADERS = {
+    "ETag": _header("Strong validator of this answer; send it back in If-None-Match."),
+    "Cache-Control": _header("How long the answer may be kept (public, max-age=…)."),
+    "X-KB-Release": _header("Content hash of the knowledge-base release the answer comes from."),
+    "X-Request-ID": _header("Id of this request, as it appears in the logs."),
+}
+LINK_HEADER = {
+    "Link": _header('RFC 8288 links to the next and previous pages (rel="next", rel="prev").')
+}
+RETRY_AFTER = {"Retry-After": _header("Seconds to wait before asking again.")}
 NOT_MODIFIED = {
     "description": "If-None-Match named the current ETag: no body.",
-    "headers": {"ETag": {"schema": {"type": "string"}}},
+    "headers": {k: ANSWER_HEADERS[k] for k in ("ETag", "Cache-Control", "X-KB-Release")},
 }
 
 # FHIR answers an invalid parameter with 400, never 422 (app.fhir.outcome).
@@ -138,9 +192,8 @@ def build(app: FastAPI) -> dict[str, Any]:
         routes=app.routes,
     )
     components = doc.setdefault("components", {}).setdefault("schemas", {})
-    components["Problem"] = PROBLEM_SCHEMA
+    components["Problem"] = {**PROBLEM_SCHEMA, "examples": [problem_example("404")]}
     components["OperationOutcome"] = OPERATION_OUTCOME_SCHEMA
-    problem = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
     outcome = {FHIR_JSON: {"schema": {"$ref": "#/components/schemas/OperationOutcome"}}}
     for path, item in doc.get("paths", {}).items():
         fhir = under_fhir(path)
@@ -153,8 +206,15 @@ def build(app: FastAPI) -> dict[str, Any]:
                 given = responses.get(status, {})
                 responses[status] = {
                     "description": given.get("description", description),
-                    "content": outcome if fhir else problem,
+                    "content": outcome if fhir else _problem(status),
                 }
+                if status in ("429", "503"):
+                    responses[status]["headers"] = RETRY_AFTER
+            if path.startswith("/v1/") and "200" in responses:
+                ok = responses["200"].setdefault("headers", {})
+                ok.update(ANSWER_HEADERS)
+                if _is_page(responses["200"]):
+                    ok.update(LINK_HEADER)
             for parameter in operation.get("parameters", []):
                 _forbid_controls(parameter.get("schema", {}))
     for unused in ("HTTPValidationError", "ValidationError"):
@@ -166,6 +226,20 @@ def build(app: FastAPI) -> dict[str, Any]:
         if name.startswith("Page_") and "examples" not in schema:
             schema["examples"] = [{"items": [], "total": 0, "limit": 20, "offset": 0}]
     return doc
+
+
+def _problem(status: str) -> dict[str, Any]:
+    return {
+        PROBLEM_JSON: {
+            "schema": {"$ref": "#/components/schemas/Problem"},
+            "example": problem_example(status),
+        }
+    }
+
+
+def _is_page(response: dict[str, Any]) -> bool:
+    schema = response.get("content", {}).get("application/json", {}).get("schema", {})
+    return str(schema.get("$ref", "")).startswith("#/components/schemas/Page_")
 
 
 def _forbid_controls(schema: dict[str, Any]) -> None:
