@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -82,6 +83,11 @@ class Settings(BaseSettings):
     cors_origins: list[str] = Field(
         default=["*"], description="Origins allowed to read the API from a browser."
     )
+    trusted_proxies: list[str] = Field(
+        default=[],
+        description="Addresses or networks of proxies whose X-Forwarded-Proto and "
+        "X-Forwarded-Host name the origin in the API's links; '*' trusts any peer.",
+    )
 
     @field_validator("rate_limit")
     @classmethod
@@ -91,6 +97,14 @@ class Settings(BaseSettings):
         from limits import parse
 
         parse(value)  # raises ValueError on a malformed limit
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_parse(cls, value: list[str]) -> list[str]:
+        for proxy in value:
+            if proxy != "*":
+                ipaddress.ip_network(proxy, strict=False)  # ValueError names the bad entry
         return value
 
     @property

@@ -208,3 +208,17 @@ def claim_path(claim_type: ClaimType | str, position: int, kind: str | None = No
 
 def claim_ref(modality_slug: str, path: str) -> str:
     return f"{modality_slug}#{path}" if path else modality_slug
+
+
+# Where each kind of item lives in the API: the one rule for every ``url`` field. Paths here;
+# app/web/absolute_urls.py puts the client's origin in front of them on the way out.
+def modality_url(slug: str) -> str:
+    return f"/v1/modalities/{slug}"
+
+
+def condition_url(slug: str) -> str:
+    return f"/v1/conditions/{slug}"
+
+
+def citation_url(key: str) -> str:
+    return f"/v1/citations/{key}"

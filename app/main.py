@@ -34,6 +34,7 @@ from app.routes import (
     search,
 )
 from app.web import openapi, problems
+from app.web.absolute_urls import AbsoluteUrlMiddleware
 from app.web.admission import AdmissionMiddleware
 from app.web.conditional import ConditionalGetMiddleware
 from app.web.guards import RequestGuardMiddleware
@@ -134,6 +135,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         varies_on_accept=accept_varies,
         wait_seconds=settings.db_pool_timeout_seconds,
     )
+    app.add_middleware(AbsoluteUrlMiddleware, trusted_proxies=settings.trusted_proxies)
     app.add_middleware(ConditionalGetMiddleware)
     app.add_middleware(VaryOnAcceptMiddleware, varies=accept_varies)
     app.add_middleware(

@@ -144,6 +144,7 @@ class Indication(EvidenceBasis):
             "guidelines": [],
             "effects": [],
             "citations": ["cuijpers2011"],
+            "url": "/v1/conditions/major-depression",
         }
     )
 
@@ -154,6 +155,7 @@ class Indication(EvidenceBasis):
     population: Population = Field(description="Population the evidence concerns.")
     summary: str = Field(description="One line on what the evidence shows.")
     citations: list[str] = CITATIONS_FIELD
+    url: str = Field(description="The condition in the API.")
 
 
 class Consideration(BaseModel):
@@ -326,6 +328,7 @@ class ModalityDetail(BaseModel):
             "formats": [],
             "components": [],
             "included_citations": None,
+            "url": "/v1/modalities/ipt",
         }
     )
 
@@ -348,6 +351,7 @@ class ModalityDetail(BaseModel):
         default=None,
         description="With include=citations: every cited work, once, in key order.",
     )
+    url: str = Field(description="This modality in the API.")
 
 
 class ConditionRef(BaseModel):

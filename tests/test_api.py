@@ -12,6 +12,7 @@ from app.config import Settings
 from app.main import create_app
 
 PROBLEM = "application/problem+json"
+ORIGIN = "http://testserver"  # TestClient's
 
 
 @pytest.fixture(scope="module")
@@ -94,8 +95,9 @@ def test_modality_list_evidence_column(client: TestClient) -> None:
 def test_link_headers(client: TestClient, url: str, next_: str | None, prev: str | None) -> None:
     response = client.get(url)
     link = response.links
-    assert (link.get("next") or {}).get("url") == next_
-    assert (link.get("prev") or {}).get("url") == prev
+    # Absolute, with the origin the client used (app/web/absolute_urls.py).
+    assert (link.get("next") or {}).get("url") == (next_ and ORIGIN + next_)
+    assert (link.get("prev") or {}).get("url") == (prev and ORIGIN + prev)
 
 
 # (request, parameter the problem must name)
@@ -227,6 +229,7 @@ def test_modality_detail_whole_shape(client: TestClient) -> None:
                     },
                 ],
                 "citations": ["alpha2001"],
+                "url": f"{ORIGIN}/v1/conditions/low-mood",
             },
             {
                 "condition": "worry",
@@ -239,6 +242,7 @@ def test_modality_detail_whole_shape(client: TestClient) -> None:
                 "guidelines": [],
                 "effects": [],
                 "citations": ["alpha2001", "gamma2010"],
+                "url": f"{ORIGIN}/v1/conditions/worry",
             },
         ],
         "pros": [
@@ -278,6 +282,7 @@ def test_modality_detail_whole_shape(client: TestClient) -> None:
             },
         ],
         "included_citations": None,
+        "url": f"{ORIGIN}/v1/modalities/alpha",
     }
 
 
@@ -305,7 +310,7 @@ def test_condition_list_and_filters(client: TestClient) -> None:
 def test_condition_detail_strongest_first_with_children(client: TestClient) -> None:
     body = client.get("/v1/conditions/mood-disorders").json()
     assert body["children"] == [
-        {"slug": "low-mood", "name": "Low mood disorder", "url": "/v1/conditions/low-mood"}
+        {"slug": "low-mood", "name": "Low mood disorder", "url": f"{ORIGIN}/v1/conditions/low-mood"}
     ]
     assert [(x["modality"], x["condition"], x["evidence"]) for x in body["modalities"]] == [
         ("alpha", "low-mood", "strong"),
@@ -359,7 +364,7 @@ def test_citation_detail_lists_every_claim_citing_it(client: TestClient) -> None
         "path": "",
         "id": "beta",
         "text": "Beta group therapy",
-        "url": "/v1/modalities/beta",
+        "url": f"{ORIGIN}/v1/modalities/beta",
     } in delta["cited_by"]
 
 

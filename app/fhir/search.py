@@ -21,6 +21,7 @@ from app.errors import InvalidParameter
 from app.fhir.resources import indication_key, searchset
 from app.fhir.terminology import FHIR_JSON, ICD_SYSTEMS, SYSTEM_OF_URI
 from app.queries.fhir import IndicationKey, StringMatch, StringMode, Window, conditions_coded
+from app.web.absolute_urls import origin_of
 from app.web.strict_query import check_query
 
 MAX_COUNT = 100
@@ -226,8 +227,8 @@ def indication_keys(value: str | None) -> list[IndicationKey] | None:
 
 
 def base_url(request: Request) -> str:
-    """This server's FHIR base, absolute, as the client reached it."""
-    return f"{str(request.base_url).rstrip('/')}/fhir"
+    """This server's FHIR base, absolute, as the client reached it (trusted proxies included)."""
+    return f"{origin_of(request)}/fhir"
 
 
 def page_links(request: Request, total: int, page: Window) -> dict[str, str]:

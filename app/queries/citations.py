@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 
 from app import models as m
 from app import schemas as s
-from app.domain import ClaimType, claim_path, claim_ref
+from app.domain import ClaimType, claim_path, claim_ref, modality_url
 from app.queries.common import citation_out, not_found, text_match
 
 SEED_ORDER: list[tuple[ClaimType, str | None]] = [
@@ -127,7 +127,7 @@ def get_citation(session: Session, key: str) -> s.CitationDetail:
             path=path,
             id=claim_ref(slug, path),
             text=text,
-            url=f"/v1/modalities/{slug}",
+            url=modality_url(slug),
         )
         # In the order the claims stand in the modality's seed file.
         cited.append(((slug, SEED_ORDER.index((claim_type, kind)), position), ref))

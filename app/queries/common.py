@@ -12,7 +12,7 @@ from sqlmodel import Session, col
 
 from app import models as m
 from app import schemas as s
-from app.domain import EVIDENCE_RANK, EffectMeasure, Evidence
+from app.domain import EVIDENCE_RANK, EffectMeasure, Evidence, citation_url
 from app.errors import NotFound
 from app.suggest import suggest
 from app.web.release_cache import memoized
@@ -165,7 +165,7 @@ def citation_out(row: m.Citation) -> s.Citation:
         isbn=row.isbn,
         source_url=row.url,
         note=row.note,
-        url=f"/v1/citations/{row.key}",
+        url=citation_url(row.key),
     )
 
 

@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 
 from app import models as m
 from app import schemas as s
-from app.domain import Evidence
+from app.domain import Evidence, modality_url
 from app.queries.common import format_ranges, not_found, strongest
 from app.queries.conditions import indications_for
 
@@ -90,7 +90,7 @@ def compare(
             pros=pros[x.id or 0],
             cons=cons[x.id or 0],
             components=components[x.id or 0],
-            url=f"/v1/modalities/{x.slug}",
+            url=modality_url(x.slug),
         )
         for x in (rows[slug] for slug in slugs)
     ]

@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 
 from app import models as m
 from app import schemas as s
-from app.domain import ClaimType
+from app.domain import ClaimType, condition_url, modality_url
 from app.queries.common import (
     EVIDENCE_RANK_SQL,
     codes_for,
@@ -79,7 +79,7 @@ def _summary(c: m.Condition, parent: str | None, codes: list[s.Code]) -> s.Condi
         parent=parent,
         description=c.description,
         codes=codes,
-        url=f"/v1/conditions/{c.slug}",
+        url=condition_url(c.slug),
     )
 
 
@@ -115,7 +115,7 @@ def get_condition(session: Session, slug: str) -> s.ConditionDetail:
     return s.ConditionDetail(
         **_summary(condition, parent, codes.get(condition.id, [])).model_dump(),
         children=[
-            s.ConditionRef(slug=c_slug, name=name, url=f"/v1/conditions/{c_slug}")
+            s.ConditionRef(slug=c_slug, name=name, url=condition_url(c_slug))
             for c_slug, name in children
         ],
         modalities=modalities,
@@ -151,7 +151,7 @@ def indications_for(
             summary=i.summary,
             **evidence_basis_fields(i, bases),
             citations=keys.get(i.id or 0, []),
-            url=f"/v1/modalities/{x.slug}",
+            url=modality_url(x.slug),
         )
         for i, x, c_slug in rows
     ]

@@ -13,7 +13,15 @@ from sqlmodel import Session, col, select
 
 from app import models as m
 from app import schemas as s
-from app.domain import Category, ClaimType, Delivery, Evidence, Recommendation
+from app.domain import (
+    Category,
+    ClaimType,
+    Delivery,
+    Evidence,
+    Recommendation,
+    condition_url,
+    modality_url,
+)
 from app.queries.common import (
     EVIDENCE_RANK_SQL,
     citation_links,
@@ -140,7 +148,7 @@ def list_modalities(session: Session, f: ModalityFilter) -> s.Page[s.ModalitySum
             aliases=row.aliases,
             summary=row.summary,
             evidence=by_rank.get(row.best) if f.condition_ids is not None else None,
-            url=f"/v1/modalities/{row.slug}",
+            url=modality_url(row.slug),
         )
         for row in rows
     ]
@@ -234,6 +242,7 @@ def modality_details(session: Session, rows: list[m.Modality]) -> list[s.Modalit
         mid = x.id or 0
         out.append(
             s.ModalityDetail(
+                url=modality_url(x.slug),
                 slug=x.slug,
                 name=x.name,
                 abbreviation=x.abbreviation,
@@ -254,6 +263,7 @@ def modality_details(session: Session, rows: list[m.Modality]) -> list[s.Modalit
                         summary=i.summary,
                         **evidence_basis_fields(i, bases),
                         citations=keys(ClaimType.indication, i.id),
+                        url=condition_url(c.slug),
                     )
                     for i, c in indications[mid]
                 ],

@@ -12,7 +12,15 @@ from sqlalchemy import delete, insert, select, text
 from sqlmodel import Session, col
 
 from app import models as m
-from app.domain import ClaimType, SearchType, claim_path, claim_ref
+from app.domain import (
+    ClaimType,
+    SearchType,
+    citation_url,
+    claim_path,
+    claim_ref,
+    condition_url,
+    modality_url,
+)
 
 
 def _doc(doc_type: SearchType, ref: str, title: str, parts: list[Any], url: str) -> dict[str, Any]:
@@ -30,7 +38,7 @@ def rebuild_search_index(session: Session) -> None:
                 x.slug,
                 f"{x.name} ({x.abbreviation})",
                 [*x.aliases, x.summary, x.description, x.origin, *x.goals],
-                f"/v1/modalities/{x.slug}",
+                modality_url(x.slug),
             )
         )
     codes: dict[int, list[str]] = {}
@@ -44,7 +52,7 @@ def rebuild_search_index(session: Session) -> None:
                 c.slug,
                 c.name,
                 [*c.aliases, c.description, *codes.get(c.id or 0, [])],
-                f"/v1/conditions/{c.slug}",
+                condition_url(c.slug),
             )
         )
 
@@ -58,7 +66,7 @@ def rebuild_search_index(session: Session) -> None:
     ) -> None:
         slug = modalities[modality_id].slug
         ref = claim_ref(slug, claim_path(claim_type, position, kind))
-        docs.append(_doc(SearchType.claim, ref, title, parts, f"/v1/modalities/{ref}"))
+        docs.append(_doc(SearchType.claim, ref, title, parts, modality_url(ref)))
 
     for i in session.execute(select(m.Indication)).scalars():
         x, cond = modalities[i.modality_id], conditions[i.condition_id]
@@ -100,7 +108,7 @@ def rebuild_search_index(session: Session) -> None:
                 cit.key,
                 cit.title,
                 [*authors, cit.year, cit.container_title, cit.publisher, cit.doi],
-                f"/v1/citations/{cit.key}",
+                citation_url(cit.key),
             )
         )
 

@@ -1,0 +1,141 @@
+"""Absolute links: every ``url`` field, ``Link`` and ``Location`` the API sends names the origin
+the client used, so a page on another origin never resolves them against itself.
+
+Answers are built and kept in memory with paths (``"url":"/v1/modalities/ipt"``), the same for
+every host; this layer puts the request's origin in front of them on the way out, so cached and
+preloaded answers stay shared between hosts and their ETag does not depend on the host.
+
+The origin is the request's scheme and ``Host``. ``X-Forwarded-Proto`` and ``X-Forwarded-Host``
+replace them only when the peer's address is a trusted proxy (``THERAPY_KB_TRUSTED_PROXIES``):
+anyone else could otherwise choose the links the API hands out. The origin is kept in the
+request's state for the other faces (FHIR's bundle links) to use.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+# In JSON a quote inside a string is escaped, so this byte sequence is always a key named "url"
+# whose value is a path: exactly the fields to make absolute, at any depth.
+URL_FIELD = b'"url":"/'
+# A host, with its port, as RFC 9110 allows it (no user info, no path); anything else is ignored.
+SANE_HOST = re.compile(rb"[A-Za-z0-9.\-]+(?::[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](?::[0-9]{1,5})?")
+DEFAULT_PORTS = {"http": 80, "https": 443}
+ORIGIN = "origin"  # the key under the request's state
+
+
+class Trusted:
+    """The peers whose ``X-Forwarded-*`` headers are believed: addresses, networks, or ``*``."""
+
+    def __init__(self, proxies: Sequence[str]) -> None:
+        self.anyone = "*" in proxies
+        self.networks = [ipaddress.ip_network(p, strict=False) for p in proxies if p != "*"]
+
+    def __call__(self, client: tuple[str, int] | None) -> bool:
+        if self.anyone:
+            return True
+        if not self.networks or client is None:
+            return False
+        try:
+            address = ipaddress.ip_address(client[0])
+        except ValueError:
+            return False
+        return any(address in network for network in self.networks)
+
+
+def origin(scope: Scope, trusted: Trusted) -> str:
+    """``scheme://host[:port]`` of the request as the client addressed it."""
+    headers: dict[bytes, bytes] = {}
+    for name, value in scope["headers"]:
+        if name in (b"host", b"x-forwarded-host", b"x-forwarded-proto") and name not in headers:
+            headers[name] = value
+    scheme: str = scope.get("scheme", "http")
+    host = headers.get(b"host", b"")
+    if trusted(scope.get("client")):
+        proto = headers.get(b"x-forwarded-proto", b"").split(b",")[0].strip().lower()
+        if proto in (b"http", b"https"):
+            scheme = proto.decode()
+        forwarded = headers.get(b"x-forwarded-host", b"").split(b",")[0].strip()
+        if forwarded:
+            host = forwarded
+    if not SANE_HOST.fullmatch(host):
+        server = scope.get("server")
+        if not server:
+            return f"{scheme}://localhost"
+        name, port = server
+        host = (name if port in (None, DEFAULT_PORTS.get(scheme)) else f"{name}:{port}").encode()
+    return f"{scheme}://{host.decode('ascii')}"
+
+
+def origin_of(request: Request) -> str:
+    """The origin this layer worked out for ``request`` (its base URL when the layer is absent)."""
+    found: Any = request.scope.get("state", {}).get(ORIGIN)
+    return found if isinstance(found, str) else str(request.base_url).rstrip("/")
+
+
+class AbsoluteUrlMiddleware:
+    def __init__(self, app: ASGIApp, trusted_proxies: Sequence[str]) -> None:
+        self.app = app
+        self.trusted = Trusted(trusted_proxies)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        base = origin(scope, self.trusted)
+        scope.setdefault("state", {})[ORIGIN] = base
+        await self.app(scope, receive, _Rewrite(send, base.encode()))
+
+
+class _Rewrite:
+    """Wraps ``send``: absolute ``Link``/``Location``; absolute ``url`` fields in JSON bodies."""
+
+    def __init__(self, send: Send, base: bytes) -> None:
+        self.send = send
+        self.base = base
+        self.start: Message | None = None
+        self.chunks: list[bytes] = []
+
+    async def __call__(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = [(k, self._header(k, v)) for k, v in message.get("headers", ())]
+            message = {**message, "headers": headers}
+            if _is_json(headers):
+                self.start = message  # held until the body is known: its length changes
+                return
+        elif message["type"] == "http.response.body" and self.start is not None:
+            self.chunks.append(message.get("body", b""))
+            if message.get("more_body", False):
+                return
+            body = b"".join(self.chunks).replace(URL_FIELD, b'"url":"' + self.base + b"/")
+            headers = [
+                (k, str(len(body)).encode() if k == b"content-length" else v)
+                for k, v in self.start["headers"]
+            ]
+            await self.send({**self.start, "headers": headers})
+            message = {"type": "http.response.body", "body": body}
+        await self.send(message)
+
+    def _header(self, name: bytes, value: bytes) -> bytes:
+        if name == b"link":
+            return value.replace(b"</", b"<" + self.base + b"/")
+        if name == b"location" and value.startswith(b"/") and not value.startswith(b"//"):
+            return self.base + value
+        return value
+
+
+def _is_json(headers: list[tuple[bytes, bytes]]) -> bool:
+    """A whole JSON answer of the API. A stream (no Content-Length) and a download (an export,
+    sent with Content-Disposition as the very bytes a release keeps) are left as they are."""
+    names = dict(headers)
+    return (
+        names.get(b"content-type") == b"application/json"
+        and b"content-length" in names
+        and b"content-disposition" not in names
+    )
