@@ -144,7 +144,6 @@ class Indication(EvidenceBasis):
             "guidelines": [],
             "effects": [],
             "citations": ["cuijpers2011"],
-            "url": "/v1/conditions/major-depression",
         }
     )
 
@@ -155,7 +154,6 @@ class Indication(EvidenceBasis):
     population: Population = Field(description="Population the evidence concerns.")
     summary: str = Field(description="One line on what the evidence shows.")
     citations: list[str] = CITATIONS_FIELD
-    url: str = Field(description="The condition in the API.")
 
 
 class Consideration(BaseModel):
@@ -304,7 +302,9 @@ class ModalitySummary(BaseModel):
     summary: str = Field(description="One or two sentences.")
     evidence: Evidence | None = Field(
         default=None,
-        description="With a condition filter: the strongest evidence level for that condition.",
+        description="The strongest evidence level among the modality's indications in scope:"
+        " those for the condition (or a narrower one) and the population when they are given,"
+        " else all of them; null when it has none. sort=evidence orders by it.",
     )
     url: str = Field(description="The full record.")
 
@@ -384,14 +384,45 @@ class ConditionSummary(BaseModel):
 
 class ConditionIndication(EvidenceBasis):
     modality: str = Field(description="Slug of the modality.")
-    modality_name: str
-    category: Category
+    modality_name: str = Field(description="Name of the modality.")
+    category: Category = Field(
+        description="The modality's category: 'approach' (a therapy) or 'delivery'."
+    )
     condition: str = Field(description="The condition (this one, or a narrower one).")
-    evidence: Evidence
-    population: Population
-    summary: str
+    evidence: Evidence = Field(description="Evidence level on the ordered scale (see /v1/meta).")
+    population: Population = Field(description="Population the evidence concerns.")
+    summary: str = Field(description="One line on what the evidence shows.")
     citations: list[str] = CITATIONS_FIELD
-    url: str
+    url: str = Field(
+        description="The modality's record, whose indications state this one (/v1/modalities/…)."
+    )
+
+
+class IndicationRow(ConditionIndication):
+    """One indication: a modality, for a condition, in a population, with its evidence."""
+
+    model_config = _example(
+        {
+            "grade_basis": "…",
+            "guidelines": [],
+            "effects": [],
+            "modality": "ipt",
+            "modality_name": "Interpersonal psychotherapy",
+            "category": "approach",
+            "condition": "major-depression",
+            "evidence": "moderate",
+            "population": "adolescents",
+            "summary": "…",
+            "citations": ["mufson2004"],
+            "url": "/v1/modalities/ipt",
+            "condition_name": "Major depressive disorder",
+            "codes": [{"system": "icd-11", "code": "6A70", "display": "…"}],
+        }
+    )
+
+    condition: str = Field(description="Slug of the condition (see /v1/conditions/{slug}).")
+    condition_name: str = Field(description="Name of the condition.")
+    codes: list[Code] = Field(description="The condition's ICD-10-CM and ICD-11 codes.")
 
 
 class ConditionDetail(ConditionSummary):
@@ -443,12 +474,16 @@ class Comparison(BaseModel):
         {
             "modalities": [],
             "condition": None,
+            "population": None,
             "evidence_matrix": {"columns": ["ipt", "cbt"], "rows": []},
         }
     )
 
     modalities: list[CompareColumn] = Field(description="The modalities, side by side.")
     condition: str | None = Field(description="The condition the comparison is narrowed to.")
+    population: Population | None = Field(
+        default=None, description="The population the comparison is narrowed to."
+    )
     evidence_matrix: EvidenceMatrix
 
 

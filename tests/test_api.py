@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
 
 from app.config import Settings
 from app.main import create_app
+from app.seeding import load_seed, read_seed_dir
+from tests.conftest import FIXTURE_SEED
+from tests.helpers import copy_seed
 
 PROBLEM = "application/problem+json"
 ORIGIN = "http://testserver"  # TestClient's
@@ -58,6 +64,24 @@ MODALITY_LISTS: list[tuple[str, list[str], int]] = [
     ("/v1/modalities?offset=2", [], 2),
     ("/v1/modalities?offset=100000", [], 2),
     ("/v1/modalities?category=approach&delivery=group", [], 0),
+    # A population: only modalities with an indication for it.
+    ("/v1/modalities?population=adults", ["alpha", "beta"], 2),
+    ("/v1/modalities?population=adolescents", ["alpha"], 1),
+    ("/v1/modalities?population=mixed", ["beta"], 1),
+    ("/v1/modalities?population=children", [], 0),
+    # With the other indication filters it holds within one indication: alpha is strong for
+    # low mood (adults) and limited for worry (adolescents), never both for one population.
+    ("/v1/modalities?population=adolescents&condition=worry", ["alpha"], 1),
+    ("/v1/modalities?population=adolescents&condition=low-mood", [], 0),
+    ("/v1/modalities?population=adolescents&condition=mood-disorders", [], 0),
+    ("/v1/modalities?population=mixed&condition=mood-disorders", ["beta"], 1),
+    ("/v1/modalities?population=adults&min_evidence=strong", ["alpha"], 1),
+    ("/v1/modalities?population=adolescents&min_evidence=moderate", [], 0),
+    ("/v1/modalities?population=adolescents&min_evidence=limited", ["alpha"], 1),
+    ("/v1/modalities?population=mixed&min_evidence=limited", [], 0),
+    # Sorted by the population's evidence: beta is moderate for adults, alpha only limited
+    # for adolescents, but alpha strong for adults.
+    ("/v1/modalities?population=adults&sort=evidence", ["alpha", "beta"], 2),
 ]
 
 
@@ -70,13 +94,37 @@ def test_modality_list(client: TestClient, url: str, expected: list[str], total:
     assert body["total"] == total
 
 
-def test_modality_list_evidence_column(client: TestClient) -> None:
-    body = client.get("/v1/modalities?condition=worry&sort=evidence").json()
-    assert [(i["slug"], i["evidence"]) for i in body["items"]] == [
-        ("beta", "moderate"),
-        ("alpha", "limited"),
-    ]
-    assert all(i["evidence"] is None for i in client.get("/v1/modalities").json()["items"])
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        (
+            "/v1/modalities?condition=worry&sort=evidence",
+            [("beta", "moderate"), ("alpha", "limited")],
+        ),
+        # Without a condition: the strongest level over all of a modality's indications, so
+        # the order of sort=evidence can be read off the items.
+        ("/v1/modalities?sort=evidence", [("alpha", "strong"), ("beta", "moderate")]),
+        ("/v1/modalities", [("alpha", "strong"), ("beta", "moderate")]),
+        ("/v1/modalities?min_evidence=strong", [("alpha", "strong")]),
+        # With a population, that population's indications only.
+        ("/v1/modalities?population=adolescents", [("alpha", "limited")]),
+        ("/v1/modalities?population=mixed&sort=evidence", [("beta", "insufficient")]),
+        (
+            "/v1/modalities?population=adults&sort=evidence",
+            [("alpha", "strong"), ("beta", "moderate")],
+        ),
+        (
+            "/v1/modalities?condition=mood-disorders&sort=evidence",
+            [("alpha", "strong"), ("beta", "insufficient")],
+        ),
+        ("/v1/modalities?condition=low-mood&population=mixed", [("beta", "insufficient")]),
+    ],
+)
+def test_modality_list_evidence_column(
+    client: TestClient, url: str, expected: list[tuple[str, str | None]]
+) -> None:
+    body = client.get(url).json()
+    assert [(i["slug"], i["evidence"]) for i in body["items"]] == expected
 
 
 @pytest.mark.parametrize(
@@ -127,6 +175,17 @@ BAD_REQUESTS: list[tuple[str, str]] = [
     ("/v1/search?q=%20%20", "q"),
     ("/v1/search?q=" + "y" * 201, "q"),
     ("/v1/search?q=x&type=book", "type"),
+    ("/v1/modalities?population=elderly", "population"),
+    ("/v1/conditions?population=elderly", "population"),
+    ("/v1/compare?modalities=alpha,beta&population=elderly", "population"),
+    ("/v1/indications?population=elderly", "population"),
+    ("/v1/indications?min_evidence=excellent", "min_evidence"),
+    ("/v1/indications?guideline=strongly", "guideline"),
+    ("/v1/indications?category=therapy", "category"),
+    ("/v1/indications?modality=", "modality"),
+    ("/v1/indications?condition=", "condition"),
+    ("/v1/indications?limit=101", "limit"),
+    ("/v1/indications?offset=-1", "offset"),
 ]
 
 
@@ -154,6 +213,12 @@ def test_bad_parameters_are_problems(client: TestClient, url: str, parameter: st
         ("/v1/modalities?condition=wory", "worry"),
         ("/v1/compare?modalities=alpha,betta", "beta"),
         ("/v1/compare?modalities=alpha,beta&condition=low-mod", "low-mood"),
+        ("/v1/indications?modality=alpah", "alpha"),
+        ("/v1/indications?modality=zzzzzz", None),
+        ("/v1/indications?condition=wory", "worry"),
+        # Neither a slug nor a code.
+        ("/v1/conditions/F99.9", None),
+        ("/v1/conditions/low-mod", "low-mood"),
     ],
 )
 def test_unknown_slug_is_404_with_suggestion(
@@ -229,7 +294,6 @@ def test_modality_detail_whole_shape(client: TestClient) -> None:
                     },
                 ],
                 "citations": ["alpha2001"],
-                "url": f"{ORIGIN}/v1/conditions/low-mood",
             },
             {
                 "condition": "worry",
@@ -242,7 +306,6 @@ def test_modality_detail_whole_shape(client: TestClient) -> None:
                 "guidelines": [],
                 "effects": [],
                 "citations": ["alpha2001", "gamma2010"],
-                "url": f"{ORIGIN}/v1/conditions/worry",
             },
         ],
         "pros": [
@@ -305,6 +368,15 @@ def test_condition_list_and_filters(client: TestClient) -> None:
     assert get("/v1/conditions?q=persistent") == ["low-mood"]
     assert get("/v1/conditions?q=nothing-like-this") == []
     assert get("/v1/conditions?parent=worry") == []
+    # A population: conditions with an indication for it, their own or a narrower one's (as
+    # their detail lists them): mood disorders through low mood.
+    assert get("/v1/conditions?population=adults") == ["low-mood", "mood-disorders", "worry"]
+    assert get("/v1/conditions?population=adolescents") == ["worry"]
+    assert get("/v1/conditions?population=mixed") == ["low-mood", "mood-disorders"]
+    assert get("/v1/conditions?population=children") == []
+    assert get("/v1/conditions?population=mixed&parent=mood-disorders") == ["low-mood"]
+    assert get("/v1/conditions?population=adolescents&parent=mood-disorders") == []
+    assert client.get("/v1/conditions?population=mixed").json()["total"] == 2
 
 
 def test_condition_detail_strongest_first_with_children(client: TestClient) -> None:
@@ -553,3 +625,194 @@ def test_condition_and_compare_carry_the_evidence_basis(client: TestClient) -> N
     # Without a condition there is nothing to narrow the indications to.
     plain = client.get("/v1/compare?modalities=beta,alpha").json()
     assert all(c["indications"] == [] for c in plain["modalities"])
+
+
+@pytest.mark.parametrize(
+    ("code", "slug"),
+    [
+        ("F99.1", "low-mood"),
+        ("f99.1", "low-mood"),
+        ("6z99", "low-mood"),
+        ("6Z98", "worry"),
+        ("F30-F39", "mood-disorders"),
+    ],
+)
+def test_condition_code_redirects_to_its_slug(client: TestClient, code: str, slug: str) -> None:
+    response = client.get(f"/v1/conditions/{code}", follow_redirects=False)
+    assert response.status_code == 308
+    assert response.headers["location"] == f"{ORIGIN}/v1/conditions/{slug}"
+    assert (
+        client.get(f"/v1/conditions/{code}").json() == client.get(f"/v1/conditions/{slug}").json()
+    )
+
+
+def test_a_code_naming_two_conditions_names_the_most_specific(
+    tmp_path: Path, settings: Settings, engine: Engine
+) -> None:
+    """A code is unique within its coding system, but the same string may stand in both: then
+    the deepest condition in the tree wins, and between equally deep ones the first slug."""
+    seed_dir = copy_seed(FIXTURE_SEED, tmp_path / "seed", version="0.0.2")
+    path = seed_dir / "conditions.yaml"
+    conditions = yaml.safe_load(path.read_text())
+    shared = [
+        # ICD-11-shaped strings that low mood (deeper, later by slug) and zz-worry (as deep,
+        # later by slug) hold as ICD-10-CM codes.
+        {"system": "icd-11", "code": "F99.1", "display": "Fixture shared code"},
+        {"system": "icd-11", "code": "Z99", "display": "Fixture shared code"},
+    ]
+    conditions["conditions"] += [
+        {"slug": "anxious-mood", "name": "Anxious mood", "codes": shared},
+        {
+            "slug": "zz-worry",
+            "name": "Last worry",
+            "codes": [{"system": "icd-10-cm", "code": "Z99", "display": "Fixture shared code"}],
+        },
+    ]
+    path.write_text(yaml.safe_dump(conditions, sort_keys=False))
+    load_seed(engine, read_seed_dir(seed_dir))
+    with TestClient(create_app(settings)) as client:
+
+        def target(code: str) -> str:
+            response = client.get(f"/v1/conditions/{code}", follow_redirects=False)
+            assert response.status_code == 308, response.text
+            return str(response.headers["location"])
+
+        assert target("F99.1") == target("f99.1") == f"{ORIGIN}/v1/conditions/low-mood"
+        assert target("z99") == f"{ORIGIN}/v1/conditions/anxious-mood"
+        # A filter reads a code the same way.
+        assert client.get("/v1/modalities?condition=F99.1").json()["total"] == 2
+        assert client.get("/v1/indications?condition=Z99").json()["total"] == 0
+        assert client.get("/v1/conditions/zz-worry").status_code == 200
+
+
+def test_condition_slug_answers_directly(client: TestClient) -> None:
+    response = client.get("/v1/conditions/low-mood", follow_redirects=False)
+    assert response.status_code == 200
+    assert response.json()["slug"] == "low-mood"
+
+
+def rows(body: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    return [(i["modality"], i["condition"], i["population"], i["evidence"]) for i in body["items"]]
+
+
+ALPHA_LOW_MOOD = ("alpha", "low-mood", "adults", "strong")
+BETA_WORRY = ("beta", "worry", "adults", "moderate")
+ALPHA_WORRY = ("alpha", "worry", "adolescents", "limited")
+BETA_LOW_MOOD = ("beta", "low-mood", "mixed", "insufficient")
+
+
+@pytest.mark.parametrize(
+    ("url", "expected", "total"),
+    [
+        # Strongest first; every indication of the fixture.
+        ("/v1/indications", [ALPHA_LOW_MOOD, BETA_WORRY, ALPHA_WORRY, BETA_LOW_MOOD], 4),
+        ("/v1/indications?modality=alpha", [ALPHA_LOW_MOOD, ALPHA_WORRY], 2),
+        ("/v1/indications?category=delivery", [BETA_WORRY, BETA_LOW_MOOD], 2),
+        # A condition includes its narrower ones, and may be named by a code in any case.
+        ("/v1/indications?condition=mood-disorders", [ALPHA_LOW_MOOD, BETA_LOW_MOOD], 2),
+        ("/v1/indications?condition=f99.1", [ALPHA_LOW_MOOD, BETA_LOW_MOOD], 2),
+        ("/v1/indications?condition=worry", [BETA_WORRY, ALPHA_WORRY], 2),
+        ("/v1/indications?population=adults", [ALPHA_LOW_MOOD, BETA_WORRY], 2),
+        ("/v1/indications?population=adolescents", [ALPHA_WORRY], 1),
+        ("/v1/indications?population=children", [], 0),
+        ("/v1/indications?min_evidence=moderate", [ALPHA_LOW_MOOD, BETA_WORRY], 2),
+        (
+            "/v1/indications?min_evidence=insufficient",
+            [ALPHA_LOW_MOOD, BETA_WORRY, ALPHA_WORRY, BETA_LOW_MOOD],
+            4,
+        ),
+        ("/v1/indications?guideline=first-line", [ALPHA_LOW_MOOD], 1),
+        ("/v1/indications?guideline=consider", [], 0),
+        # Every filter holds for each row.
+        ("/v1/indications?modality=alpha&population=adolescents", [ALPHA_WORRY], 1),
+        ("/v1/indications?modality=alpha&min_evidence=moderate&condition=worry", [], 0),
+        ("/v1/indications?category=approach&condition=worry", [ALPHA_WORRY], 1),
+        ("/v1/indications?guideline=first-line&population=mixed", [], 0),
+        # Paged.
+        ("/v1/indications?limit=2", [ALPHA_LOW_MOOD, BETA_WORRY], 4),
+        ("/v1/indications?limit=2&offset=2", [ALPHA_WORRY, BETA_LOW_MOOD], 4),
+        ("/v1/indications?offset=4", [], 4),
+    ],
+)
+def test_indication_list(
+    client: TestClient, url: str, expected: list[tuple[str, str, str, str]], total: int
+) -> None:
+    response = client.get(url)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert rows(body) == expected
+    assert body["total"] == total
+
+
+def test_indication_list_links_pages(client: TestClient) -> None:
+    response = client.get("/v1/indications?population=adults&limit=1")
+    next_ = f"{ORIGIN}/v1/indications?population=adults&limit=1&offset=1"
+    assert response.links["next"]["url"] == next_
+    assert "prev" not in response.links
+
+
+def test_indication_rows_are_the_modality_records_indications(client: TestClient) -> None:
+    """Each row says what the modality's record says of the same indication, and links it."""
+    body = client.get("/v1/indications").json()
+    assert body["items"]
+    for row in body["items"]:
+        record = client.get(row["url"]).json()
+        assert row["url"] == f"{ORIGIN}/v1/modalities/{row['modality']}"
+        assert (row["modality_name"], row["category"]) == (record["name"], record["category"])
+        stated = next(
+            i
+            for i in record["indications"]
+            if (i["condition"], i["population"]) == (row["condition"], row["population"])
+        )
+        assert {k: row[k] for k in stated} == stated
+    first = body["items"][0]
+    assert first["condition_name"] == "Low mood disorder"
+    assert [c["code"] for c in first["codes"]] == ["F99.1", "6Z99"]
+    assert [g["recommendation"] for g in first["guidelines"]] == ["first-line"]
+    assert len(first["effects"]) == 2
+
+
+def test_compare_narrowed_to_a_population(client: TestClient) -> None:
+    body = client.get("/v1/compare?modalities=alpha,beta&population=adults").json()
+    assert body["population"] == "adults"
+    assert body["evidence_matrix"]["rows"] == [
+        {
+            "condition": "low-mood",
+            "condition_name": "Low mood disorder",
+            "evidence": {"alpha": "strong", "beta": None},
+        },
+        {
+            "condition": "worry",
+            "condition_name": "Worry disorder",
+            "evidence": {"alpha": None, "beta": "moderate"},
+        },
+    ]
+    # Without a condition the columns keep the order asked for, with no indications listed.
+    assert [(c["slug"], c["evidence"], c["indications"]) for c in body["modalities"]] == [
+        ("alpha", None, []),
+        ("beta", None, []),
+    ]
+    assert client.get("/v1/compare?modalities=alpha,beta").json()["population"] is None
+
+
+def test_compare_with_condition_and_population(client: TestClient) -> None:
+    # For worry, beta is the stronger (moderate, adults); for adolescents only alpha counts.
+    body = client.get("/v1/compare?modalities=beta,alpha&condition=worry&population=adolescents")
+    columns = body.json()["modalities"]
+    assert [(c["slug"], c["evidence"]) for c in columns] == [("alpha", "limited"), ("beta", None)]
+    assert [(i["condition"], i["population"]) for i in columns[0]["indications"]] == [
+        ("worry", "adolescents")
+    ]
+    assert columns[1]["indications"] == []
+    assert body.json()["evidence_matrix"] == {
+        "columns": ["alpha", "beta"],
+        "rows": [
+            {
+                "condition": "worry",
+                "condition_name": "Worry disorder",
+                "evidence": {"alpha": "limited", "beta": None},
+            }
+        ],
+    }
+    nobody = client.get("/v1/compare?modalities=alpha,beta&population=children").json()
+    assert nobody["evidence_matrix"]["rows"] == []

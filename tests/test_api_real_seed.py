@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import yaml
 from fastapi.testclient import TestClient
 
 from app.config import Settings
@@ -18,9 +19,23 @@ from app.main import create_app
 from app.seeding import read_seed_dir
 from tests.conftest import REAL_SEED
 
+ORIGIN = "http://testserver"  # TestClient's; links are absolute (app/web/absolute_urls.py)
+
 SEED = read_seed_dir(REAL_SEED)
 MODALITIES = [x.slug for x in SEED.modalities]
 CONDITIONS = [c.slug for c in SEED.conditions]
+
+# The seed files as plain YAML, read without the app's reader, to hold the API to them.
+RAW_MODALITIES = [
+    yaml.safe_load(path.read_text()) for path in sorted((REAL_SEED / "modalities").glob("*.yaml"))
+]
+RAW_CONDITIONS = yaml.safe_load((REAL_SEED / "conditions.yaml").read_text())["conditions"]
+# (modality, condition, population) -> evidence, for every indication in the files.
+RAW_INDICATIONS = {
+    (x["slug"], i["condition"], i["population"]): i["evidence"]
+    for x in RAW_MODALITIES
+    for i in x["indications"]
+}
 
 
 @pytest.fixture(scope="module")
@@ -105,3 +120,106 @@ def test_ipt_for_depression_is_strong(client: TestClient) -> None:
 def test_search_finds_ipt_grief_area(client: TestClient) -> None:
     body = client.get("/v1/search?q=grief&type=claim").json()
     assert any(hit["id"].startswith("ipt#components") for hit in body["items"])
+
+
+def every_item(client: TestClient, url: str) -> tuple[list[dict[str, Any]], int]:
+    """Every item of a paged list, following the Link headers; and the total."""
+    items: list[dict[str, Any]] = []
+    totals = set()
+    next_url: str | None = url
+    while next_url is not None:
+        response = client.get(next_url)
+        assert response.status_code == 200, response.text
+        items.extend(response.json()["items"])
+        totals.add(response.json()["total"])
+        next_url = response.links.get("next", {}).get("url")
+    assert len(totals) == 1
+    return items, totals.pop()
+
+
+def indication_keys(items: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
+    return [(i["modality"], i["condition"], i["population"]) for i in items]
+
+
+@pytest.mark.parametrize("population", ["adolescents", "adults", "older-adults", "children"])
+def test_indications_of_a_population_are_the_seeds(client: TestClient, population: str) -> None:
+    items, total = every_item(client, f"/v1/indications?population={population}&limit=7")
+    expected = {k: v for k, v in RAW_INDICATIONS.items() if k[2] == population}
+    assert expected, f"the seed has no {population} indications to compare with"
+    assert sorted(indication_keys(items)) == sorted(expected)
+    assert total == len(expected)
+    assert {(i["modality"], i["condition"], i["population"]): i["evidence"] for i in items} == (
+        expected
+    )
+
+
+def test_indication_list_is_every_indication_in_a_stable_order(client: TestClient) -> None:
+    paged, total = every_item(client, "/v1/indications?limit=9")
+    whole = client.get("/v1/indications?limit=100").json()["items"]
+    assert total == len(RAW_INDICATIONS) == len(whole)
+    assert paged == whole
+    # Strongest first, then by modality slug, condition slug and population.
+    assert indication_keys(whole) == sorted(
+        RAW_INDICATIONS, key=lambda k: (-rank(RAW_INDICATIONS[k]), *k)
+    )
+    for item in whole:
+        assert item["citations"], item
+        assert item["url"] == f"{ORIGIN}/v1/modalities/{item['modality']}"
+
+
+def test_population_filters_agree_with_the_seed(client: TestClient) -> None:
+    population = "adolescents"
+    indicated = {c for (_, c, p) in RAW_INDICATIONS if p == population}
+    parents = {c["slug"]: c.get("parent") for c in RAW_CONDITIONS}
+    covered = set()
+    for slug in indicated:
+        node: str | None = slug
+        while node is not None:
+            covered.add(node)
+            node = parents[node]
+    conditions, _ = every_item(client, f"/v1/conditions?population={population}&limit=5")
+    assert {c["slug"] for c in conditions} == covered
+    modalities = client.get(f"/v1/modalities?population={population}&limit=100").json()
+    best: dict[str, int] = {}
+    for (x, _, p), level in RAW_INDICATIONS.items():
+        if p == population:
+            best[x] = max(best.get(x, 0), rank(level))
+    assert {i["slug"]: rank(i["evidence"]) for i in modalities["items"]} == best
+
+
+def test_evidence_column_without_a_condition_explains_the_order(client: TestClient) -> None:
+    body = client.get("/v1/modalities?sort=evidence&limit=100").json()
+    best: dict[str, int] = {}
+    for (x, _, _), level in RAW_INDICATIONS.items():
+        best[x] = max(best.get(x, 0), rank(level))
+    assert {i["slug"]: rank(i["evidence"]) for i in body["items"]} == best
+    ranks = [rank(i["evidence"]) for i in body["items"]]
+    assert ranks == sorted(ranks, reverse=True)
+
+
+def test_compare_for_a_population_uses_only_its_indications(client: TestClient) -> None:
+    population = "adolescents"
+    body = client.get(f"/v1/compare?modalities={','.join(MODALITIES)}&population={population}")
+    matrix = body.json()["evidence_matrix"]
+    cells = {
+        (slug, row["condition"]): rank(level)
+        for row in matrix["rows"]
+        for slug, level in row["evidence"].items()
+        if level is not None
+    }
+    expected: dict[tuple[str, str], int] = {}
+    for (x, c, p), level in RAW_INDICATIONS.items():
+        if p == population:
+            expected[(x, c)] = max(expected.get((x, c), 0), rank(level))
+    assert cells == expected
+
+
+@pytest.mark.parametrize(
+    ("code", "slug"),
+    [(code["code"], c["slug"]) for c in RAW_CONDITIONS for code in c.get("codes", [])],
+)
+def test_every_code_redirects_to_its_condition(client: TestClient, code: str, slug: str) -> None:
+    for asked in (code, code.lower()):
+        response = client.get(f"/v1/conditions/{asked}", follow_redirects=False)
+        assert response.status_code == 308, asked
+        assert response.headers["location"] == f"{ORIGIN}/v1/conditions/{slug}"

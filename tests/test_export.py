@@ -39,8 +39,11 @@ def test_json_export_nests_everything(client: TestClient) -> None:
     assert [c["key"] for c in body["citations"]] == ["alpha2001", "delta2020", "gamma2010"]
     assert [c["slug"] for c in body["conditions"]] == ["low-mood", "mood-disorders", "worry"]
     assert [x["slug"] for x in body["modalities"]] == ["alpha", "beta"]
-    # The nested modality is exactly what the detail endpoint serves.
-    assert body["modalities"][0] == client.get("/v1/modalities/alpha").json()
+    # The nested modality is exactly what the detail endpoint serves, but that a download keeps
+    # its links as paths (the same bytes whoever asks), where an answer names the origin.
+    served = client.get("/v1/modalities/alpha").json()
+    assert served["url"] == "http://testserver/v1/modalities/alpha"
+    assert body["modalities"][0] == {**served, "url": "/v1/modalities/alpha"}
 
 
 def test_json_is_the_default(client: TestClient) -> None:

@@ -321,7 +321,6 @@ def test_a_condition_without_codes_is_text_only() -> None:
         guidelines=[],
         effects=[],
         citations=[],
-        url="/v1/conditions/anxiety-disorders",
     )
     assert condition_concept(indication) == {"text": "Anxiety disorders"}
 

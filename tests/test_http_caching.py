@@ -17,6 +17,8 @@ from app.seeding import load_seed, read_seed_dir
 from tests.conftest import FIXTURE_SEED
 from tests.helpers import copy_seed, statements
 
+ORIGIN = "http://testserver"  # TestClient's; links are absolute (app/web/absolute_urls.py)
+
 GETS = [
     "/v1/modalities",
     "/v1/modalities/alpha",
@@ -24,6 +26,7 @@ GETS = [
     "/v1/citations",
     "/v1/citations/alpha2001",
     "/v1/compare?modalities=alpha,beta",
+    "/v1/indications?population=adults",
     "/v1/search?q=fixture",
     "/v1/meta",
     "/v1/export?format=ndjson",
@@ -156,6 +159,35 @@ def test_errors_carry_no_etag(live: TestClient) -> None:
     assert response.status_code == 404
     assert "etag" not in response.headers
     assert "cache-control" not in response.headers
+
+
+def test_a_code_redirect_passes_the_caching_layers(
+    live: TestClient, engine: Engine, tmp_path: Path
+) -> None:
+    """A code's 308 is stamped with the release and Cache-Control (clients would keep a
+    permanent redirect for ever without it), is never a 304, and follows a reload at once."""
+    release = read_seed_dir(FIXTURE_SEED).content_hash()
+    for headers in ({}, {"If-None-Match": "*"}):
+        response = live.get("/v1/conditions/6z98", headers=headers, follow_redirects=False)
+        assert response.status_code == 308
+        assert response.headers["location"] == f"{ORIGIN}/v1/conditions/worry"
+        assert response.headers["x-kb-release"] == release
+        assert response.headers["cache-control"] == "public, max-age=300"
+        assert "etag" not in response.headers
+    head = live.head("/v1/conditions/6z98", follow_redirects=False)
+    assert (head.status_code, head.content) == (308, b"")
+    assert head.headers["location"] == f"{ORIGIN}/v1/conditions/worry"
+    # The code moves to another condition in the next release: the redirect moves with it.
+    seed_dir = copy_seed(FIXTURE_SEED, tmp_path / "seed", version="0.0.2")
+    path = seed_dir / "conditions.yaml"
+    conditions = yaml.safe_load(path.read_text())
+    by_slug = {c["slug"]: c for c in conditions["conditions"]}
+    by_slug["low-mood"]["codes"].append(by_slug["worry"].pop("codes")[0])
+    path.write_text(yaml.safe_dump(conditions, sort_keys=False))
+    load_seed(engine, read_seed_dir(seed_dir))
+    moved = live.get("/v1/conditions/6z98", follow_redirects=False)
+    assert moved.headers["location"] == f"{ORIGIN}/v1/conditions/low-mood"
+    assert live.get("/v1/conditions/6z98").json()["slug"] == "low-mood"
 
 
 def test_no_release_is_503_on_every_data_route(settings: Settings) -> None:

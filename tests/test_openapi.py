@@ -57,11 +57,50 @@ def enum_of(schema: dict[str, Any]) -> list[str]:
         ("min_evidence", ["strong", "moderate", "limited", "insufficient"]),
         ("delivery", ["individual", "group", "online-synchronous", "online-guided"]),
         ("sort", ["name", "-name", "evidence"]),
+        (
+            "population",
+            ["adults", "adolescents", "children", "older-adults", "perinatal", "mixed"],
+        ),
     ],
 )
 def test_enums_are_listed(name: str, values: list[str]) -> None:
     params = {p["name"]: p for _, _, op in OPERATIONS for p in op.get("parameters", [])}
     assert set(values) <= set(enum_of(params[name]["schema"]))
+
+
+def test_population_is_one_parameter_wherever_it_is_taken() -> None:
+    taking = {
+        path: next(p for p in op.get("parameters", []) if p["name"] == "population")
+        for path, method, op in OPERATIONS
+        if any(p["name"] == "population" for p in op.get("parameters", []))
+    }
+    assert {"/v1/modalities", "/v1/conditions", "/v1/compare", "/v1/indications"} <= set(taking)
+    assert len({repr(p) for p in taking.values()}) == 1, "described differently somewhere"
+
+
+def test_indication_list_operation() -> None:
+    op = DOC["paths"]["/v1/indications"]["get"]
+    assert op["operationId"] == "listIndications"
+    assert op["tags"] == ["indications"]
+    schema = op["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+    assert schema.endswith("/Page_IndicationRow_")
+    assert {p["name"] for p in op["parameters"]} == {
+        "modality",
+        "condition",
+        "population",
+        "min_evidence",
+        "guideline",
+        "category",
+        "limit",
+        "offset",
+    }
+    assert SCHEMAS["IndicationRow"]["examples"]
+
+
+def test_condition_code_redirect_is_declared() -> None:
+    redirect = DOC["paths"]["/v1/conditions/{slug}"]["get"]["responses"]["308"]
+    assert "Location" in redirect["headers"]
+    assert redirect["description"]
 
 
 # What any request may be answered with before it reaches its route (app/web/).

@@ -7,12 +7,19 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, or_, select
+from sqlalchemy import ColumnElement, case, exists, func, or_, select
 from sqlmodel import Session, col
 
 from app import models as m
 from app import schemas as s
-from app.domain import EVIDENCE_RANK, EffectMeasure, Evidence, citation_url
+from app.domain import (
+    EVIDENCE_RANK,
+    EffectMeasure,
+    Evidence,
+    Population,
+    Recommendation,
+    citation_url,
+)
 from app.errors import NotFound
 from app.suggest import suggest
 from app.web.release_cache import memoized
@@ -98,13 +105,17 @@ def codes_for(session: Session, condition_ids: Iterable[int]) -> dict[int, list[
     return out
 
 
+def _parents(session: Session) -> dict[int, int | None]:
+    """Every condition's parent (None for a condition without one): the tree in one statement."""
+    rows = session.execute(select(col(m.Condition.id), col(m.Condition.parent_id))).all()
+    return dict(rows)
+
+
 def descendants(session: Session, *condition_ids: int) -> list[int]:
     """The conditions and every narrower one (one statement for any number of them; the tree
     is walked in Python)."""
     children: dict[int | None, list[int]] = defaultdict(list)
-    for cid, parent in session.execute(
-        select(col(m.Condition.id), col(m.Condition.parent_id))
-    ).all():
+    for cid, parent in _parents(session).items():
         children[parent].append(cid)
     out: list[int] = []
     seen: set[int] = set()
@@ -120,17 +131,61 @@ def descendants(session: Session, *condition_ids: int) -> list[int]:
 
 
 def resolve_condition(session: Session, value: str) -> m.Condition | None:
-    """A condition by slug, or by one of its ICD-10-CM / ICD-11 codes (case-insensitive)."""
-    found = session.execute(
-        select(m.Condition)
-        .outerjoin(m.ConditionCode, col(m.ConditionCode.condition_id) == m.Condition.id)
-        .where(
-            or_(col(m.Condition.slug) == value, func.upper(m.ConditionCode.code) == value.upper())
+    """The condition a slug, or one of its ICD-10-CM / ICD-11 codes (case-insensitive), names.
+    A slug wins over a code. A code is unique within its coding system, so it names two
+    conditions only when both systems use the same string (real ICD-10-CM and ICD-11 codes
+    differ in shape, but the seed format allows it): then it names the most specific, the one
+    deepest in the condition tree, and the first by slug between equally deep ones. One
+    statement; two when a code names several conditions."""
+    coded = select(col(m.ConditionCode.condition_id)).where(
+        func.upper(m.ConditionCode.code) == value.upper()
+    )
+    found: list[m.Condition] = list(
+        session.execute(
+            select(m.Condition)
+            .where(or_(col(m.Condition.slug) == value, col(m.Condition.id).in_(coded)))
+            .order_by(col(m.Condition.slug) != value, col(m.Condition.slug))
+        ).scalars()
+    )
+    if len(found) < 2 or found[0].slug == value:
+        return next(iter(found), None)
+    parents = _parents(session)
+
+    def depth(condition: m.Condition) -> int:
+        steps, parent = 0, condition.parent_id
+        while parent is not None and steps < len(parents):  # bounded, were the tree a cycle
+            steps, parent = steps + 1, parents.get(parent)
+        return steps
+
+    return min(found, key=lambda c: (-depth(c), c.slug))
+
+
+def indication_criteria(
+    *,
+    condition_ids: list[int] | None = None,
+    population: Population | None = None,
+    min_evidence: Evidence | None = None,
+    guideline: Recommendation | None = None,
+) -> list[ColumnElement[bool]]:
+    """What one indication must meet, as conditions on ``m.Indication`` (each filter may be
+    absent, and none gives none): for one of these conditions, for this population, at least
+    this strong, with a guideline in this position. Filters that hold together hold within one
+    indication, wherever they are used."""
+    criteria: list[ColumnElement[bool]] = []
+    if condition_ids is not None:
+        criteria.append(col(m.Indication.condition_id).in_(condition_ids))
+    if population is not None:
+        criteria.append(col(m.Indication.population) == population.value)
+    if min_evidence is not None:
+        criteria.append(EVIDENCE_RANK_SQL >= rank_of(min_evidence))
+    if guideline is not None:
+        criteria.append(
+            exists().where(
+                (col(m.IndicationGuideline.indication_id) == m.Indication.id)
+                & (m.IndicationGuideline.recommendation == guideline.value)
+            )
         )
-        .order_by(col(m.Condition.slug) != value)
-        .limit(1)
-    ).scalar_one_or_none()
-    return found
+    return criteria
 
 
 def range_of(lo: int | None, hi: int | None) -> s.Range | None:

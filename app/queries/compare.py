@@ -9,15 +9,21 @@ from sqlmodel import Session, col, select
 
 from app import models as m
 from app import schemas as s
-from app.domain import Evidence, modality_url
-from app.queries.common import format_ranges, not_found, strongest
+from app.domain import Evidence, Population, modality_url
+from app.queries.common import format_ranges, indication_criteria, not_found, strongest
 from app.queries.conditions import indications_for
 
 
 def compare(
-    session: Session, slugs: list[str], condition_ids: list[int] | None, condition_slug: str | None
+    session: Session,
+    slugs: list[str],
+    condition_ids: list[int] | None,
+    condition_slug: str | None,
+    population: Population | None = None,
 ) -> s.Comparison:
-    """Five statements (nine with a condition), whatever the number of modalities or claims."""
+    """Five statements (nine with a condition), whatever the number of modalities or claims.
+    With a population, only its indications count: in the matrix, and in each modality's
+    evidence and indications."""
     rows = {
         x.slug: x
         for x in session.execute(
@@ -56,11 +62,12 @@ def compare(
     query = (
         select(m.Indication.modality_id, m.Indication.evidence, m.Condition.slug, m.Condition.name)
         .join(m.Condition, col(m.Condition.id) == m.Indication.condition_id)
-        .where(col(m.Indication.modality_id).in_(ids))
+        .where(
+            col(m.Indication.modality_id).in_(ids),
+            *indication_criteria(condition_ids=condition_ids, population=population),
+        )
         .order_by(func.lower(m.Condition.name))
     )
-    if condition_ids is not None:
-        query = query.where(col(m.Indication.condition_id).in_(condition_ids))
     levels: dict[tuple[str, int], list[str]] = defaultdict(list)
     names: dict[str, str] = {}
     for modality_id, evidence, c_slug, c_name in session.execute(query).all():
@@ -69,7 +76,9 @@ def compare(
 
     details: dict[str, list[s.ConditionIndication]] = defaultdict(list)
     if condition_ids is not None:
-        for indication in indications_for(session, condition_ids, [x for x in ids if x]):
+        for indication in indications_for(
+            session, condition_ids, [x for x in ids if x], population
+        ):
             details[indication.modality].append(indication)
 
     def best_for(modality_id: int) -> Evidence | None:
@@ -111,5 +120,6 @@ def compare(
     return s.Comparison(
         modalities=columns,
         condition=condition_slug,
+        population=population,
         evidence_matrix=s.EvidenceMatrix(columns=order, rows=matrix_rows),
     )

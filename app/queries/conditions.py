@@ -1,23 +1,27 @@
-"""Conditions: the list, and one condition with the modalities indicated for it."""
+"""Conditions: the list, one condition with the modalities indicated for it, and the reading of
+indications that the condition, the comparison and the indication list share."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import String, cast, exists, func
+from sqlalchemy import ColumnElement, Select, String, cast, exists, func
 from sqlmodel import Session, col, select
 
 from app import models as m
 from app import schemas as s
-from app.domain import ClaimType, condition_url, modality_url
+from app.domain import ClaimType, Population, condition_url, modality_url
 from app.queries.common import (
     EVIDENCE_RANK_SQL,
     codes_for,
     descendants,
     evidence_bases,
     evidence_basis_fields,
+    indication_criteria,
     not_found,
+    resolve_condition,
     text_match,
 )
 
@@ -29,6 +33,7 @@ class ConditionFilter:
     q: str | None = None
     code: str | None = None
     parent: str | None = None
+    population: Population | None = None
     limit: int = 20
     offset: int = 0
 
@@ -56,6 +61,8 @@ def list_conditions(session: Session, f: ConditionFilter) -> s.Page[s.ConditionS
         query = query.where(
             col(m.Condition.parent_id).in_(select(Parent.c.id).where(Parent.c.slug == f.parent))
         )
+    if f.population is not None:
+        query = query.where(col(m.Condition.id).in_(_covered(f.population)))
     ids = query.subquery()
     total = session.execute(select(func.count()).select_from(ids)).scalar_one()
     rows = session.execute(
@@ -69,6 +76,20 @@ def list_conditions(session: Session, f: ConditionFilter) -> s.Page[s.ConditionS
     codes = codes_for(session, (c.id for c, _ in rows if c.id is not None))
     items = [_summary(c, parent, codes.get(c.id or 0, [])) for c, parent in rows]
     return s.Page[s.ConditionSummary](items=items, total=total, limit=f.limit, offset=f.offset)
+
+
+def _covered(population: Population) -> Select[Any]:
+    """Ids of the conditions with an indication for the population, their own or a narrower
+    condition's (what their detail lists): a recursive query up the tree, in the statement."""
+    direct: Select[Any] = select(col(m.Indication.condition_id).label("id")).where(
+        *indication_criteria(population=population)
+    )
+    covered = direct.cte("covered", recursive=True)
+    broader: Select[Any] = select(col(m.Condition.parent_id).label("id")).join(
+        covered, covered.c.id == m.Condition.id
+    )
+    covered = covered.union(broader.where(col(m.Condition.parent_id).is_not(None)))
+    return select(covered.c.id)
 
 
 def _summary(c: m.Condition, parent: str | None, codes: list[s.Code]) -> s.ConditionSummary:
@@ -96,14 +117,48 @@ def condition_summaries(session: Session) -> Iterator[s.ConditionSummary]:
 
 
 def get_condition(session: Session, slug: str) -> s.ConditionDetail:
+    """One condition by its slug: eight statements."""
+    found = _with_parent(session, slug)
+    if found is None:
+        raise not_found(session, "condition", m.Condition.slug, slug)
+    return _detail(session, *found)
+
+
+@dataclass(frozen=True)
+class CodeRedirect:
+    """A code asked for where a slug belongs: the condition it names is at ``url``."""
+
+    slug: str
+
+    @property
+    def url(self) -> str:
+        return condition_url(self.slug)
+
+
+def condition_or_code(session: Session, slug_or_code: str) -> s.ConditionDetail | CodeRedirect:
+    """A condition by its slug; by one of its codes (case-insensitive), where its detail is
+    (``resolve_condition`` says which condition, when a code names several); otherwise a 404
+    that suggests the nearest slug. A slug costs what ``get_condition`` costs; a code, two
+    statements (three when it names several conditions)."""
+    found = _with_parent(session, slug_or_code)
+    if found is not None:
+        return _detail(session, *found)
+    named = resolve_condition(session, slug_or_code)
+    if named is not None:
+        return CodeRedirect(named.slug)
+    raise not_found(session, "condition", m.Condition.slug, slug_or_code)
+
+
+def _with_parent(session: Session, slug: str) -> tuple[m.Condition, str | None] | None:
     found = session.execute(
         select(m.Condition, Parent.c.slug)
         .outerjoin(Parent, Parent.c.id == m.Condition.parent_id)
         .where(m.Condition.slug == slug)
     ).one_or_none()
-    if found is None:
-        raise not_found(session, "condition", m.Condition.slug, slug)
-    condition, parent = found
+    return None if found is None else (found[0], found[1])
+
+
+def _detail(session: Session, condition: m.Condition, parent: str | None) -> s.ConditionDetail:
     assert condition.id is not None
     codes = codes_for(session, [condition.id])
     children = session.execute(
@@ -122,38 +177,68 @@ def get_condition(session: Session, slug: str) -> s.ConditionDetail:
     )
 
 
+# Strongest first, then by modality name, then in the modality's own order.
+STRONGEST_FIRST: tuple[Any, ...] = (
+    EVIDENCE_RANK_SQL.desc(),
+    func.lower(m.Modality.name),
+    col(m.Indication.position),
+)
+
+
 def indications_for(
-    session: Session, condition_ids: list[int], modality_ids: list[int] | None = None
+    session: Session,
+    condition_ids: list[int],
+    modality_ids: list[int] | None = None,
+    population: Population | None = None,
 ) -> list[s.ConditionIndication]:
-    """Indications for these conditions (of these modalities), strongest first, each with its
-    citations and evidence basis: four statements."""
-    query = (
-        select(m.Indication, m.Modality, m.Condition.slug)
+    """Indications for these conditions (of these modalities, for this population), strongest
+    first, each with its citations and evidence basis: four statements."""
+    criteria = indication_criteria(condition_ids=condition_ids, population=population)
+    if modality_ids is not None:
+        criteria.append(col(m.Indication.modality_id).in_(modality_ids))
+    return [s.ConditionIndication(**fields) for _, fields in indications_where(session, criteria)]
+
+
+def indications_where(
+    session: Session,
+    criteria: Sequence[ColumnElement[bool]],
+    order: Sequence[Any] = STRONGEST_FIRST,
+    limit: int | None = None,
+    offset: int = 0,
+) -> list[tuple[m.Condition, dict[str, Any]]]:
+    """The indications meeting every criterion (on the indication, its modality or its
+    condition), in this order, one page of them when a limit is given: each as its condition's
+    row and the fields of a ``ConditionIndication``, citations and evidence basis included.
+    Four statements, however many indications."""
+    rows = session.execute(
+        select(m.Indication, m.Modality, m.Condition)
         .join(m.Modality, col(m.Modality.id) == m.Indication.modality_id)
         .join(m.Condition, col(m.Condition.id) == m.Indication.condition_id)
-        .where(col(m.Indication.condition_id).in_(condition_ids))
-        .order_by(EVIDENCE_RANK_SQL.desc(), func.lower(m.Modality.name), col(m.Indication.position))
-    )
-    if modality_ids is not None:
-        query = query.where(col(m.Indication.modality_id).in_(modality_ids))
-    rows = session.execute(query).all()
+        .where(*criteria)
+        .order_by(*order)
+        .limit(limit)
+        .offset(offset)
+    ).all()
     indication_ids = [i.id for i, _, _ in rows if i.id is not None]
     keys = indication_citations(session, indication_ids)
     bases = evidence_bases(session, indication_ids)
     return [
-        s.ConditionIndication(
-            modality=x.slug,
-            modality_name=x.name,
-            category=x.category,
-            condition=c_slug,
-            evidence=i.evidence,
-            population=i.population,
-            summary=i.summary,
-            **evidence_basis_fields(i, bases),
-            citations=keys.get(i.id or 0, []),
-            url=modality_url(x.slug),
+        (
+            c,
+            {
+                "modality": x.slug,
+                "modality_name": x.name,
+                "category": x.category,
+                "condition": c.slug,
+                "evidence": i.evidence,
+                "population": i.population,
+                "summary": i.summary,
+                **evidence_basis_fields(i, bases),
+                "citations": keys.get(i.id or 0, []),
+                "url": modality_url(x.slug),
+            },
         )
-        for i, x, c_slug in rows
+        for i, x, c in rows
     ]
 
 

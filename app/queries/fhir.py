@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 
 from app import models as m
 from app import schemas as s
-from app.domain import CodeSystem, condition_url
+from app.domain import CodeSystem
 from app.queries.common import (
     EVIDENCE_RANK_SQL,
     citation_out,
@@ -190,7 +190,6 @@ def indication_page(
                 summary=i.summary,
                 **evidence_basis_fields(i, bases),
                 citations=keys.get(i.id or 0, []),
-                url=condition_url(c.slug),
             ),
         )
         for i, x, c in rows

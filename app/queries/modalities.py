@@ -18,8 +18,8 @@ from app.domain import (
     ClaimType,
     Delivery,
     Evidence,
+    Population,
     Recommendation,
-    condition_url,
     modality_url,
 )
 from app.queries.common import (
@@ -30,8 +30,8 @@ from app.queries.common import (
     evidence_bases,
     evidence_basis_fields,
     format_ranges,
+    indication_criteria,
     not_found,
-    rank_of,
     text_match,
 )
 
@@ -49,6 +49,7 @@ class ModalityFilter:
     min_evidence: Evidence | None = None
     delivery: Delivery | None = None
     guideline: Recommendation | None = None
+    population: Population | None = None
     q: str | None = None
     sort: ModalitySort = ModalitySort.name
     limit: int = 20
@@ -56,21 +57,17 @@ class ModalityFilter:
 
 
 def _indicated(f: ModalityFilter) -> ColumnElement[bool] | None:
-    """Has one indication matching the condition, evidence and guideline filters (any may be
-    absent)."""
-    if f.condition_ids is None and f.min_evidence is None and f.guideline is None:
+    """Has one indication matching the condition, population, evidence and guideline filters
+    together (any may be absent)."""
+    criteria = indication_criteria(
+        condition_ids=f.condition_ids,
+        population=f.population,
+        min_evidence=f.min_evidence,
+        guideline=f.guideline,
+    )
+    if not criteria:
         return None
-    cond = col(m.Indication.modality_id) == m.Modality.id
-    if f.condition_ids is not None:
-        cond = cond & col(m.Indication.condition_id).in_(f.condition_ids)
-    if f.min_evidence is not None:
-        cond = cond & (EVIDENCE_RANK_SQL >= rank_of(f.min_evidence))
-    if f.guideline is not None:
-        cond = cond & exists().where(
-            (col(m.IndicationGuideline.indication_id) == m.Indication.id)
-            & (m.IndicationGuideline.recommendation == f.guideline.value)
-        )
-    return exists().where(cond)
+    return exists().where(col(m.Indication.modality_id) == m.Modality.id, *criteria)
 
 
 def _filtered(f: ModalityFilter) -> Select[int | None]:
@@ -103,20 +100,23 @@ def _filtered(f: ModalityFilter) -> Select[int | None]:
 
 
 def list_modalities(session: Session, f: ModalityFilter) -> s.Page[s.ModalitySummary]:
-    """One page of modalities: a count, a page and (with a condition) their evidence."""
+    """One page of modalities: a count, then the page with each modality's evidence."""
     ids = _filtered(f).subquery()
     total = session.execute(select(func.count()).select_from(ids)).scalar_one()
 
-    best: ColumnElement[int] | None = None
-    if f.condition_ids is not None or f.sort is ModalitySort.evidence:
-        # The strongest level for the condition (or, sorting without one, for any condition).
-        scope = col(m.Indication.modality_id) == m.Modality.id
-        if f.condition_ids is not None:
-            scope = scope & col(m.Indication.condition_id).in_(f.condition_ids)
-        best = select(func.max(EVIDENCE_RANK_SQL)).where(scope).scalar_subquery()
+    # The strongest level among the indications in scope: the condition's (and its narrower
+    # ones') and the population's when given, else all of the modality's.
+    best = (
+        select(func.max(EVIDENCE_RANK_SQL))
+        .where(
+            col(m.Indication.modality_id) == m.Modality.id,
+            *indication_criteria(condition_ids=f.condition_ids, population=f.population),
+        )
+        .scalar_subquery()
+    )
     name_key = func.lower(m.Modality.name)  # indexed with slug: ix_modality_name_order
     order: list[Any]  # ORDER BY terms
-    if f.sort is ModalitySort.evidence and best is not None:
+    if f.sort is ModalitySort.evidence:
         # NULL (no indication) sorts last on both engines.
         order = [func.coalesce(best, 0).desc(), name_key, col(m.Modality.slug)]
     elif f.sort is ModalitySort.name_desc:
@@ -126,17 +126,18 @@ def list_modalities(session: Session, f: ModalityFilter) -> s.Page[s.ModalitySum
     # The page's ids first, sorted on narrow rows (along the name index when sorting by name),
     # then only those rows: paging deep into a large list stays cheap.
     page = _filtered(f).order_by(*order).limit(f.limit).offset(f.offset)
-    summary = [
+    columns: list[Any] = [
         col(m.Modality.slug),
         col(m.Modality.name),
         col(m.Modality.abbreviation),
         col(m.Modality.category),
         col(m.Modality.aliases),
         col(m.Modality.summary),
+        best.label("best"),
     ]
-    columns = summary if best is None else [*summary, best.label("best")]
-    query = select(*columns).where(col(m.Modality.id).in_(page)).order_by(*order)
-    rows = session.execute(query).all()
+    rows = session.execute(
+        select(*columns).where(col(m.Modality.id).in_(page)).order_by(*order)
+    ).all()
 
     by_rank = {level.rank: level for level in Evidence}
     items = [
@@ -147,7 +148,7 @@ def list_modalities(session: Session, f: ModalityFilter) -> s.Page[s.ModalitySum
             category=row.category,
             aliases=row.aliases,
             summary=row.summary,
-            evidence=by_rank.get(row.best) if f.condition_ids is not None else None,
+            evidence=by_rank.get(row.best),
             url=modality_url(row.slug),
         )
         for row in rows
@@ -263,7 +264,6 @@ def modality_details(session: Session, rows: list[m.Modality]) -> list[s.Modalit
                         summary=i.summary,
                         **evidence_basis_fields(i, bases),
                         citations=keys(ClaimType.indication, i.id),
-                        url=condition_url(c.slug),
                     )
                     for i, c in indications[mid]
                 ],

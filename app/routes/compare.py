@@ -10,7 +10,7 @@ from app import schemas as s
 from app.deps import SessionDep
 from app.errors import InvalidParameter
 from app.queries.compare import compare
-from app.routes.params import ConditionDep
+from app.routes.params import ConditionDep, PopulationQuery
 from app.seeding.format import SLUG_RE
 
 router = APIRouter(prefix="/v1", tags=["compare"])
@@ -57,11 +57,16 @@ def compare_(
             },
         ),
     ],
+    population: PopulationQuery = None,
 ) -> s.Comparison:
-    """Compare 2-6 modalities; with a condition, strongest evidence first."""
+    """Compare 2-6 modalities; with a condition, strongest evidence first. With a population,
+    only its indications count: the evidence matrix has a row for each condition one of the
+    modalities has an indication for in that population, and each modality's evidence and
+    indications (given with a condition) are that population's."""
     return compare(
         session,
         parse_modalities(modalities),
         condition.ids if condition else None,
         condition.slug if condition else None,
+        population,
     )

@@ -17,7 +17,13 @@ from app.queries.modalities import (
     get_modality,
     list_modalities,
 )
-from app.routes.params import ConditionDep, PagingDep, TextQuery, set_link_header
+from app.routes.params import (
+    ConditionDep,
+    PagingDep,
+    PopulationQuery,
+    TextQuery,
+    set_link_header,
+)
 from app.web.negotiation import NegotiatedDep, negotiated_responses
 from app.web.release_cache import preloaded
 
@@ -38,13 +44,14 @@ def list_(
     session: SessionDep,
     paging: PagingDep,
     condition: ConditionDep,
+    population: PopulationQuery = None,
     q: TextQuery = None,
     category: Annotated[Category | None, Query(description="approach or delivery.")] = None,
     min_evidence: Annotated[
         Evidence | None,
         Query(
             description="Only modalities with an indication at least this strong "
-            "(for the condition, when one is given)."
+            "(for the condition and population, when given: the same indication)."
         ),
     ] = None,
     delivery: Annotated[
@@ -54,14 +61,15 @@ def list_(
         Recommendation | None,
         Query(
             description="Only modalities with an indication that a guideline gives this position"
-            " (for the condition, when one is given), e.g. first-line."
+            " (for the condition and population, when given: the same indication), e.g."
+            " first-line."
         ),
     ] = None,
     sort: Annotated[
         ModalitySort,
         Query(
-            description="name, -name, or evidence: strongest evidence first, for the condition "
-            "when one is given, else for any condition."
+            description="name, -name, or evidence: strongest evidence first (each item's "
+            "'evidence': for the condition and population when given, else for any)."
         ),
     ] = ModalitySort.name,
 ) -> s.Page[s.ModalitySummary]:
@@ -74,6 +82,7 @@ def list_(
             min_evidence=min_evidence,
             delivery=delivery,
             guideline=guideline,
+            population=population,
             q=q,
             sort=sort,
             limit=paging.limit,

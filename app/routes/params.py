@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 from fastapi import Depends, Query, Request, Response
 
 from app.deps import SessionDep
+from app.domain import Population
 from app.models import Condition
 from app.queries.common import descendants, not_found, resolve_condition
 
@@ -87,3 +88,14 @@ def set_link_header(request: Request, response: Response, total: int, page: Pagi
         links.append(f'<{url(max(page.offset - page.limit, 0))}>; rel="prev"')
     if links:
         response.headers["Link"] = ", ".join(links)
+
+
+PopulationQuery = Annotated[
+    Population | None,
+    Query(
+        description="Only indications for this population count: a modality or condition "
+        "matches through one of them, and every evidence level, matrix cell and list of "
+        "indications in the answer is this population's alone.",
+        examples=["adolescents"],
+    ),
+]

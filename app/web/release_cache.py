@@ -378,8 +378,12 @@ class _Stamp:
         if release is not None and RELEASE_HEADER not in names:
             headers.append((RELEASE_HEADER, release.encode()))
         if message["status"] != 200 or release is None or b"etag" in names:
-            # Not ours to cache, or the route chose its own ETag (a stream it cannot hash).
-            if release is not None and message["status"] == 200 and b"cache-control" not in names:
+            # Not ours to cache, or the route chose its own ETag (a stream it cannot hash). A
+            # permanent redirect (a condition's code to its slug) holds for the release as a 200
+            # does: Cache-Control bounds how long clients keep it, which they would otherwise
+            # do for ever.
+            fresh = message["status"] in (200, 308)
+            if release is not None and fresh and b"cache-control" not in names:
                 headers.append((b"cache-control", self.cache.cache_control))
             self.passthrough = True
             await self.send({**message, "headers": headers})

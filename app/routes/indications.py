@@ -1,0 +1,70 @@
+"""/v1/indications: every indication (modality × condition × population), filtered and paged."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+
+from app import schemas as s
+from app.deps import SessionDep
+from app.domain import Category, Evidence, Recommendation
+from app.queries.indications import IndicationFilter, list_indications
+from app.routes.params import ConditionDep, PagingDep, PopulationQuery, set_link_header
+
+router = APIRouter(prefix="/v1/indications", tags=["indications"])
+
+
+@router.get(
+    "",
+    response_model=s.Page[s.IndicationRow],
+    operation_id="listIndications",
+    responses={404: {"description": "No such modality or condition; may suggest the nearest."}},
+)
+def list_(
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    paging: PagingDep,
+    condition: ConditionDep,
+    population: PopulationQuery = None,
+    modality: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=80,
+            description="Slug of a modality: only its indications.",
+            examples=["ipt"],
+        ),
+    ] = None,
+    min_evidence: Annotated[
+        Evidence | None, Query(description="Only indications at least this strong.")
+    ] = None,
+    guideline: Annotated[
+        Recommendation | None,
+        Query(description="Only indications a guideline gives this position, e.g. first-line."),
+    ] = None,
+    category: Annotated[
+        Category | None,
+        Query(description="Only indications of modalities in this category: approach or delivery."),
+    ] = None,
+) -> s.Page[s.IndicationRow]:
+    """List indications: one row per modality, condition and population, each with its
+    evidence level, grade basis, guideline positions, effects and citations. Every filter
+    holds for each row. Ordered strongest evidence first, then by modality slug, condition slug
+    and population (alphabetical), an order that never changes between pages."""
+    page = list_indications(
+        session,
+        IndicationFilter(
+            modality=modality,
+            condition_ids=condition.ids if condition else None,
+            population=population,
+            min_evidence=min_evidence,
+            guideline=guideline,
+            category=category,
+            limit=paging.limit,
+            offset=paging.offset,
+        ),
+    )
+    set_link_header(request, response, page.total, paging)
+    return page
