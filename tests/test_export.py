@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import zipfile
@@ -170,7 +171,22 @@ def test_real_seed_exports(real_db_url: str) -> None:
     seed = read_seed_dir(REAL_SEED)
     with TestClient(create_app(Settings(database_url=real_db_url))) as client:
         body = client.get("/v1/export?format=json").json()
-        tables = read_tables(client.get("/v1/export?format=csv").content)
+        zipped = client.get("/v1/export?format=csv").content
+        tables = read_tables(zipped)
+        lines = client.get("/v1/export?format=ndjson").text.splitlines()
     assert len(body["modalities"]) == len(seed.modalities)
     assert len(tables["citations"]) == len(seed.citations)
     assert len(tables["indications"]) == sum(len(x.indications) for x in seed.modalities)
+    # The curators' notes and the PubMed ids, in every export as in the seed.
+    expected = {c.key: (c.note, c.pmid, c.pmcid) for c in seed.citations}
+    ndjson = [json.loads(line) for line in lines]
+    assert {
+        r["key"]: (r["note"], r["pmid"], r["pmcid"]) for r in ndjson if r["type"] == "citation"
+    } == expected
+    assert {c["key"]: (c["note"], c["pmid"], c["pmcid"]) for c in body["citations"]} == expected
+    with zipfile.ZipFile(io.BytesIO(zipped)) as archive:
+        rows = csv.DictReader(io.StringIO(archive.read("citations.csv").decode()))
+        # An empty CSV cell is an absent value.
+        assert {
+            r["key"]: (r["note"] or None, r["pmid"] or None, r["pmcid"] or None) for r in rows
+        } == expected
