@@ -39,7 +39,7 @@ from app.web.absolute_urls import AbsoluteUrlMiddleware
 from app.web.admission import AdmissionMiddleware
 from app.web.conditional import ConditionalGetMiddleware
 from app.web.guards import RequestGuardMiddleware
-from app.web.negotiation import AcceptVaries, VaryOnAcceptMiddleware
+from app.web.negotiation import AcceptMiddleware, MediaTypes
 from app.web.problems import ServerErrorMiddleware
 from app.web.rate_limit import RateLimitMiddleware
 from app.web.release_cache import ReleaseCache, ReleaseCacheMiddleware
@@ -130,16 +130,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         queue_limit=settings.queue_limit,
         wait_seconds=settings.db_pool_timeout_seconds,
     )
-    accept_varies = AcceptVaries(routes)
+    # What each operation sends (FHIR's aside: it has its own formats), from its route.
+    media_types = MediaTypes(route for route in routes if route not in fhir.router.routes)
+    app.state.media_types = media_types
     app.add_middleware(
         ReleaseCacheMiddleware,
         cache=release_cache,
-        varies_on_accept=accept_varies,
+        varies_on_accept=media_types.varies,
         wait_seconds=settings.db_pool_timeout_seconds,
     )
+    app.add_middleware(AcceptMiddleware, media_types=media_types)
     app.add_middleware(AbsoluteUrlMiddleware, trusted_proxies=settings.trusted_proxies)
     app.add_middleware(ConditionalGetMiddleware)
-    app.add_middleware(VaryOnAcceptMiddleware, varies=accept_varies)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,

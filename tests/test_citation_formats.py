@@ -32,8 +32,9 @@ from app.citations import load_style, render_bibtex, render_csl_json, render_ris
 from app.config import Settings
 from app.domain import CitationType
 from app.main import create_app
+from app.routes.citation_formats import CITATION_FORMATS
 from app.seeding import read_seed_dir
-from app.web.negotiation import negotiate_accept, parse_accept
+from app.web.negotiation import choose, parse_accept
 from tests.conftest import REAL_SEED
 
 PROBLEM = "application/problem+json"
@@ -481,7 +482,7 @@ def test_accept_parsing_edge_cases() -> None:
         "q": "0.5",
     }
     assert parse_accept("garbage, , /") == []
-    assert negotiate_accept(f"{TEXT};style=ieee")[1] == {"style": "ieee"}
+    assert choose(CITATION_FORMATS, f"{TEXT};style=ieee")[1] == {"style": "ieee"}
 
 
 # -- The modality endpoint and paging ------------------------------------------------------------

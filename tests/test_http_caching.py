@@ -30,6 +30,11 @@ GETS = [
     "/v1/search?q=fixture",
     "/v1/meta",
     "/v1/export?format=ndjson",
+    # Representations at their own paths.
+    "/v1/citations.bib?limit=2",
+    "/v1/citations/alpha2001.ris",
+    "/v1/modalities/alpha/citations.txt?style=ieee",
+    "/v1/export.zip",
 ]
 
 

@@ -143,6 +143,18 @@ def test_problem_examples_match_their_status(path: str, method: str, op: dict[st
             assert example["status"] == int(status), (path, status)
 
 
+def answers_a_page(path: str) -> bool:
+    """Whether the operation's JSON is a page, or it is a representation of one at its own path
+    (the path of one whose JSON is a page, plus a suffix such as .bib)."""
+    for base, item in DOC["paths"].items():
+        if path == base or (path.startswith(base) and path[len(base)] == "."):
+            content = item["get"]["responses"]["200"].get("content", {})
+            schema = content.get("application/json", {}).get("schema", {})
+            if schema.get("$ref", "").split("/")[-1].startswith("Page_"):
+                return True
+    return False
+
+
 @pytest.mark.parametrize(("path", "method", "op"), OPERATIONS, ids=[p for p, _, _ in OPERATIONS])
 def test_answer_headers_are_declared(path: str, method: str, op: dict[str, Any]) -> None:
     if not path.startswith("/v1/"):
@@ -150,8 +162,73 @@ def test_answer_headers_are_declared(path: str, method: str, op: dict[str, Any])
     headers = op["responses"]["200"]["headers"]
     assert {"ETag", "Cache-Control", "X-KB-Release"} <= set(headers), path
     assert set(op["responses"]["304"]["headers"]) == {"ETag", "Cache-Control", "X-KB-Release"}
-    schema = op["responses"]["200"].get("content", {}).get("application/json", {}).get("schema")
-    paged = schema is not None and schema.get("$ref", "").split("/")[-1].startswith("Page_")
-    assert ("Link" in headers) == paged, path
+    assert ("Link" in headers) == answers_a_page(path), path
     for status in ("429", "503"):
         assert "Retry-After" in op["responses"][status]["headers"], (path, status)
+
+
+# Every representation of an operation with several also has an operation of its own, named
+# after the operation and the representation (the path's suffix), with that one media type.
+OWN_OPERATIONS = {
+    "/v1/citations.csl.json": "listCitationsCslJson",
+    "/v1/citations.bib": "listCitationsBibtex",
+    "/v1/citations.ris": "listCitationsRis",
+    "/v1/citations.txt": "listCitationsText",
+    "/v1/citations/{key}.csl.json": "getCitationCslJson",
+    "/v1/citations/{key}.bib": "getCitationBibtex",
+    "/v1/citations/{key}.ris": "getCitationRis",
+    "/v1/citations/{key}.txt": "getCitationText",
+    "/v1/modalities/{slug}/citations.csl.json": "listModalityCitationsCslJson",
+    "/v1/modalities/{slug}/citations.bib": "listModalityCitationsBibtex",
+    "/v1/modalities/{slug}/citations.ris": "listModalityCitationsRis",
+    "/v1/modalities/{slug}/citations.txt": "listModalityCitationsText",
+    "/v1/export.json": "exportKnowledgeBaseJson",
+    "/v1/export.ndjson": "exportKnowledgeBaseNdjson",
+    "/v1/export.zip": "exportKnowledgeBaseZip",
+    "/v1/releases/{version}/export.json": "exportReleaseJson",
+    "/v1/releases/{version}/export.ndjson": "exportReleaseNdjson",
+    "/v1/releases/{version}/export.zip": "exportReleaseZip",
+}
+STRING = {"type": "string"}
+# suffix: (the one media type, its schema)
+SUFFIXES: dict[str, tuple[str, dict[str, Any]]] = {
+    ".csl.json": (
+        "application/vnd.citationstyles.csl+json",
+        {"type": "array", "items": {"type": "object"}},
+    ),
+    ".bib": ("application/x-bibtex", STRING),
+    ".ris": ("application/x-research-info-systems", STRING),
+    ".txt": ("text/x-bibliography", STRING),
+    ".json": ("application/json", {"type": "object"}),
+    ".ndjson": ("application/x-ndjson", STRING),
+    ".zip": ("application/zip", {"type": "string", "format": "binary"}),
+}
+
+
+def test_each_representation_is_an_operation_of_its_own() -> None:
+    ids = {path: op["operationId"] for path, method, op in OPERATIONS if method == "get"}
+    dotted = {path for path in ids if "." in path.rsplit("/", 1)[-1]}
+    assert dotted == set(OWN_OPERATIONS)
+    for path, operation_id in OWN_OPERATIONS.items():
+        assert ids[path] == operation_id, path
+        suffix = next(s for s in SUFFIXES if path.endswith(s) and not path.endswith(".csl" + s))
+        base = path.removesuffix(suffix)
+        negotiating = DOC["paths"][base]["get"]
+        assert operation_id.startswith(negotiating["operationId"]), path
+        media_type, schema = SUFFIXES[suffix]
+        ok = DOC["paths"][path]["get"]["responses"]["200"]
+        assert list(ok["content"]) == [media_type], path
+        assert ok["content"][media_type]["schema"] == schema, path
+        # The negotiating operation offers the same media type, with the same schema.
+        assert negotiating["responses"]["200"]["content"][media_type]["schema"] == schema
+        # It takes the same parameters, but format (and style, but for the reference list).
+        own = {p["name"] for p in DOC["paths"][path]["get"].get("parameters", [])}
+        theirs = {p["name"] for p in negotiating.get("parameters", [])} - {"format"}
+        assert own == (theirs if suffix == ".txt" else theirs - {"style"}), path
+
+
+def test_only_the_reference_list_takes_a_style() -> None:
+    takes = {
+        p for p, _, op in OPERATIONS if "style" in {x["name"] for x in op.get("parameters", [])}
+    }
+    assert all(p.endswith(".txt") or "." not in p.rsplit("/", 1)[-1] for p in takes)

@@ -77,27 +77,30 @@ def test_both_releases_are_kept_and_old_exports_do_not_change(
     live: TestClient, engine: Engine, tmp_path: Path
 ) -> None:
     load_seed(engine, read_seed_dir(first_release(tmp_path)))
-    before = {f: live.get(f"/v1/releases/1.0.0/export?format={f}") for f in FORMATS}
+    # Each format by format= and at its own path, the same bytes either way.
+    urls = [f"/v1/releases/1.0.0/export?format={f}" for f in FORMATS] + [
+        f"/v1/releases/1.0.0/export.{extension}" for extension in ("json", "ndjson", "zip")
+    ]
+    before = {url: live.get(url) for url in urls}
     assert all(r.status_code == 200 for r in before.values())
+    for fmt, extension in zip(FORMATS, ("json", "ndjson", "zip"), strict=True):
+        own = before[f"/v1/releases/1.0.0/export.{extension}"]
+        by_format = before[f"/v1/releases/1.0.0/export?format={fmt}"]
+        assert own.content == by_format.content
+        assert own.headers["etag"] == by_format.headers["etag"]
     # The current release's export may be cached like the rest of /v1; it is not immutable yet.
-    assert "immutable" not in before["csv"].headers["cache-control"]
+    assert all("immutable" not in r.headers["cache-control"] for r in before.values())
 
     second = read_seed_dir(second_release(tmp_path))
     load_seed(engine, second)
 
-    for fmt, old in before.items():
-        again = live.get(f"/v1/releases/1.0.0/export?format={fmt}")
+    for url, old in before.items():
+        again = live.get(url)
         assert again.status_code == 200
-        assert again.content == old.content, fmt
-        assert again.headers["etag"] == old.headers["etag"], fmt
+        assert again.content == old.content, url
+        assert again.headers["etag"] == old.headers["etag"], url
         assert "immutable" in again.headers["cache-control"]
-        assert (
-            live.get(
-                f"/v1/releases/1.0.0/export?format={fmt}",
-                headers={"If-None-Match": old.headers["etag"]},
-            ).status_code
-            == 304
-        )
+        assert live.get(url, headers={"If-None-Match": old.headers["etag"]}).status_code == 304
     # X-KB-Release names the current release, whichever release is asked for.
     assert again.headers["x-kb-release"] == second.content_hash()
 

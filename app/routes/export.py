@@ -3,56 +3,103 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
+from sqlmodel import Session
 
 from app.db import loaded_release
 from app.deps import SessionDep
-from app.export import MEDIA_TYPES, ExportFormat, export, filename
+from app.export import EXTENSIONS, MEDIA_TYPES, ExportFormat, export, filename
+from app.web.negotiation import Representation, Responses, accept_of, add_representations, choose
 
 router = APIRouter(prefix="/v1", tags=["export"])
 
-# The export's format parameter and its representations, shared with a kept release's export.
-FormatQuery = Annotated[
-    ExportFormat,
-    Query(description="json (nested), ndjson (one record per line) or csv (zip of tables)."),
-]
+
+def _format(fmt: ExportFormat, title: str, schema: dict[str, str]) -> Representation:
+    extension = EXTENSIONS[fmt]
+    media_type = MEDIA_TYPES[fmt]
+    return Representation(
+        fmt.value, media_type, media_type, title, f".{extension}", extension.capitalize(), schema
+    )
 
 
-def export_responses(description: str) -> dict[int | str, dict[str, Any]]:
+# The export's representations, shared with a kept release's export; in order of preference
+# when a client accepts several equally (so */* means JSON).
+EXPORT_FORMATS = (
+    _format(ExportFormat.json, "nested JSON", {"type": "object"}),
+    _format(ExportFormat.ndjson, "NDJSON, one record per line", {"type": "string"}),
+    _format(ExportFormat.csv, "a zip of CSV tables", {"type": "string", "format": "binary"}),
+)
+
+
+async def export_format(
+    request: Request,
+    format: Annotated[  # noqa: A002  (the public parameter name)
+        ExportFormat | None,
+        Query(
+            description="json (nested, the default), ndjson (one record per line) or csv (a zip "
+            "of tables). Wins over the Accept header."
+        ),
+    ] = None,
+) -> ExportFormat:
+    """Dependency: the ``format`` parameter, else the ``Accept`` header."""
+    if format is not None:
+        return format
+    representation, _ = choose(EXPORT_FORMATS, accept_of(request))
+    return ExportFormat(representation.format)
+
+
+ExportFormatDep = Annotated[ExportFormat, Depends(export_format)]
+
+
+def export_responses(description: str) -> Responses:
+    suffixes = ", ".join(r.suffix for r in EXPORT_FORMATS if r.suffix)
     return {
         200: {
-            "description": description,
-            "content": {
-                "application/json": {"schema": {"type": "object"}},
-                "application/x-ndjson": {"schema": {"type": "string"}},
-                "application/zip": {"schema": {"type": "string", "format": "binary"}},
-            },
+            "description": f"{description} With format= or Accept, in another format; every "
+            "answer carries 'Vary: Accept'. Each format is also an operation of its own, at "
+            f"this path plus {suffixes}.",
+            "content": {k: v for r in EXPORT_FORMATS for k, v in r.content().items()},
         }
     }
+
+
+def export_response(session: Session, fmt: ExportFormat) -> StreamingResponse:
+    release = loaded_release(session)
+    # The body is streamed, so the ETag comes from what determines it: release and format.
+    etag = hashlib.sha256(f"{release.content_hash}:{fmt.value}".encode()).hexdigest()[:32]
+    return StreamingResponse(
+        export(session, release, fmt),
+        media_type=MEDIA_TYPES[fmt],
+        headers={
+            "ETag": f'"{etag}"',
+            "Content-Disposition": f'attachment; filename="{filename(release, fmt)}"',
+        },
+    )
+
+
+def _export_in(representation: Representation) -> Callable[..., StreamingResponse]:
+    fmt = ExportFormat(representation.format)
+
+    def endpoint(session: SessionDep) -> StreamingResponse:
+        return export_response(session, fmt)
+
+    return endpoint
+
+
+WHAT = "The whole knowledge base with its release metadata"
+add_representations(router, "/export", "exportKnowledgeBase", EXPORT_FORMATS, _export_in, WHAT)
 
 
 @router.get(
     "/export",
     operation_id="exportKnowledgeBase",
     response_class=StreamingResponse,
-    responses=export_responses("The whole knowledge base with its release metadata."),
+    responses=export_responses(f"{WHAT}."),
 )
-def export_(
-    session: SessionDep,
-    format: FormatQuery = ExportFormat.json,  # noqa: A002  (the public parameter name)
-) -> StreamingResponse:
+def export_(session: SessionDep, fmt: ExportFormatDep) -> StreamingResponse:
     """Download everything: the release, citations, conditions, modalities and every claim."""
-    release = loaded_release(session)
-    # The body is streamed, so the ETag comes from what determines it: release and format.
-    etag = hashlib.sha256(f"{release.content_hash}:{format.value}".encode()).hexdigest()[:32]
-    return StreamingResponse(
-        export(session, release, format),
-        media_type=MEDIA_TYPES[format],
-        headers={
-            "ETag": f'"{etag}"',
-            "Content-Disposition": f'attachment; filename="{filename(release, format)}"',
-        },
-    )
+    return export_response(session, fmt)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Response
+from sqlmodel import Session
 
 from app import schemas as s
 from app.deps import SessionDep
@@ -17,6 +18,7 @@ from app.queries.modalities import (
     get_modality,
     list_modalities,
 )
+from app.routes.citation_formats import NegotiatedDep, add_citation_formats, negotiated_responses
 from app.routes.params import (
     ConditionDep,
     PagingDep,
@@ -24,7 +26,6 @@ from app.routes.params import (
     TextQuery,
     set_link_header,
 )
-from app.web.negotiation import NegotiatedDep, negotiated_responses
 from app.web.release_cache import preloaded
 
 router = APIRouter(prefix="/v1/modalities", tags=["modalities"])
@@ -109,6 +110,28 @@ def show(
     return get_modality(session, slug, include_citations=include == "citations")
 
 
+async def modality_slug(slug: SlugPath) -> str:
+    return slug
+
+
+def _citations(
+    _request: Request, _response: Response, session: Session, slug: str
+) -> list[s.Citation]:
+    return modality_citations(session, slug)
+
+
+# Each citation format as an operation of its own.
+add_citation_formats(
+    router,
+    "/{slug}/citations",
+    "listModalityCitations",
+    "The modality's citations",
+    modality_slug,
+    _citations,
+    NOT_FOUND,
+)
+
+
 @router.get(
     "/{slug}/citations",
     operation_id="listModalityCitations",
@@ -116,7 +139,10 @@ def show(
     responses={**negotiated_responses("The modality's citations"), **NOT_FOUND},
 )
 def citations(
-    response: Response, session: SessionDep, negotiated: NegotiatedDep, slug: SlugPath
+    response: Response,
+    session: SessionDep,
+    negotiated: NegotiatedDep,
+    slug: SlugPath,
 ) -> s.ModalityCitations | Response:
     """Every work the modality cites, once, in key order: as JSON or in a citation format."""
     items = modality_citations(session, slug)

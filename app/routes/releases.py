@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, Response
+from sqlmodel import Session
 
 from app import schemas as s
 from app.db import loaded_release
@@ -12,8 +14,9 @@ from app.deps import SessionDep
 from app.export import EXTENSIONS, MEDIA_TYPES, ExportFormat
 from app.queries.releases import list_releases, release_summary, snapshot
 from app.releases import diff
-from app.routes.export import FormatQuery, export_responses
+from app.routes.export import EXPORT_FORMATS, ExportFormatDep, export_responses
 from app.routes.params import PagingDep, set_link_header
+from app.web.negotiation import Representation, add_representations
 
 router = APIRouter(prefix="/v1/releases", tags=["releases"])
 
@@ -41,29 +44,45 @@ def get(session: SessionDep, version: Version) -> s.ReleaseSummary:
     return release_summary(session, version, loaded_release(session).content_hash)
 
 
-@router.get(
-    "/{version}/export",
-    operation_id="exportRelease",
-    response_class=Response,
-    responses=export_responses("The release's whole export, the same bytes every time."),
-)
-def export_(
-    session: SessionDep,
-    version: Version,
-    format: FormatQuery = ExportFormat.json,  # noqa: A002  (the public parameter name)
-) -> Response:
-    """Download a release's export exactly as it was when the release was loaded."""
-    record, stored = snapshot(session, version, format.value)
+def release_export(session: Session, version: str, fmt: ExportFormat) -> Response:
+    """A release's export exactly as it was when the release was loaded."""
+    record, stored = snapshot(session, version, fmt.value)
     headers = {
         # From the stored bytes alone: loading a later release does not change it.
         "ETag": f'"{stored.sha256[:32]}"',
         "Content-Disposition": (
-            f'attachment; filename="{record.name}-{record.version}.{EXTENSIONS[format]}"'
+            f'attachment; filename="{record.name}-{record.version}.{EXTENSIONS[fmt]}"'
         ),
     }
     if record.content_hash != loaded_release(session).content_hash:
         headers["Cache-Control"] = IMMUTABLE
-    return Response(stored.body, media_type=MEDIA_TYPES[format], headers=headers)
+    return Response(stored.body, media_type=MEDIA_TYPES[fmt], headers=headers)
+
+
+def _release_export_in(representation: Representation) -> Callable[..., Response]:
+    fmt = ExportFormat(representation.format)
+
+    def endpoint(session: SessionDep, version: Version) -> Response:
+        return release_export(session, version, fmt)
+
+    return endpoint
+
+
+WHAT = "The release's whole export, the same bytes every time"
+add_representations(
+    router, "/{version}/export", "exportRelease", EXPORT_FORMATS, _release_export_in, WHAT
+)
+
+
+@router.get(
+    "/{version}/export",
+    operation_id="exportRelease",
+    response_class=Response,
+    responses=export_responses(f"{WHAT}."),
+)
+def export_(session: SessionDep, version: Version, fmt: ExportFormatDep) -> Response:
+    """Download a release's export exactly as it was when the release was loaded."""
+    return release_export(session, version, fmt)
 
 
 @router.get("/{old}/diff/{new}", operation_id="diffReleases", response_model=s.ReleaseDiff)

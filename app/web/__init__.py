@@ -9,8 +9,9 @@ Outermost first, as ``app.main.create_app`` stacks them:
 5. ``guards`` — 405, 414, 431 and 400 before any routing;
 6. ``rate_limit`` — optional, per client (the ``limits`` library);
 7. CORS (Starlette's);
-8. ``negotiation`` — ``Vary: Accept`` on the routes that negotiate;
-9. ``conditional`` — ``If-None-Match`` → 304, ``HEAD`` → ``GET`` without the body;
+8. ``conditional`` — ``If-None-Match`` → 304, ``HEAD`` → ``GET`` without the body;
+9. ``negotiation`` — 406 when ``Accept`` allows none of what the operation sends;
+   ``Vary: Accept`` on the operations with several representations;
 10. ``release_cache`` — answers from memory for the loaded release; stamps ETag,
     Cache-Control and X-KB-Release on what the routes send;
 11. ``admission`` — at most one request per pooled connection in the routes; a queue beyond

