@@ -93,7 +93,8 @@ def export_(
     from sqlmodel import Session
 
     from app import queries
-    from app.export import ExportFormat, export
+    from app.domain import ExportFormat
+    from app.export import export
 
     try:
         fmt = ExportFormat(format)

@@ -210,6 +210,26 @@ def claim_ref(modality_slug: str, path: str) -> str:
     return f"{modality_slug}#{path}" if path else modality_slug
 
 
+class ExportFormat(StrEnum):
+    """The whole knowledge base as one download: nested JSON, NDJSON records, or CSV tables."""
+
+    json = "json"
+    ndjson = "ndjson"
+    csv = "csv"
+
+
+EXPORT_MEDIA_TYPES = {
+    ExportFormat.json: "application/json",
+    ExportFormat.ndjson: "application/x-ndjson",
+    ExportFormat.csv: "application/zip",
+}
+EXPORT_EXTENSIONS = {
+    ExportFormat.json: "json",
+    ExportFormat.ndjson: "ndjson",
+    ExportFormat.csv: "zip",
+}
+
+
 # Where each kind of item lives in the API: the one rule for every ``url`` field. Paths here;
 # app/web/absolute_urls.py puts the client's origin in front of them on the way out.
 def modality_url(slug: str) -> str:
@@ -222,3 +242,8 @@ def condition_url(slug: str) -> str:
 
 def citation_url(key: str) -> str:
     return f"/v1/citations/{key}"
+
+
+def export_url(version: str, fmt: ExportFormat) -> str:
+    """A kept release's export in one format: the same bytes every time."""
+    return f"/v1/releases/{version}/export.{EXPORT_EXTENSIONS[fmt]}"

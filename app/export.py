@@ -11,7 +11,6 @@ import io
 import json
 import zipfile
 from collections.abc import Iterator
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import select
@@ -19,6 +18,7 @@ from sqlmodel import Session
 
 from app import models as m
 from app import schemas as s
+from app.domain import EXPORT_EXTENSIONS, ExportFormat
 from app.queries.citations import all_citations
 from app.queries.conditions import condition_summaries
 from app.queries.export import TABLES
@@ -30,22 +30,8 @@ FLUSH_BYTES = 64 * 1024
 ZIP_TIMESTAMP = (1980, 1, 1, 0, 0, 0)  # the earliest a zip can say
 
 
-class ExportFormat(StrEnum):
-    json = "json"
-    ndjson = "ndjson"
-    csv = "csv"
-
-
-MEDIA_TYPES = {
-    ExportFormat.json: "application/json",
-    ExportFormat.ndjson: "application/x-ndjson",
-    ExportFormat.csv: "application/zip",
-}
-EXTENSIONS = {ExportFormat.json: "json", ExportFormat.ndjson: "ndjson", ExportFormat.csv: "zip"}
-
-
 def filename(release: m.Release, fmt: ExportFormat) -> str:
-    return f"{release.name}-{release.version}.{EXTENSIONS[fmt]}"
+    return f"{release.name}-{release.version}.{EXPORT_EXTENSIONS[fmt]}"
 
 
 def _dumps(value: Any) -> str:

@@ -21,6 +21,7 @@ from app.domain import (
     Delivery,
     EffectMeasure,
     Evidence,
+    ExportFormat,
     Population,
     Recommendation,
     SearchType,
@@ -549,6 +550,12 @@ class Meta(BaseModel):
     evidence_scale: list[EvidenceLevel] = Field(description="The ordered evidence scale.")
 
 
+class ExportLink(BaseModel):
+    format: ExportFormat = Field(description="json, ndjson or csv (a zip of tables).")
+    media_type: str = Field(description="The media type the export is sent as.")
+    url: str = Field(description="Where to download it: the same bytes every time.")
+
+
 class ReleaseSummary(BaseModel):
     model_config = _example(
         {
@@ -561,7 +568,13 @@ class ReleaseSummary(BaseModel):
             "loaded_at": "2026-12-01T10:00:00Z",
             "current": True,
             "counts": {"modalities": 6, "conditions": 18, "citations": 38},
-            "exports": {"json": "/v1/releases/2.0.0/export?format=json"},
+            "exports": [
+                {
+                    "format": "json",
+                    "media_type": "application/json",
+                    "url": "/v1/releases/2.0.0/export.json",
+                }
+            ],
         }
     )
 
@@ -574,7 +587,7 @@ class ReleaseSummary(BaseModel):
     loaded_at: datetime = Field(description="When this release was first loaded.")
     current: bool = Field(description="Whether this is the release /v1 serves now.")
     counts: dict[str, int] = Field(description="Rows of every entity in this release.")
-    exports: dict[str, str] = Field(description="Format → path of this release's full export.")
+    exports: list[ExportLink] = Field(description="This release's full export, in each format.")
 
 
 class DiffChange(BaseModel):

@@ -110,7 +110,12 @@ def test_both_releases_are_kept_and_old_exports_do_not_change(
     assert page["total"] == 2
     one = live.get("/v1/releases/1.0.0").json()
     assert one["counts"]["modalities"] == 2
-    assert one["exports"]["csv"] == "/v1/releases/1.0.0/export?format=csv"
+    exports = {e["format"]: e for e in one["exports"]}
+    assert exports["csv"]["url"] == "http://testserver/v1/releases/1.0.0/export.zip"
+    assert exports["csv"]["media_type"] == "application/zip"
+    for export in one["exports"]:  # each link downloads what it says
+        response = live.get(export["url"])
+        assert response.headers["content-type"].split(";")[0] == export["media_type"]
     meta = live.get("/v1/meta").json()
     assert meta["releases"] == 2
     assert "therapy-kb-fixture (version 2.0.0, released 2026-06-01)" in meta["citation"]["text"]

@@ -15,8 +15,9 @@ from sqlmodel import Session
 
 from app.config import Settings
 from app.db import create_db_engine
+from app.domain import ExportFormat
 from app.errors import SeedLocked
-from app.export import ExportFormat, export
+from app.export import export
 from app.main import create_app
 from app.migrate import upgrade
 from app.seeding import load_seed, read_seed_dir

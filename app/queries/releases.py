@@ -7,6 +7,7 @@ from sqlmodel import Session, col, select
 
 from app import models as m
 from app import schemas as s
+from app.domain import EXPORT_MEDIA_TYPES, ExportFormat, export_url
 from app.queries.common import as_utc, not_found
 
 
@@ -21,10 +22,12 @@ def _summary(record: m.ReleaseRecord, current_hash: str) -> s.ReleaseSummary:
         loaded_at=as_utc(record.loaded_at),
         current=record.content_hash == current_hash,
         counts=record.counts,
-        exports={
-            fmt: f"/v1/releases/{record.version}/export?format={fmt}"
-            for fmt in ("json", "ndjson", "csv")
-        },
+        exports=[
+            s.ExportLink(
+                format=fmt, media_type=EXPORT_MEDIA_TYPES[fmt], url=export_url(record.version, fmt)
+            )
+            for fmt in ExportFormat
+        ],
     )
 
 

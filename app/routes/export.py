@@ -12,15 +12,16 @@ from sqlmodel import Session
 
 from app.db import loaded_release
 from app.deps import SessionDep
-from app.export import EXTENSIONS, MEDIA_TYPES, ExportFormat, export, filename
+from app.domain import EXPORT_EXTENSIONS, EXPORT_MEDIA_TYPES, ExportFormat
+from app.export import export, filename
 from app.web.negotiation import Representation, Responses, accept_of, add_representations, choose
 
 router = APIRouter(prefix="/v1", tags=["export"])
 
 
 def _format(fmt: ExportFormat, title: str, schema: dict[str, str]) -> Representation:
-    extension = EXTENSIONS[fmt]
-    media_type = MEDIA_TYPES[fmt]
+    extension = EXPORT_EXTENSIONS[fmt]
+    media_type = EXPORT_MEDIA_TYPES[fmt]
     return Representation(
         fmt.value, media_type, media_type, title, f".{extension}", extension.capitalize(), schema
     )
@@ -73,7 +74,7 @@ def export_response(session: Session, fmt: ExportFormat) -> StreamingResponse:
     etag = hashlib.sha256(f"{release.content_hash}:{fmt.value}".encode()).hexdigest()[:32]
     return StreamingResponse(
         export(session, release, fmt),
-        media_type=MEDIA_TYPES[fmt],
+        media_type=EXPORT_MEDIA_TYPES[fmt],
         headers={
             "ETag": f'"{etag}"',
             "Content-Disposition": f'attachment; filename="{filename(release, fmt)}"',

@@ -11,7 +11,7 @@ from sqlmodel import Session
 from app import schemas as s
 from app.db import loaded_release
 from app.deps import SessionDep
-from app.export import EXTENSIONS, MEDIA_TYPES, ExportFormat
+from app.domain import EXPORT_EXTENSIONS, EXPORT_MEDIA_TYPES, ExportFormat
 from app.queries.releases import list_releases, release_summary, snapshot
 from app.releases import diff
 from app.routes.export import EXPORT_FORMATS, ExportFormatDep, export_responses
@@ -51,12 +51,12 @@ def release_export(session: Session, version: str, fmt: ExportFormat) -> Respons
         # From the stored bytes alone: loading a later release does not change it.
         "ETag": f'"{stored.sha256[:32]}"',
         "Content-Disposition": (
-            f'attachment; filename="{record.name}-{record.version}.{EXTENSIONS[fmt]}"'
+            f'attachment; filename="{record.name}-{record.version}.{EXPORT_EXTENSIONS[fmt]}"'
         ),
     }
     if record.content_hash != loaded_release(session).content_hash:
         headers["Cache-Control"] = IMMUTABLE
-    return Response(stored.body, media_type=MEDIA_TYPES[fmt], headers=headers)
+    return Response(stored.body, media_type=EXPORT_MEDIA_TYPES[fmt], headers=headers)
 
 
 def _release_export_in(representation: Representation) -> Callable[..., Response]:

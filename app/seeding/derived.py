@@ -124,7 +124,8 @@ def keep_release(session: Session, now: datetime) -> None:
 
     The bytes are built once, here, and served as stored: an old release's export never
     depends on code or data that came after it."""
-    from app.export import ExportFormat, export
+    from app.domain import ExportFormat
+    from app.export import export
     from app.queries.meta import meta
 
     release = session.execute(select(m.Release)).scalar_one()
