@@ -1,4 +1,4 @@
-"""The ``therapy-kb`` command: migrate, check, seed, export, releases, diff, serve."""
+"""The ``therapy-kb`` command: migrate, check, seed, export, releases, diff, openapi, serve."""
 
 from __future__ import annotations
 
@@ -18,6 +18,9 @@ cli = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+# The app, named as uvicorn imports it: only app.main imports app.main (tests/test_layers.py).
+APP_FACTORY = "app.main:create_app"
 
 DirOption = Annotated[
     Path | None,
@@ -186,6 +189,26 @@ def diff_(
 
 
 @cli.command()
+def openapi(
+    out: Annotated[
+        Path | None, typer.Option("--out", help="File to write (default: standard output).")
+    ] = None,
+) -> None:
+    """Write the OpenAPI document the app serves at /openapi.json (no database needed)."""
+    import json
+
+    from uvicorn.importer import import_from_string
+
+    app = import_from_string(APP_FACTORY)(get_settings())
+    document = json.dumps(app.openapi(), indent=2, ensure_ascii=False)
+    if out is None:
+        typer.echo(document)
+        return
+    out.write_text(document + "\n", encoding="utf-8")
+    typer.echo(f"wrote {out}", err=True)
+
+
+@cli.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to bind.")] = None,
     port: Annotated[int | None, typer.Option(help="Port to bind.", min=1, max=65535)] = None,
@@ -201,7 +224,7 @@ def serve(
     # under the handler that was there before; a no-op one lets the process exit with 0.
     signal.signal(signal.SIGTERM, lambda _signum, _frame: None)
     uvicorn.run(
-        "app.main:create_app",
+        APP_FACTORY,
         factory=True,
         host=host or settings.host,
         port=port or settings.port,

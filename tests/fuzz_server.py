@@ -17,49 +17,27 @@ import sys
 import tempfile
 from pathlib import Path
 
-import httpx
-
 ROOT = Path(__file__).resolve().parent.parent
-PATIENCE_SECONDS = 300.0
-
-
-def _ready(base: str) -> bool:
-    try:
-        return httpx.get(f"{base}/readyz", timeout=PATIENCE_SECONDS).status_code == 200
-    except httpx.TransportError:
-        return False
 
 
 def fuzz(seed_dir: Path, extra: list[str]) -> int:
     """Serve ``seed_dir`` and fuzz it; schemathesis's exit status."""
-    from tests.helpers import wait_until
-    from tests.pgcluster import free_port
+    from tests.helpers import serve_in_process
 
     with tempfile.TemporaryDirectory() as tmp:
-        port = free_port()
-        env = {
-            **os.environ,
-            "THERAPY_KB_DATABASE_URL": f"sqlite:///{tmp}/kb.sqlite3",
-            "THERAPY_KB_LOG_LEVEL": "warning",
-        }
+        database_url = f"sqlite:///{tmp}/kb.sqlite3"
+        env = {**os.environ, "THERAPY_KB_DATABASE_URL": database_url}
         cli = [sys.executable, "-m", "app.cli"]
         subprocess.run([*cli, "migrate"], env=env, check=True, capture_output=True)
         subprocess.run(
             [*cli, "seed", "--dir", str(seed_dir)], env=env, check=True, capture_output=True
         )
-        server = subprocess.Popen([*cli, "serve", "--port", str(port)], env=env, cwd=ROOT)
-        base = f"http://127.0.0.1:{port}"
-        try:
-            wait_until(lambda: _ready(base) or server.poll() is not None, "the server is ready")
-            assert server.poll() is None, "the server exited"
+        with serve_in_process(database_url) as base:
             st = Path(sys.executable).with_name("st")
             done = subprocess.run(
                 [str(st), "run", f"{base}/openapi.json", "--checks", "all", *extra], cwd=ROOT
             )
             return done.returncode
-        finally:
-            server.terminate()
-            server.wait(timeout=PATIENCE_SECONDS)
 
 
 if __name__ == "__main__":

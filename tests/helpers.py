@@ -157,6 +157,42 @@ def serve_in_thread(app: Any) -> Iterator[str]:
 
 
 @contextmanager
+def serve_in_process(database_url: str) -> Iterator[str]:
+    """``therapy-kb serve`` in a process of its own on a free loopback port, serving
+    ``database_url``; yield its base URL once ``/readyz`` answers 200."""
+    import subprocess
+    import sys
+
+    import httpx
+
+    from tests.pgcluster import free_port
+
+    port = free_port()
+    env = {
+        **os.environ,
+        "THERAPY_KB_DATABASE_URL": database_url,
+        "THERAPY_KB_LOG_LEVEL": "warning",
+    }
+    command = [sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    server = subprocess.Popen(command, env=env, cwd=Path(__file__).resolve().parent.parent)
+    base = f"http://127.0.0.1:{port}"
+
+    def ready() -> bool:
+        try:
+            return httpx.get(f"{base}/readyz", timeout=PATIENCE_SECONDS).status_code == 200
+        except httpx.TransportError:
+            return False
+
+    try:
+        wait_until(lambda: server.poll() is not None or ready(), "the server is ready")
+        assert server.poll() is None, "the server exited"
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=PATIENCE_SECONDS)
+
+
+@contextmanager
 def statements(engine: Engine) -> Iterator[list[str]]:
     """The SQL text of every statement the engine runs inside the block."""
     seen: list[str] = []

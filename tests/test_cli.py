@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,7 +11,8 @@ from sqlalchemy import Engine, text
 from typer.testing import CliRunner
 
 from app.cli import cli
-from app.config import get_settings
+from app.config import Settings, get_settings
+from app.main import create_app
 from tests.conftest import FIXTURE_SEED
 from tests.helpers import copy_seed
 
@@ -25,7 +27,9 @@ def env_db(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     get_settings.cache_clear()
 
 
-@pytest.mark.parametrize("command", ["migrate", "seed", "check", "serve", "releases", "diff"])
+@pytest.mark.parametrize(
+    "command", ["migrate", "seed", "check", "serve", "releases", "diff", "openapi"]
+)
 def test_every_command_has_help(command: str) -> None:
     result = runner.invoke(cli, [command, "--help"])
     assert result.exit_code == 0
@@ -51,6 +55,19 @@ def test_check_reports_errors_on_stderr(tmp_path: Path) -> None:
     assert "alpha.yaml: citations[0]: unknown citation 'alpah2001'" in result.stderr
     assert "did you mean 'alpha2001'?" in result.stderr
     assert result.stdout == ""
+
+
+def test_openapi_writes_the_apps_document(tmp_path: Path) -> None:
+    expected = create_app(Settings()).openapi()
+    printed = runner.invoke(cli, ["openapi"])
+    assert printed.exit_code == 0, printed.output
+    assert json.loads(printed.stdout) == expected
+    out = tmp_path / "openapi.json"
+    written = runner.invoke(cli, ["openapi", "--out", str(out)])
+    assert written.exit_code == 0, written.output
+    assert written.stdout == ""
+    assert json.loads(out.read_text(encoding="utf-8")) == expected
+    assert expected["paths"]["/v1/compare"]["get"]["operationId"] == "compareModalities"
 
 
 def test_migrate_then_seed_then_seed_again(env_db: str, engine: Engine) -> None:

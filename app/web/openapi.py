@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from asgi_correlation_id import correlation_id
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
@@ -97,7 +98,13 @@ PROBLEM_EXAMPLES: dict[str, AppError] = {
 
 
 def problem_example(status: str) -> dict[str, Any]:
-    example: dict[str, Any] = json.loads(problem_json(PROBLEM_EXAMPLES[status]))
+    # Written outside any request: the document is built once, during whichever request asks for
+    # it first, and must not carry that request's id.
+    token = correlation_id.set(None)
+    try:
+        example: dict[str, Any] = json.loads(problem_json(PROBLEM_EXAMPLES[status]))
+    finally:
+        correlation_id.reset(token)
     return example
 
 

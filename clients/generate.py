@@ -1,0 +1,107 @@
+"""Generate the API's clients from its own OpenAPI document (``make sdk`` runs this).
+
+    python clients/generate.py [--out DIR]
+
+DIR defaults to this directory (``clients/``). Under it, this writes:
+
+- ``openapi.json``: the document, as ``therapy-kb openapi`` writes it;
+- ``python/``: a Python client, ``therapy_kb_client`` (openapi-python-client, with the settings in
+  ``python-config.yaml``);
+- ``typescript/src/schema.d.ts``: the TypeScript types of every path (openapi-typescript).
+
+then type-checks ``typescript/example.ts`` against those types with ``tsc --noEmit``. Into any
+other DIR, the committed TypeScript files (``package.json``, ``tsconfig.json``, ``example.ts``)
+are copied and ``node_modules`` is linked, so DIR holds the same clients ``make sdk`` leaves
+here; the tests generate into a temporary directory this way. The Node tools come from
+``typescript/node_modules`` (``npm ci`` there installs the versions in its lock file).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+TYPESCRIPT = HERE / "typescript"
+NODE_BIN = TYPESCRIPT / "node_modules" / ".bin"
+# What the TypeScript client is besides the generated types.
+TYPESCRIPT_FILES = ["package.json", "tsconfig.json", "example.ts"]
+
+
+def _run(command: list[str], env: dict[str, str] | None = None) -> None:
+    sys.stderr.write(f"+ {' '.join(command)}\n")
+    subprocess.run(command, check=True, cwd=ROOT, env=env)
+
+
+def openapi_document(out: Path) -> Path:
+    document = out / "openapi.json"
+    _run([sys.executable, "-m", "app.cli", "openapi", "--out", str(document)])
+    return document
+
+
+def python_client(document: Path, out: Path) -> Path:
+    target = out / "python"
+    # The generator formats its output with ruff (a dev dependency, beside this interpreter).
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    _run(
+        [
+            sys.executable,
+            "-m",
+            "openapi_python_client",
+            "generate",
+            "--path",
+            str(document),
+            "--config",
+            str(HERE / "python-config.yaml"),
+            "--meta",
+            "pdm",
+            "--output-path",
+            str(target),
+            "--overwrite",
+            "--fail-on-warning",
+        ],
+        env=env,
+    )
+    return target
+
+
+def typescript_client(document: Path, out: Path) -> Path:
+    if not NODE_BIN.is_dir():
+        raise SystemExit(f"{NODE_BIN.parent} is missing: run `npm ci` in {TYPESCRIPT}")
+    target = out / "typescript"
+    if target != TYPESCRIPT:
+        target.mkdir(parents=True, exist_ok=True)
+        for name in TYPESCRIPT_FILES:
+            shutil.copyfile(TYPESCRIPT / name, target / name)
+        link = target / "node_modules"
+        if not link.exists():
+            link.symlink_to(NODE_BIN.parent, target_is_directory=True)
+    _run(
+        [
+            str(NODE_BIN / "openapi-typescript"),
+            str(document),
+            "--output",
+            str(target / "src" / "schema.d.ts"),
+        ]
+    )
+    _run([str(NODE_BIN / "tsc"), "--noEmit", "--project", str(target)])
+    return target
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=HERE, help="directory to write the clients to")
+    out = parser.parse_args(argv).out.resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    document = openapi_document(out)
+    python_client(document, out)
+    typescript_client(document, out)
+
+
+if __name__ == "__main__":
+    main()
