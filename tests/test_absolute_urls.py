@@ -151,3 +151,9 @@ def test_only_url_keys_are_rewritten(client: TestClient) -> None:
     for match in re.finditer(r'"(\w+)":"http://h\.example', body):
         assert match.group(1) == "url", match.group(0)
     assert json.loads(body)["slug"] == "alpha"
+
+
+def test_the_openapi_document_keeps_its_example_paths(client: TestClient) -> None:
+    document = client.get("/openapi.json", headers={"Host": "api.example.org"})
+    assert "api.example.org" not in document.text
+    assert '"url":"/v1/' in document.text.replace(" ", "")

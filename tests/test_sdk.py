@@ -229,7 +229,7 @@ def test_get_citation(kb: ModuleType, client: Any, server: str) -> None:
     citation = ok(operation(kb, "getCitation").sync_detailed(client=client, key=key))
     assert isinstance(citation, model(kb, "CitationDetail"))
     assert citation.key == key
-    assert citation.url == f"/v1/citations/{key}"
+    assert citation.url == f"{server}/v1/citations/{key}"  # absolute, with the origin asked
     assert slug in {claim.modality for claim in citation.cited_by}
     assert citation.to_dict() == served(server, f"/v1/citations/{key}")
 

@@ -120,16 +120,19 @@ class AbsoluteUrlMiddleware:
             return
         base = origin(scope, self.trusted)
         scope.setdefault("state", {})[ORIGIN] = base
-        await self.app(scope, receive, _Rewrite(send, base.encode(), self.rewritten))
+        # Bodies of the API only: the OpenAPI document's examples keep their paths.
+        api = scope["path"].startswith("/v1/")
+        await self.app(scope, receive, _Rewrite(send, base.encode(), self.rewritten, api))
 
 
 class _Rewrite:
     """Wraps ``send``: absolute ``Link``/``Location``; absolute ``url`` fields in JSON bodies."""
 
-    def __init__(self, send: Send, base: bytes, rewritten: Rewritten) -> None:
+    def __init__(self, send: Send, base: bytes, rewritten: Rewritten, api: bool) -> None:
         self.send = send
         self.base = base
         self.rewritten = rewritten
+        self.api = api
         self.start: Message | None = None
         self.chunks: list[bytes] = []
 
@@ -137,7 +140,7 @@ class _Rewrite:
         if message["type"] == "http.response.start":
             headers = [(k, self._header(k, v)) for k, v in message.get("headers", ())]
             message = {**message, "headers": headers}
-            if _is_json(headers):
+            if self.api and _is_json(headers):
                 self.start = message  # held until the body is known: its length changes
                 return
         elif message["type"] == "http.response.body" and self.start is not None:
