@@ -126,7 +126,9 @@ class AbsoluteUrlMiddleware:
 
 
 class _Rewrite:
-    """Wraps ``send``: absolute ``Link``/``Location``; absolute ``url`` fields in JSON bodies."""
+    """Wraps ``send``: absolute ``Link``/``Location``; absolute ``url`` fields in the body of a
+    whole JSON answer of the API. A stream (no Content-Length) and a download (an export, sent
+    with Content-Disposition as the very bytes a release keeps) are left as they are."""
 
     def __init__(self, send: Send, base: bytes, rewritten: Rewritten, api: bool) -> None:
         self.send = send
@@ -134,53 +136,49 @@ class _Rewrite:
         self.rewritten = rewritten
         self.api = api
         self.start: Message | None = None
+        self.length_at = -1  # where Content-Length is in the held start's headers
+        self.etag: bytes | None = None
         self.chunks: list[bytes] = []
 
     async def __call__(self, message: Message) -> None:
         if message["type"] == "http.response.start":
-            headers = [(k, self._header(k, v)) for k, v in message.get("headers", ())]
+            # One pass over the headers: rewrite the links, and learn what the body is.
+            headers = list(message.get("headers", ()))
+            json = download = False
+            for i, (name, value) in enumerate(headers):
+                if name == b"link":
+                    headers[i] = (name, value.replace(b"</", b"<" + self.base + b"/"))
+                elif name == b"location" and value[:1] == b"/" and value[:2] != b"//":
+                    headers[i] = (name, self.base + value)
+                elif name == b"content-type":
+                    json = value == b"application/json"
+                elif name == b"content-length":
+                    self.length_at = i
+                elif name == b"content-disposition":
+                    download = True
+                elif name == b"etag":
+                    self.etag = value
             message = {**message, "headers": headers}
-            if self.api and _is_json(headers):
+            if self.api and json and self.length_at >= 0 and not download:
                 self.start = message  # held until the body is known: its length changes
                 return
         elif message["type"] == "http.response.body" and self.start is not None:
             self.chunks.append(message.get("body", b""))
             if message.get("more_body", False):
                 return
-            body = self._rewrite(b"".join(self.chunks), self.start["headers"])
-            headers = [
-                (k, str(len(body)).encode() if k == b"content-length" else v)
-                for k, v in self.start["headers"]
-            ]
-            await self.send({**self.start, "headers": headers})
+            body = self._rewrite(b"".join(self.chunks))
+            headers = self.start["headers"]
+            headers[self.length_at] = (b"content-length", str(len(body)).encode())
+            await self.send(self.start)
             message = {"type": "http.response.body", "body": body}
         await self.send(message)
 
-    def _rewrite(self, body: bytes, headers: list[tuple[bytes, bytes]]) -> bytes:
-        etag = next((v for k, v in headers if k == b"etag"), None)
-        if etag is None:
+    def _rewrite(self, body: bytes) -> bytes:
+        if self.etag is None:
             return body.replace(URL_FIELD, b'"url":"' + self.base + b"/")
-        key = (etag, self.base)
+        key = (self.etag, self.base)
         done = self.rewritten.get(key)
         if done is None:
             done = body.replace(URL_FIELD, b'"url":"' + self.base + b"/")
             self.rewritten.put(key, done)
         return done
-
-    def _header(self, name: bytes, value: bytes) -> bytes:
-        if name == b"link":
-            return value.replace(b"</", b"<" + self.base + b"/")
-        if name == b"location" and value.startswith(b"/") and not value.startswith(b"//"):
-            return self.base + value
-        return value
-
-
-def _is_json(headers: list[tuple[bytes, bytes]]) -> bool:
-    """A whole JSON answer of the API. A stream (no Content-Length) and a download (an export,
-    sent with Content-Disposition as the very bytes a release keeps) are left as they are."""
-    names = dict(headers)
-    return (
-        names.get(b"content-type") == b"application/json"
-        and b"content-length" in names
-        and b"content-disposition" not in names
-    )
