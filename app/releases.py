@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from app import schemas as s
+from app.domain import ExportFormat, export_url
 
 TITLE = "a cited knowledge base of psychotherapy modalities"
 # Modality fields that are claims of their own, compared as claims rather than as fields.
@@ -124,7 +125,7 @@ def markdown(d: s.ReleaseDiff) -> str:
 def suggested_citation(release: s.Meta) -> s.SuggestedCitation:
     """The current release as a reference: version and content hash pin the exact data."""
     year = release.release_date.year
-    export = f"/v1/releases/{release.version}/export"
+    export = export_url(release.version, ExportFormat.json)
     text = (
         f"{release.name} (version {release.version}, released "
         f"{release.release_date.isoformat()}). {release.description.strip()} "
