@@ -150,6 +150,15 @@ def test_forest_plot_is_svg_with_its_own_policy(client: TestClient) -> None:
     assert client.get("/conditions/low-mood/forest.svg").content == response.content
 
 
+@pytest.mark.parametrize(("code", "slug"), [("F99.1", "low-mood"), ("6z98", "worry")])
+def test_a_condition_code_redirects_to_its_page(client: TestClient, code: str, slug: str) -> None:
+    moved = client.get(f"/conditions/{code}", follow_redirects=False)
+    assert moved.status_code == 308
+    assert moved.headers["location"] == f"http://testserver/conditions/{slug}"
+    assert client.get(f"/conditions/{code}").text == client.get(f"/conditions/{slug}").text
+    assert client.get("/conditions/F99.9").status_code == 404
+
+
 def test_condition_without_effects_says_so(client: TestClient) -> None:
     html = soup(client.get("/conditions/worry"))
     assert html.select_one("figure.forest") is None

@@ -11,20 +11,26 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
 
 from app import schemas as s
 from app.citations import render_text
 from app.db import loaded_release
 from app.deps import SessionDep
-from app.domain import Population, Recommendation
+from app.domain import Population, Recommendation, condition_url
 from app.errors import AppError, InvalidParameter, NotFound
 from app.explorer import forest
 from app.explorer.render import page
 from app.queries.citations import citations_by_key, get_citation
 from app.queries.compare import compare
-from app.queries.conditions import ConditionFilter, get_condition, list_conditions
+from app.queries.conditions import (
+    CodeRedirect,
+    ConditionFilter,
+    condition_or_code,
+    get_condition,
+    list_conditions,
+)
 from app.queries.evidence_map import evidence_map
 from app.queries.meta import meta
 from app.queries.modalities import ModalityFilter, get_modality, list_modalities
@@ -128,8 +134,11 @@ ConditionSlug = Annotated[str, Path(max_length=80)]
 
 @router.get("/conditions/{slug}")
 def condition_page(session: SessionDep, slug: ConditionSlug) -> Response:
-    """A condition: its modalities strongest first, with their evidence and a forest plot."""
-    condition = get_condition(session, slug)
+    """A condition: its modalities strongest first, with their evidence and a forest plot.
+    Named by one of its codes, a permanent redirect to its page, as in the API."""
+    condition = condition_or_code(session, slug)
+    if isinstance(condition, CodeRedirect):
+        return RedirectResponse(f"/conditions/{condition.slug}", status_code=308)
     keys = {
         key
         for i in condition.modalities
@@ -146,7 +155,7 @@ def condition_page(session: SessionDep, slug: ConditionSlug) -> Response:
     return page(
         "condition.html",
         loaded_release(session),
-        [("This condition", f"/v1/conditions/{slug}")],
+        [("This condition", condition_url(condition.slug))],
         condition=condition,
         by_modality=by_modality,
         citations=citations_by_key(session, keys),
