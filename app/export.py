@@ -30,8 +30,9 @@ FLUSH_BYTES = 64 * 1024
 ZIP_TIMESTAMP = (1980, 1, 1, 0, 0, 0)  # the earliest a zip can say
 
 
-def filename(release: m.Release, fmt: ExportFormat) -> str:
-    return f"{release.name}-{release.version}.{EXPORT_EXTENSIONS[fmt]}"
+def attachment(name: str, version: str, fmt: ExportFormat) -> str:
+    """The ``Content-Disposition`` of a release's export: a file named for the release."""
+    return f'attachment; filename="{name}-{version}.{EXPORT_EXTENSIONS[fmt]}"'
 
 
 def _dumps(value: Any) -> str:

@@ -13,7 +13,7 @@ from sqlmodel import Session
 from app.db import loaded_release
 from app.deps import SessionDep
 from app.domain import EXPORT_EXTENSIONS, EXPORT_MEDIA_TYPES, ExportFormat
-from app.export import export, filename
+from app.export import attachment, export
 from app.web.negotiation import Representation, Responses, accept_of, add_representations, choose
 
 router = APIRouter(prefix="/v1", tags=["export"])
@@ -77,7 +77,7 @@ def export_response(session: Session, fmt: ExportFormat) -> StreamingResponse:
         media_type=EXPORT_MEDIA_TYPES[fmt],
         headers={
             "ETag": f'"{etag}"',
-            "Content-Disposition": f'attachment; filename="{filename(release, fmt)}"',
+            "Content-Disposition": attachment(release.name, release.version, fmt),
         },
     )
 

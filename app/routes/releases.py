@@ -11,7 +11,8 @@ from sqlmodel import Session
 from app import schemas as s
 from app.db import loaded_release
 from app.deps import SessionDep
-from app.domain import EXPORT_EXTENSIONS, EXPORT_MEDIA_TYPES, ExportFormat
+from app.domain import EXPORT_MEDIA_TYPES, ExportFormat
+from app.export import attachment
 from app.queries.releases import list_releases, release_summary, snapshot
 from app.releases import diff
 from app.routes.export import EXPORT_FORMATS, ExportFormatDep, export_responses
@@ -50,9 +51,7 @@ def release_export(session: Session, version: str, fmt: ExportFormat) -> Respons
     headers = {
         # From the stored bytes alone: loading a later release does not change it.
         "ETag": f'"{stored.sha256[:32]}"',
-        "Content-Disposition": (
-            f'attachment; filename="{record.name}-{record.version}.{EXPORT_EXTENSIONS[fmt]}"'
-        ),
+        "Content-Disposition": attachment(record.name, record.version, fmt),
     }
     if record.content_hash != loaded_release(session).content_hash:
         headers["Cache-Control"] = IMMUTABLE
