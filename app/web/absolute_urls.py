@@ -174,11 +174,10 @@ class _Rewrite:
         await self.send(message)
 
     def _rewrite(self, body: bytes) -> bytes:
-        if self.etag is None:
-            return body.replace(URL_FIELD, b'"url":"' + self.base + b"/")
-        key = (self.etag, self.base)
-        done = self.rewritten.get(key)
+        key = None if self.etag is None else (self.etag, self.base)
+        done = None if key is None else self.rewritten.get(key)
         if done is None:
             done = body.replace(URL_FIELD, b'"url":"' + self.base + b"/")
-            self.rewritten.put(key, done)
+            if key is not None:
+                self.rewritten.put(key, done)
         return done

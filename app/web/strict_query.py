@@ -62,7 +62,7 @@ def _is_list(annotation: Any) -> bool:
     return origin in (list, set, frozenset, tuple)
 
 
-def check_query(request: Request) -> Declared:
+def check_query(request: Request) -> None:
     """Refuse a parameter the routed operation does not declare, or a single one given twice."""
     route = request.scope.get("route")
     known = declared(route) if isinstance(route, APIRoute) else NOTHING
@@ -84,9 +84,9 @@ def check_query(request: Request) -> Declared:
                 f"{name}: {reason}", errors=[{"parameter": name, "in": "query", "reason": reason}]
             )
         seen.add(name)
-    return known
 
 
 async def strict_query(request: Request) -> None:
-    """Dependency form of ``check_query``, for every operation of a router."""
+    """``check_query`` as a dependency of every operation of a router; async, so FastAPI runs it
+    on the event loop instead of sending it to a worker thread."""
     check_query(request)
