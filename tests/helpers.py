@@ -115,6 +115,11 @@ def write_grown_seed(target: Path, source: Path, extra: int) -> Path:
     return seed_dir
 
 
+# TestClient's origin: every url field, Link and Location the API sends is absolute with it
+# (app/web/absolute_urls.py).
+ORIGIN = "http://testserver"
+
+
 # How long a test waits for something that must happen before it gives up: a guard against
 # hanging forever, never a measure of speed (a busy machine may be slow; only a broken one
 # takes this long).

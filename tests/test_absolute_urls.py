@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from app.config import Settings
 from app.main import create_app
 from app.web.absolute_urls import Trusted, origin
+from tests.helpers import ORIGIN
 
 FORWARDED = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "kb.example.org"}
 PAGES = [
@@ -79,7 +80,7 @@ def test_forwarded_headers_are_ignored_unless_the_peer_is_trusted(
     client: TestClient, behind_proxy: TestClient
 ) -> None:
     plain = client.get("/v1/modalities/alpha", headers=FORWARDED).json()
-    assert plain["url"].startswith("http://testserver/v1/")
+    assert plain["url"].startswith(f"{ORIGIN}/v1/")
     proxied = behind_proxy.get("/v1/modalities/alpha", headers=FORWARDED).json()
     assert proxied["url"].startswith("https://kb.example.org/v1/")
     links = behind_proxy.get("/v1/modalities?limit=1", headers=FORWARDED).links

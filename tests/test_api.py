@@ -15,10 +15,9 @@ from app.config import Settings
 from app.main import create_app
 from app.seeding import load_seed, read_seed_dir
 from tests.conftest import FIXTURE_SEED
-from tests.helpers import copy_seed
+from tests.helpers import ORIGIN, copy_seed
 
 PROBLEM = "application/problem+json"
-ORIGIN = "http://testserver"  # TestClient's
 
 
 @pytest.fixture(scope="module")

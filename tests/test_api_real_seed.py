@@ -18,8 +18,7 @@ from app.domain import EVIDENCE_RANK, Evidence
 from app.main import create_app
 from app.seeding import read_seed_dir
 from tests.conftest import REAL_SEED
-
-ORIGIN = "http://testserver"  # TestClient's; links are absolute (app/web/absolute_urls.py)
+from tests.helpers import ORIGIN
 
 SEED = read_seed_dir(REAL_SEED)
 MODALITIES = [x.slug for x in SEED.modalities]

@@ -36,6 +36,7 @@ from app.routes.citation_formats import CITATION_FORMATS
 from app.seeding import read_seed_dir
 from app.web.negotiation import choose, parse_accept
 from tests.conftest import REAL_SEED
+from tests.helpers import ORIGIN
 
 PROBLEM = "application/problem+json"
 CSL = "application/vnd.citationstyles.csl+json"
@@ -521,7 +522,7 @@ def test_modality_citations_in_every_format(client: TestClient) -> None:
 def test_a_citation_format_renders_the_current_page(client: TestClient) -> None:
     first = client.get("/v1/citations?format=bibtex&limit=1")
     assert list(parse_bibtex(first.text)) == ["alpha2001"]
-    next_ = "http://testserver/v1/citations?format=bibtex&limit=1&offset=1"
+    next_ = f"{ORIGIN}/v1/citations?format=bibtex&limit=1&offset=1"
     assert first.links["next"]["url"] == next_
     second = client.get(first.links["next"]["url"])
     assert list(parse_bibtex(second.text)) == ["delta2020"]

@@ -17,6 +17,7 @@ from app.explorer.forest import ForestRow, forest_svg, panels
 from app.explorer.render import snippet_html
 from app.main import create_app
 from app.web.security_headers import FIGURE_CSP, PAGE_CSP
+from tests.helpers import ORIGIN
 
 
 @pytest.fixture(scope="module")
@@ -154,7 +155,7 @@ def test_forest_plot_is_svg_with_its_own_policy(client: TestClient) -> None:
 def test_a_condition_code_redirects_to_its_page(client: TestClient, code: str, slug: str) -> None:
     moved = client.get(f"/conditions/{code}", follow_redirects=False)
     assert moved.status_code == 308
-    assert moved.headers["location"] == f"http://testserver/conditions/{slug}"
+    assert moved.headers["location"] == f"{ORIGIN}/conditions/{slug}"
     assert client.get(f"/conditions/{code}").text == client.get(f"/conditions/{slug}").text
     assert client.get("/conditions/F99.9").status_code == 404
 

@@ -20,6 +20,7 @@ from app.config import Settings, get_settings
 from app.main import create_app
 from app.seeding import read_seed_dir
 from tests.conftest import FIXTURE_SEED, REAL_SEED
+from tests.helpers import ORIGIN
 
 SEED = read_seed_dir(FIXTURE_SEED)
 
@@ -43,7 +44,7 @@ def test_json_export_nests_everything(client: TestClient) -> None:
     # The nested modality is exactly what the detail endpoint serves, but that a download keeps
     # its links as paths (the same bytes whoever asks), where an answer names the origin.
     served = client.get("/v1/modalities/alpha").json()
-    assert served["url"] == "http://testserver/v1/modalities/alpha"
+    assert served["url"] == f"{ORIGIN}/v1/modalities/alpha"
     assert body["modalities"][0] == {**served, "url": "/v1/modalities/alpha"}
 
 

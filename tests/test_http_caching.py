@@ -15,9 +15,7 @@ from app.config import Settings
 from app.main import create_app
 from app.seeding import load_seed, read_seed_dir
 from tests.conftest import FIXTURE_SEED
-from tests.helpers import copy_seed, statements
-
-ORIGIN = "http://testserver"  # TestClient's; links are absolute (app/web/absolute_urls.py)
+from tests.helpers import ORIGIN, copy_seed, statements
 
 GETS = [
     "/v1/modalities",

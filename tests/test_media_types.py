@@ -15,6 +15,7 @@ from app.config import Settings
 from app.main import create_app
 from app.web import negotiation
 from app.web.negotiation import MediaTypes
+from tests.helpers import ORIGIN
 
 PROBLEM = "application/problem+json"
 APP = create_app(Settings())
@@ -341,8 +342,8 @@ def test_the_lists_link_their_pages(client: TestClient, path: str) -> None:
     first = client.get(f"{path}?limit=1&year=2001")
     assert "next" not in first.links  # one work of 2001: one page
     middle = client.get(f"{path}?limit=1&offset=1")
-    assert middle.links["next"]["url"] == f"http://testserver{path}?limit=1&offset=2"
-    assert middle.links["prev"]["url"] == f"http://testserver{path}?limit=1&offset=0"
+    assert middle.links["next"]["url"] == f"{ORIGIN}{path}?limit=1&offset=2"
+    assert middle.links["prev"]["url"] == f"{ORIGIN}{path}?limit=1&offset=0"
     assert client.get(middle.links["next"]["url"]).status_code == 200
 
 

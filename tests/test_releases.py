@@ -19,7 +19,7 @@ from app.errors import ReleaseConflict
 from app.main import create_app
 from app.seeding import load_seed, read_seed_dir
 from tests.conftest import FIXTURE_SEED
-from tests.helpers import TABLES, copy_seed, snapshot
+from tests.helpers import ORIGIN, TABLES, copy_seed, snapshot
 
 FORMATS = ("json", "ndjson", "csv")
 runner = CliRunner()
@@ -111,7 +111,7 @@ def test_both_releases_are_kept_and_old_exports_do_not_change(
     one = live.get("/v1/releases/1.0.0").json()
     assert one["counts"]["modalities"] == 2
     exports = {e["format"]: e for e in one["exports"]}
-    assert exports["csv"]["url"] == "http://testserver/v1/releases/1.0.0/export.zip"
+    assert exports["csv"]["url"] == f"{ORIGIN}/v1/releases/1.0.0/export.zip"
     assert exports["csv"]["media_type"] == "application/zip"
     for export in one["exports"]:  # each link downloads what it says
         response = live.get(export["url"])
