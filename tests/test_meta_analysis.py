@@ -1,0 +1,269 @@
+"""app/meta_analysis.py against R's metafor, on real trial rows, and its edge cases.
+
+The reference figures in tests/fixtures/metafor were written by ``pool.R`` from ``rows.csv``
+(the subsets are chosen in ``select_rows.py``); the header of each file names the versions of R
+and metafor that wrote it.
+"""
+
+from __future__ import annotations
+
+import ast
+import csv
+import math
+import os
+import shutil
+import subprocess
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+
+from app import meta_analysis as ma
+from app.meta_analysis import EffectRow, Interval, StudyEffect, aggregate, meta_analysis, pool
+
+FIXTURES = Path(__file__).parent / "fixtures" / "metafor"
+TOLERANCE = 1e-6
+
+
+def _read(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="") as f:
+        return list(csv.DictReader(line for line in f if not line.startswith("#")))
+
+
+def _rows() -> dict[str, list[EffectRow]]:
+    subsets: dict[str, list[EffectRow]] = defaultdict(list)
+    for row in _read(FIXTURES / "rows.csv"):
+        subsets[row["subset"]].append(
+            EffectRow(row["study"], float(row["g"]), float(row["se"]), row["comparison"])
+        )
+    return subsets
+
+
+def _number(text: str) -> float | None:
+    return None if text == "NA" else float(text)
+
+
+ROWS = _rows()
+EXPECTED = _read(FIXTURES / "expected.csv")
+AGGREGATED = _read(FIXTURES / "aggregated.csv")
+
+
+def _close(actual: float | None, expected: float | None) -> bool:
+    if actual is None or expected is None:
+        return actual is None and expected is None
+    return math.isclose(actual, expected, rel_tol=0, abs_tol=TOLERANCE)
+
+
+def test_the_fixtures_cover_what_they_should() -> None:
+    """Enough subsets, with the cases the comparison exists for."""
+    reml = {e["subset"]: e for e in EXPECTED if e["method"] == "REML"}
+    pm = {e["subset"]: e for e in EXPECTED if e["method"] == "PM"}
+    assert len(reml) >= 22
+    assert set(reml) == set(pm) == set(ROWS)
+    ks = {int(e["k"]) for e in reml.values()}
+    assert {2, 3} <= ks
+    assert any(float(e["tau2"]) < 1e-8 for e in reml.values())  # REML at its boundary
+    assert sum(e["egger_p"] != "NA" for e in reml.values()) >= 10
+    # Within-study aggregation really merges rows (k below the number of rows) ...
+    assert sum(int(e["k"]) < int(e["rows"]) for e in reml.values()) >= 10
+    # ... and keeps a study's comparisons with different controls apart.
+    largest = ROWS["depression_cbt_any"]
+    assert len({(r.study, r.comparison) for r in largest}) > len({r.study for r in largest})
+
+
+@pytest.mark.parametrize("expected", EXPECTED, ids=lambda e: f"{e['subset']}-{e['method']}")
+def test_pooled_figures_match_metafor(expected: dict[str, str]) -> None:
+    method = expected["method"]
+    assert method in ("REML", "PM")
+    result = meta_analysis(ROWS[expected["subset"]], "REML" if method == "REML" else "PM")
+    assert result is not None
+    assert result.pooled
+    assert (result.k, result.rows) == (int(expected["k"]), int(expected["rows"]))
+    assert result.prediction is not None
+    actual = {
+        "estimate": result.estimate,
+        "se": result.se,
+        "ci_lb": result.ci.lower,
+        "ci_ub": result.ci.upper,
+        "pval": result.p_value,
+        "tau2": result.tau2,
+        "i2": result.i2,
+        "q": result.q,
+        "q_p": result.q_p,
+        "pi_lb": result.prediction.lower,
+        "pi_ub": result.prediction.upper,
+        "egger_p": result.egger_p,
+    }
+    wrong = {
+        name: (value, expected[name])
+        for name, value in actual.items()
+        if not _close(value, _number(expected[name]))
+    }
+    assert wrong == {}
+    assert result.q_df == result.k - 1
+
+
+@pytest.mark.parametrize("subset", sorted(ROWS))
+def test_aggregated_effects_match_metafor(subset: str) -> None:
+    expected = {a["cluster"]: a for a in AGGREGATED if a["subset"] == subset}
+    merged = aggregate(ROWS[subset], rho=0.6)
+    assert len(merged) == len(expected)
+    for effect in merged:
+        reference = expected[f"{effect.study}|{effect.comparison}"]
+        assert math.isclose(effect.g, float(reference["yi"]), rel_tol=0, abs_tol=TOLERANCE)
+        assert math.isclose(effect.se**2, float(reference["vi"]), rel_tol=0, abs_tol=TOLERANCE)
+
+
+def _metafor_available() -> bool:
+    if shutil.which("Rscript") is None:
+        return False
+    probe = subprocess.run(
+        ["Rscript", "-e", "library(metafor)"], capture_output=True, check=False, timeout=120
+    )
+    return probe.returncode == 0
+
+
+def test_committed_figures_are_what_metafor_writes(tmp_path: Path) -> None:
+    """pool.R, run again on rows.csv, writes the figures that are committed."""
+    if not _metafor_available():
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI must run this test: install R and metafor (r-base-core r-cran-metafor)")
+        pytest.skip("Rscript with metafor is not installed here (Debian: r-cran-metafor)")
+    subprocess.run(
+        ["Rscript", str(FIXTURES / "pool.R"), str(FIXTURES / "rows.csv"), str(tmp_path)],
+        check=True,
+        timeout=600,
+    )
+    for name in ("expected.csv", "aggregated.csv"):
+        committed, fresh = _read(FIXTURES / name), _read(tmp_path / name)
+        assert len(fresh) == len(committed), name
+        for old, new in zip(committed, fresh, strict=True):
+            assert old.keys() == new.keys(), name
+            for column, value in old.items():
+                if value in ("NA", "REML", "PM") or column in ("subset", "cluster"):
+                    assert new[column] == value, (name, old["subset"], column)
+                else:
+                    assert math.isclose(float(new[column]), float(value), abs_tol=1e-9), (
+                        name,
+                        old["subset"],
+                        column,
+                    )
+
+
+# Edge cases, by hand.
+
+
+def _effects(*pairs: tuple[float, float]) -> list[StudyEffect]:
+    return [StudyEffect(f"s{i}", "", g, se) for i, (g, se) in enumerate(pairs)]
+
+
+def test_no_effect_is_no_result() -> None:
+    assert pool([]) is None
+    assert meta_analysis([]) is None
+
+
+def test_one_comparison_is_its_own_figure() -> None:
+    result = meta_analysis([EffectRow("a", 0.5, 0.2), EffectRow("a", 0.7, 0.25)])
+    assert result is not None
+    (merged,) = aggregate([EffectRow("a", 0.5, 0.2), EffectRow("a", 0.7, 0.25)])
+    assert not result.pooled
+    assert (result.k, result.studies, result.rows) == (1, 1, 2)
+    assert (result.estimate, result.se) == (merged.g, merged.se)
+    assert result.ci == pytest.approx(
+        Interval(merged.g - 1.959963984540054 * merged.se, merged.g + 1.959963984540054 * merged.se)
+    )
+    assert result.tau2 is result.i2 is result.q is result.prediction is result.egger_p is None
+
+
+def test_homogeneous_effects_put_tau2_at_zero() -> None:
+    # Spread far less than the standard errors allow: Q < k - 1, tau² = 0 by both methods.
+    effects = _effects((0.40, 0.3), (0.42, 0.3), (0.38, 0.25), (0.41, 0.35))
+    for method in ("REML", "PM"):
+        result = pool(effects, method)
+        assert result is not None
+        assert result.tau2 == 0.0
+        assert result.i2 == 0.0
+        assert result.q is not None
+        assert result.q < 3
+
+
+def test_identical_effects_give_a_zero_width_interval_as_metafor_does() -> None:
+    # Hartung–Knapp scales the variance by the weighted residual mean square, which is 0 here;
+    # metafor (test="knha", no ad hoc correction) reports the same.
+    result = pool(_effects((0.5, 0.2), (0.5, 0.3), (0.5, 0.25)))
+    assert result is not None
+    assert (result.estimate, result.se, result.tau2, result.q) == (0.5, 0.0, 0.0, 0.0)
+    assert result.ci == Interval(0.5, 0.5)
+    assert result.p_value is None
+
+
+def test_two_studies_are_pooled_with_one_degree_of_freedom() -> None:
+    result = pool(_effects((0.2, 0.1), (0.9, 0.1)))
+    assert result is not None
+    assert result.pooled
+    assert result.q_df == 1
+    assert result.egger_p is None  # fewer than ten comparisons
+
+
+def test_egger_needs_ten_comparisons() -> None:
+    nine = _effects(*[(0.1 * i, 0.1 + 0.02 * i) for i in range(9)])
+    ten = _effects(*[(0.1 * i, 0.1 + 0.02 * i) for i in range(10)])
+    nine_result, ten_result = pool(nine), pool(ten)
+    assert nine_result is not None
+    assert ten_result is not None
+    assert nine_result.egger_p is None
+    assert ten_result.egger_p is not None
+
+
+@pytest.mark.parametrize("se", [0.0, -0.1, math.nan, math.inf])
+def test_a_standard_error_that_is_not_positive_is_refused(se: float) -> None:
+    with pytest.raises(ValueError, match=r"row 1 \(study 'b'\): the standard error must be"):
+        aggregate([EffectRow("a", 0.1, 0.2), EffectRow("b", 0.3, se)])
+    with pytest.raises(ValueError, match=r"effect 0 \(study 's0'\): the standard error"):
+        pool(_effects((0.1, se)))
+
+
+def test_a_missing_effect_is_refused() -> None:
+    with pytest.raises(ValueError, match="g must be a finite number"):
+        aggregate([EffectRow("a", math.nan, 0.2)])
+
+
+@pytest.mark.parametrize("rho", [-0.1, 1.0, 1.5])
+def test_rho_outside_its_range_is_refused(rho: float) -> None:
+    with pytest.raises(ValueError, match="rho must be in"):
+        aggregate([EffectRow("a", 0.1, 0.2)], rho=rho)
+
+
+def test_comparisons_of_one_study_stay_apart_and_rows_merge() -> None:
+    rows = [
+        EffectRow("a", 0.5, 0.2, "wl"),
+        EffectRow("a", 0.7, 0.2, "wl"),
+        EffectRow("a", 0.1, 0.3, "cau"),
+        EffectRow("b", 0.4, 0.25, "wl"),
+    ]
+    merged = aggregate(rows)
+    assert [(m.study, m.comparison, m.rows) for m in merged] == [
+        ("a", "wl", 2),
+        ("a", "cau", 1),
+        ("b", "wl", 1),
+    ]
+    # Two rows with equal standard errors: their mean, with variance v (1 + rho) / 2.
+    assert merged[0].g == pytest.approx(0.6)
+    assert merged[0].se == pytest.approx(math.sqrt(0.04 * 1.6 / 2))
+    result = pool(merged, participants=120)
+    assert result is not None
+    assert (result.k, result.studies, result.rows, result.participants) == (3, 2, 4, 120)
+
+
+def test_the_module_imports_nothing_from_the_app() -> None:
+    """Pure statistics: no HTTP, no database, nothing of the app but its domain vocabulary."""
+    tree = ast.parse(Path(ma.__file__).read_text())
+    imported = {
+        node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module
+    } | {
+        alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import)
+        for alias in node.names
+    }
+    assert {m for m in imported if m.startswith("app")} <= {"app.domain"}
