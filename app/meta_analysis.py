@@ -44,7 +44,7 @@ EGGER_MIN_K = 10
 
 # Fisher scoring for REML stops when tau² moves by less than this (metafor's default is 1e-5).
 _REML_THRESHOLD = 1e-12
-_REML_MAX_ITER = 1000
+_REML_MAX_ITER = 100
 # metafor's knha: a weighted residual sum of squares at or below machine epsilon counts as 0.
 _EPS = float(np.finfo(np.float64).eps)
 
@@ -169,7 +169,8 @@ def _reml_step(y: Array, v: Array, tau2: float) -> float:
     return (float((w * w) @ (r * r)) - tr_p) / tr_pp
 
 
-def _tau2_reml(y: Array, v: Array) -> float:
+def _fisher_scoring(y: Array, v: Array) -> float | None:
+    """metafor's REML iteration; None when it does not settle."""
     # metafor starts from the Hedges (HE) estimate, truncated at 0.
     tau2 = max(0.0, float(np.var(y, ddof=1)) - float(v.mean()))
     for _ in range(_REML_MAX_ITER):
@@ -178,17 +179,40 @@ def _tau2_reml(y: Array, v: Array) -> float:
             # metafor halves the step until it stays at or above 0. When the likelihood falls
             # from 0 on, those halvings only creep towards 0: the maximum is the boundary.
             if _reml_step(y, v, 0.0) <= 0:
-                tau2 = 0.0
-                break
+                return 0.0
             while tau2 + step < 0:
                 step /= 2
         tau2 += step
         if abs(step) <= _REML_THRESHOLD:
-            break
-    else:
-        raise ArithmeticError("REML: Fisher scoring did not converge")
+            return tau2
+    return None
+
+
+def _reml_score_root(y: Array, v: Array) -> float:
+    """The REML maximum as the root of the score, y'PPy - tr P, bracketed; 0 if it is at 0.
+
+    Fisher scoring can oscillate without settling when the sampling variances differ by orders
+    of magnitude (metafor then stops with an error, and suggests a smaller step); the score's
+    root is where a smaller step would have led.
+    """
+    if _reml_step(y, v, 0.0) <= 0:
+        return 0.0
+    upper = max(1.0, float(np.var(y, ddof=1)))
+    # The score is negative for a large enough tau² (it falls like (k - 1) / tau²).
+    while _reml_step(y, v, upper) > 0:
+        upper *= 10
+    root: float = optimize.brentq(
+        lambda tau2: _reml_step(y, v, tau2), 0.0, upper, xtol=1e-15, rtol=4 * _EPS, maxiter=500
+    )
+    return root
+
+
+def _tau2_reml(y: Array, v: Array) -> float:
+    tau2 = _fisher_scoring(y, v)
+    if tau2 is None:
+        tau2 = _reml_score_root(y, v)
     # As metafor does: a local maximum lower than the likelihood at tau² = 0 gives way to 0.
-    if tau2 > 0 and _reml_loglik(y, v, 0.0) - _reml_loglik(y, v, tau2) > 1e-10:
+    if tau2 > 0 and _reml_loglik(y, v, 0.0) - _reml_loglik(y, v, tau2) > 1e-12:
         tau2 = 0.0
     return tau2
 

@@ -277,3 +277,21 @@ def test_the_module_imports_nothing_from_the_app() -> None:
         for alias in node.names
     }
     assert {m for m in imported if m.startswith("app")} <= {"app.domain"}
+
+
+def test_reml_where_fisher_scoring_oscillates() -> None:
+    """Standard errors two orders of magnitude apart: Fisher scoring does not settle.
+
+    metafor stops here with "Fisher scoring algorithm did not converge"; its remedy, a smaller
+    step, finds the maximum these figures come from: in R,
+    rma(yi = y, sei = se, method = "REML", test = "knha",
+        control = list(stepadj = 0.5, threshold = 1e-12, maxiter = 1000)).
+    """
+    y = [-0.52, 0.34, -0.09, 0.21, -0.02, -0.11]
+    se = [0.124, 0.015, 1.32, 1.392, 1.135, 0.662]
+    result = pool(_effects(*zip(y, se, strict=True)))
+    assert result is not None
+    assert result.tau2 == pytest.approx(0.19290626167314165, abs=TOLERANCE)
+    assert result.estimate == pytest.approx(-0.065928325829367404, abs=TOLERANCE)
+    assert result.se == pytest.approx(0.16878033442251006, abs=TOLERANCE)
+    assert result.i2 == pytest.approx(84.028947262047154, abs=TOLERANCE)
