@@ -16,11 +16,13 @@ distributions (from ``scipy.special``, which imports in a fraction of the time `
 takes) and the root finder (Paule–Mandel's equation). The estimators themselves are
 written out because no maintained Python library provides them as metafor defines them:
 statsmodels' ``combine_effects`` has DerSimonian–Laird and Paule–Mandel ("iterated") but no
-REML, its Paule–Mandel iteration stops at a loose tolerance without failing when it has not
-converged, and it has no prediction interval or Egger test; taking it (with its pandas and
-patsy) for one root of a monotone function was not worth it. REML follows metafor's Fisher
-scoring step for step (same start, same step halving at the boundary, same check against
+REML, no prediction interval and no Egger test, and its Paule–Mandel iteration stops by default
+at a loose tolerance (1e-5 on Q), reporting non-convergence only in a flag; taking it (with
+pandas and patsy) for one root of a monotone function was not worth it. REML follows metafor's
+Fisher scoring step for step (same start, same step halving at the boundary, same check against
 tau² = 0), iterated to a far tighter threshold, so the figures agree with R to well under 1e-6.
+Where Fisher scoring does not settle (metafor then stops with an error), the root of the REML
+score is found by Brent's method instead.
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ import subprocess
 from collections import defaultdict
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from app import meta_analysis as ma
@@ -133,17 +134,23 @@ def _metafor_available() -> bool:
     return probe.returncode == 0
 
 
-def test_committed_figures_are_what_metafor_writes(tmp_path: Path) -> None:
-    """pool.R, run again on rows.csv, writes the figures that are committed."""
+def _run_pool_r(rows: Path, out: Path) -> None:
+    """pool.R on ``rows``, writing into ``out``; skipped without R, except in CI."""
     if not _metafor_available():
         if os.environ.get("CI") == "true":
             pytest.fail("CI must run this test: install R and metafor (r-base-core r-cran-metafor)")
         pytest.skip("Rscript with metafor is not installed here (Debian: r-cran-metafor)")
     subprocess.run(
-        ["Rscript", str(FIXTURES / "pool.R"), str(FIXTURES / "rows.csv"), str(tmp_path)],
+        ["Rscript", str(FIXTURES / "pool.R"), str(rows), str(out)],
         check=True,
+        capture_output=True,
         timeout=600,
     )
+
+
+def test_committed_figures_are_what_metafor_writes(tmp_path: Path) -> None:
+    """pool.R, run again on rows.csv, writes the figures that are committed."""
+    _run_pool_r(FIXTURES / "rows.csv", tmp_path)
     for name in ("expected.csv", "aggregated.csv"):
         committed, fresh = _read(FIXTURES / name), _read(tmp_path / name)
         assert len(fresh) == len(committed), name
@@ -158,6 +165,68 @@ def test_committed_figures_are_what_metafor_writes(tmp_path: Path) -> None:
                         old["subset"],
                         column,
                     )
+
+
+# Standard errors two orders of magnitude apart: metafor's Fisher scoring does not settle.
+OSCILLATING_G = [-0.52, 0.34, -0.09, 0.21, -0.02, -0.11]
+OSCILLATING_SE = [0.124, 0.015, 1.32, 1.392, 1.135, 0.662]
+
+
+def _simulate(path: Path, sets: int, seed: int) -> dict[str, list[EffectRow]]:
+    """Random sets in the layout of rows.csv: 2 to 40 studies, 1 to 3 rows each, tau from 0 to
+    1.5, standard errors up to two orders of magnitude apart in one set; and, first, the set on
+    which Fisher scoring does not settle."""
+    rng = np.random.default_rng(seed)
+    subsets: dict[str, list[EffectRow]] = defaultdict(list)
+    with path.open("w", newline="") as f:
+        out = csv.writer(f, lineterminator="\n")
+        out.writerow(["subset", "dataset", "study", "comparison", "cluster", "g", "se", "n"])
+        for i, (g, se) in enumerate(zip(OSCILLATING_G, OSCILLATING_SE, strict=True)):
+            subsets["oscillating"].append(EffectRow(f"study{i}", g, se, "c"))
+            out.writerow(["oscillating", "simulated", f"study{i}", "c", f"study{i}|c", g, se, "NA"])
+        for s in range(sets):
+            name = f"sim{s:03d}"
+            k = int(rng.choice([2, 3, 4, 6, 10, 15, 40]))
+            tau = float(rng.choice([0.0, 0.1, 0.5, 1.5]))
+            spread = float(rng.choice([1.5, 10.0, 100.0]))
+            for i in range(k):
+                true = rng.normal(0.5, tau)
+                for _ in range(int(rng.choice([1, 1, 2, 3]))):
+                    se = rng.uniform(0.05, 0.4) * spread ** rng.uniform(-0.5, 0.5)
+                    g = float(true + rng.normal(0, se))
+                    subsets[name].append(EffectRow(f"study{i}", g, se, "c"))
+                    out.writerow([name, "simulated", f"study{i}", "c", f"study{i}|c", g, se, "NA"])
+    return subsets
+
+
+def test_simulated_sets_match_metafor(tmp_path: Path) -> None:
+    """Beyond the real rows: random sets, including the awkward ones (tau² at 0, standard
+    errors far apart, where metafor's Fisher scoring needs its smaller step)."""
+    simulated = _simulate(tmp_path / "rows.csv", sets=150, seed=20261206)
+    _run_pool_r(tmp_path / "rows.csv", tmp_path)
+    expected = _read(tmp_path / "expected.csv")
+    assert len(expected) == 2 * len(simulated)
+    wrong = []
+    for e in expected:
+        result = meta_analysis(simulated[e["subset"]], "REML" if e["method"] == "REML" else "PM")
+        assert result is not None
+        assert result.prediction is not None
+        actual = {
+            "estimate": result.estimate,
+            "se": result.se,
+            "tau2": result.tau2,
+            "i2": result.i2,
+            "q": result.q,
+            "pi_lb": result.prediction.lower,
+            "pi_ub": result.prediction.upper,
+            "egger_p": result.egger_p,
+        }
+        wrong += [
+            (e["subset"], e["method"], name, value, e[name])
+            for name, value in actual.items()
+            if not _close(value, _number(e[name]))
+        ]
+    assert wrong == []
 
 
 # Edge cases, by hand.
@@ -287,9 +356,7 @@ def test_reml_where_fisher_scoring_oscillates() -> None:
     rma(yi = y, sei = se, method = "REML", test = "knha",
         control = list(stepadj = 0.5, threshold = 1e-12, maxiter = 1000)).
     """
-    y = [-0.52, 0.34, -0.09, 0.21, -0.02, -0.11]
-    se = [0.124, 0.015, 1.32, 1.392, 1.135, 0.662]
-    result = pool(_effects(*zip(y, se, strict=True)))
+    result = pool(_effects(*zip(OSCILLATING_G, OSCILLATING_SE, strict=True)))
     assert result is not None
     assert result.tau2 == pytest.approx(0.19290626167314165, abs=TOLERANCE)
     assert result.estimate == pytest.approx(-0.065928325829367404, abs=TOLERANCE)
