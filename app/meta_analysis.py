@@ -140,14 +140,23 @@ def aggregate(rows: Iterable[EffectRow], rho: float = DEFAULT_RHO) -> tuple[Stud
         if len(members) == 1:
             merged.append(StudyEffect(study, comparison, members[0].g, members[0].se))
             continue
-        g = np.array([m.g for m in members])
-        se = np.array([m.se for m in members])
-        v = rho * np.outer(se, se)
-        np.fill_diagonal(v, se * se)
-        v_inv_1 = np.linalg.solve(v, np.ones(len(members)))
-        total = float(v_inv_1.sum())
-        estimate = float(v_inv_1 @ g) / total
-        merged.append(StudyEffect(study, comparison, estimate, math.sqrt(1 / total), len(members)))
+        # V = (1 - rho) diag(se²) + rho se se' is a diagonal plus a rank-one matrix, so V⁻¹ has
+        # a closed form (Sherman–Morrison). With b = 1/se², c = 1/se and m rows:
+        #   (1 - rho) 1'V⁻¹1 = Σb - rho (Σc)² / (1 - rho + rho m)
+        #   (1 - rho) 1'V⁻¹g = Σbg - rho (Σc)(Σcg) / (1 - rho + rho m)
+        # Plain floats: a linear solve per study costs more than the whole pooling.
+        shrink = rho / (1 - rho + rho * len(members))
+        sum_b = sum_bg = sum_c = sum_cg = 0.0
+        for m in members:
+            c = 1 / m.se
+            sum_b += c * c
+            sum_bg += c * c * m.g
+            sum_c += c
+            sum_cg += c * m.g
+        total = sum_b - shrink * sum_c * sum_c  # (1 - rho) 1'V⁻¹1
+        estimate = (sum_bg - shrink * sum_c * sum_cg) / total
+        se = math.sqrt((1 - rho) / total)
+        merged.append(StudyEffect(study, comparison, estimate, se, len(members)))
     return tuple(merged)
 
 
@@ -284,6 +293,8 @@ def pool(
         raise ValueError(f"method must be 'REML' or 'PM', got {method!r}")
     if not 0 < level < 1:
         raise ValueError(f"level must be in (0, 1), got {level!r}")
+    if participants is not None and participants < 0:
+        raise ValueError(f"participants must not be negative, got {participants!r}")
     for i, e in enumerate(effects):
         _check(e.study, e.g, e.se, f"effect {i}")
     k = len(effects)

@@ -307,6 +307,19 @@ def test_a_missing_effect_is_refused() -> None:
         aggregate([EffectRow("a", math.nan, 0.2)])
 
 
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({"method": "DL"}, "method must be 'REML' or 'PM'"),
+        ({"level": 1.0}, "level must be in"),
+        ({"participants": -1}, "participants must not be negative"),
+    ],
+)
+def test_bad_arguments_are_refused(arguments: dict[str, object], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        pool(_effects((0.1, 0.2), (0.3, 0.2)), **arguments)  # type: ignore[arg-type]
+
+
 @pytest.mark.parametrize("rho", [-0.1, 1.0, 1.5])
 def test_rho_outside_its_range_is_refused(rho: float) -> None:
     with pytest.raises(ValueError, match="rho must be in"):
