@@ -1,15 +1,15 @@
 """Random-effects meta-analysis of trial effect sizes: pure functions, no I/O.
 
 Two steps, each matching R's metafor (the reference implementation; ``tests/fixtures/metafor``
-holds the comparison, docs/meta-analysis.md the methods):
+holds the check, docs/meta-analysis.md the methods):
 
-1. :func:`aggregate` merges the rows of one comparison within a study (several instruments,
-   several arms of one comparator class) into one effect, assuming a correlation ``rho``
-   (default 0.6) between them: metafor's ``aggregate(x, cluster=..., rho=0.6)``.
+1. :func:`aggregate` merges the rows (comparisons) of a study against one comparator (several
+   instruments, several arms) into one effect, assuming a correlation ``rho`` (default 0.6)
+   between them: metafor's ``aggregate(x, cluster=..., rho=0.6)``.
 2. :func:`pool` pools those effects with a random-effects model: tau² by REML (default) or
    Paule–Mandel, the Hartung–Knapp(–Sidik–Jonkman) interval and prediction interval
    (``rma(..., test="knha")`` and ``predict()``), Q, I², and Egger's regression test
-   (``regtest(model="lm")``) from ten comparisons on.
+   (``regtest(model="lm")``) from ten pooled effects on.
 
 What is written here and why: numpy does the arithmetic and scipy gives the t, chi² and normal
 distributions (from ``scipy.special``, which imports in a fraction of the time ``scipy.stats``
@@ -39,9 +39,9 @@ from scipy import optimize, special
 Method = Literal["REML", "PM"]
 Array = npt.NDArray[np.float64]
 
-#: The correlation assumed between the effects merged within one comparison of a study.
+#: The correlation assumed between the rows merged into one effect of a study.
 DEFAULT_RHO = 0.6
-#: Egger's test is only reported from this many pooled comparisons on.
+#: Egger's test is only reported from this many pooled effects on.
 EGGER_MIN_K = 10
 
 # Fisher scoring for REML stops when tau² moves by less than this (metafor's default is 1e-5).
@@ -53,28 +53,32 @@ _EPS = float(np.finfo(np.float64).eps)
 
 @dataclass(frozen=True, slots=True)
 class EffectRow:
-    """One row of trial data: a standardised mean difference (Hedges' g) and its standard error.
+    """One row of trial data (one comparison): a standardised mean difference (Hedges' g) and
+    its standard error.
 
-    ``comparison`` is the caller's key for what the row compares within its study (for example
-    the comparator class): rows with the same ``study`` and ``comparison`` are merged into one
-    effect by :func:`aggregate`; rows of one study with different keys stay separate.
+    ``comparator`` is the caller's key that separates a study's rows into effects pooled apart,
+    normally the comparator class: rows with the same ``study`` and ``comparator`` are merged
+    into one effect by :func:`aggregate`; rows of one study with different keys stay separate.
     """
 
     study: str
     g: float
     se: float
-    comparison: str = ""
+    comparator: str = ""
 
 
 @dataclass(frozen=True, slots=True)
 class StudyEffect:
-    """One comparison of one study, after merging its rows: the unit that is pooled."""
+    """One effect of one study against one comparator, its rows merged: the unit that is pooled.
+
+    ``comparisons`` is the number of rows merged into it.
+    """
 
     study: str
-    comparison: str
+    comparator: str
     g: float
     se: float
-    rows: int = 1
+    comparisons: int = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,21 +91,22 @@ class Interval:
 class PooledEffect:
     """A pooled effect and what describes it; ``None`` where a figure is not defined.
 
-    ``pooled`` is False when there was one comparison: the figures are then that comparison's
-    own (its g, its standard error and the normal 95% interval around it), with no tau², Q,
-    I², prediction interval or Egger test.
+    ``pooled`` is False when there was one effect: the figures are then that effect's own (its
+    g, its standard error and the normal interval around it), with no tau², Q, I², prediction
+    interval or Egger test.
     """
 
     method: Method
     pooled: bool
-    k: int  # comparisons pooled (after aggregation)
+    k: int  # effects pooled, after aggregation: one per study and comparator
     studies: int  # distinct studies among them
-    rows: int  # rows before aggregation
+    comparisons: int  # rows before aggregation
     participants: int | None  # as counted by the caller
     estimate: float
     se: float
     ci: Interval
-    p_value: float | None  # the test of estimate = 0 (t, k - 1 df); None when se is 0
+    # The test of estimate = 0: t on k - 1 df (normal when k = 1); None when se is 0.
+    p_value: float | None
     tau2: float | None
     i2: float | None  # percent
     q: float | None
@@ -122,7 +127,7 @@ def _check(study: str, g: float, se: float, where: str) -> None:
 
 
 def aggregate(rows: Iterable[EffectRow], rho: float = DEFAULT_RHO) -> tuple[StudyEffect, ...]:
-    """Merge the rows of each (study, comparison) into one effect, in order of first appearance.
+    """Merge the rows of each (study, comparator) into one effect, in order of first appearance.
 
     The rows of a group are taken as correlated with ``rho`` (compound symmetry):
     V_ij = rho * se_i * se_j, V_ii = se_i². The merged effect is the generalised least squares
@@ -134,11 +139,11 @@ def aggregate(rows: Iterable[EffectRow], rho: float = DEFAULT_RHO) -> tuple[Stud
     groups: dict[tuple[str, str], list[EffectRow]] = {}
     for i, row in enumerate(rows):
         _check(row.study, row.g, row.se, f"row {i}")
-        groups.setdefault((row.study, row.comparison), []).append(row)
+        groups.setdefault((row.study, row.comparator), []).append(row)
     merged: list[StudyEffect] = []
-    for (study, comparison), members in groups.items():
+    for (study, comparator), members in groups.items():
         if len(members) == 1:
-            merged.append(StudyEffect(study, comparison, members[0].g, members[0].se))
+            merged.append(StudyEffect(study, comparator, members[0].g, members[0].se))
             continue
         # V = (1 - rho) diag(se²) + rho se se' is a diagonal plus a rank-one matrix, so V⁻¹ has
         # a closed form (Sherman–Morrison). With b = 1/se², c = 1/se and m rows:
@@ -156,7 +161,7 @@ def aggregate(rows: Iterable[EffectRow], rho: float = DEFAULT_RHO) -> tuple[Stud
         total = sum_b - shrink * sum_c * sum_c  # (1 - rho) 1'V⁻¹1
         estimate = (sum_bg - shrink * sum_c * sum_cg) / total
         se = math.sqrt((1 - rho) / total)
-        merged.append(StudyEffect(study, comparison, estimate, se, len(members)))
+        merged.append(StudyEffect(study, comparator, estimate, se, len(members)))
     return tuple(merged)
 
 
@@ -282,9 +287,10 @@ def pool(
     participants: int | None = None,
     level: float = 0.95,
 ) -> PooledEffect | None:
-    """Pool one effect per comparison with a random-effects model; None when there is none.
+    """Pool the effects (one per study and comparator) with a random-effects model; None when
+    there is none.
 
-    With one comparison nothing is pooled (see :class:`PooledEffect`). From two on, every figure
+    With one effect nothing is pooled (see :class:`PooledEffect`). From two on, every figure
     is metafor's for ``rma(yi, vi, method=method, test="knha")``: with two, the intervals use
     a t distribution with one degree of freedom and are very wide, which is what two studies
     can tell.
@@ -301,7 +307,7 @@ def pool(
     if k == 0:
         return None
     studies = len({e.study for e in effects})
-    rows = sum(e.rows for e in effects)
+    comparisons = sum(e.comparisons for e in effects)
     if k == 1:
         only = effects[0]
         z = -float(special.ndtri((1 - level) / 2))
@@ -310,7 +316,7 @@ def pool(
             pooled=False,
             k=1,
             studies=1,
-            rows=rows,
+            comparisons=comparisons,
             participants=participants,
             estimate=only.g,
             se=only.se,
@@ -350,7 +356,7 @@ def pool(
         pooled=True,
         k=k,
         studies=studies,
-        rows=rows,
+        comparisons=comparisons,
         participants=participants,
         estimate=estimate,
         se=se,

@@ -34,7 +34,7 @@ def _once() -> dict[str, float]:
     imported = time.perf_counter()
     with ROWS.open(newline="") as f:
         rows = [
-            EffectRow(r["study"], float(r["g"]), float(r["se"]), r["comparison"])
+            EffectRow(r["study"], float(r["g"]), float(r["se"]), r["comparator"])
             for r in csv.DictReader(f)
             if r["subset"] == CELL
         ]
@@ -53,7 +53,7 @@ def _warm(repeats: int) -> dict[str, float]:
 
     with ROWS.open(newline="") as f:
         rows = [
-            EffectRow(r["study"], float(r["g"]), float(r["se"]), r["comparison"])
+            EffectRow(r["study"], float(r["g"]), float(r["se"]), r["comparator"])
             for r in csv.DictReader(f)
             if r["subset"] == CELL
         ]
@@ -92,7 +92,7 @@ def main() -> None:
     warm = _warm(args.warm)
     first = runs[0]
     lines = [
-        f"{CELL}: {int(first['rows'])} rows, k = {int(first['k'])} comparisons after aggregation",
+        f"{CELL}: {int(first['rows'])} rows, k = {int(first['k'])} effects after aggregation",
         f"import app.meta_analysis: median {statistics.median(r['import'] for r in runs):.1f} ms",
     ]
     for method in ("REML", "PM"):

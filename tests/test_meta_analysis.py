@@ -35,7 +35,7 @@ def _rows() -> dict[str, list[EffectRow]]:
     subsets: dict[str, list[EffectRow]] = defaultdict(list)
     for row in _read(FIXTURES / "rows.csv"):
         subsets[row["subset"]].append(
-            EffectRow(row["study"], float(row["g"]), float(row["se"]), row["comparison"])
+            EffectRow(row["study"], float(row["g"]), float(row["se"]), row["comparator"])
         )
     return subsets
 
@@ -56,7 +56,7 @@ def _close(actual: float | None, expected: float | None) -> bool:
 
 
 def test_the_fixtures_cover_what_they_should() -> None:
-    """Enough subsets, with the cases the comparison exists for."""
+    """Enough subsets, with the cases the check against metafor exists for."""
     reml = {e["subset"]: e for e in EXPECTED if e["method"] == "REML"}
     pm = {e["subset"]: e for e in EXPECTED if e["method"] == "PM"}
     assert len(reml) >= 22
@@ -66,10 +66,10 @@ def test_the_fixtures_cover_what_they_should() -> None:
     assert any(float(e["tau2"]) < 1e-8 for e in reml.values())  # REML at its boundary
     assert sum(e["egger_p"] != "NA" for e in reml.values()) >= 10
     # Within-study aggregation really merges rows (k below the number of rows) ...
-    assert sum(int(e["k"]) < int(e["rows"]) for e in reml.values()) >= 10
-    # ... and keeps a study's comparisons with different controls apart.
+    assert sum(int(e["k"]) < int(e["comparisons"]) for e in reml.values()) >= 10
+    # ... and keeps a study's effects against different kinds of control apart.
     largest = ROWS["depression_cbt_any"]
-    assert len({(r.study, r.comparison) for r in largest}) > len({r.study for r in largest})
+    assert len({(r.study, r.comparator) for r in largest}) > len({r.study for r in largest})
 
 
 @pytest.mark.parametrize("expected", EXPECTED, ids=lambda e: f"{e['subset']}-{e['method']}")
@@ -78,7 +78,7 @@ def test_pooled_figures_match_metafor(expected: dict[str, str]) -> None:
     assert method in ("REML", "PM")
     result = meta_analysis(ROWS[expected["subset"]], "REML" if method == "REML" else "PM")
     assert result is not None
-    assert (result.k, result.rows) == (int(expected["k"]), int(expected["rows"]))
+    assert (result.k, result.comparisons) == (int(expected["k"]), int(expected["comparisons"]))
     actual: dict[str, float | None] = {
         "estimate": result.estimate,
         "se": result.se,
@@ -105,7 +105,7 @@ def test_pooled_figures_match_metafor(expected: dict[str, str]) -> None:
             "egger_p": result.egger_p,
         }
         assert result.q_df == result.k - 1
-    assert actual.keys() == expected.keys() - {"subset", "method", "k", "rows"}
+    assert actual.keys() == expected.keys() - {"subset", "method", "k", "comparisons"}
     wrong = {
         name: (value, expected[name])
         for name, value in actual.items()
@@ -120,7 +120,7 @@ def test_aggregated_effects_match_metafor(subset: str) -> None:
     merged = aggregate(ROWS[subset], rho=0.6)
     assert len(merged) == len(expected)
     for effect in merged:
-        reference = expected[f"{effect.study}|{effect.comparison}"]
+        reference = expected[f"{effect.study}|{effect.comparator}"]
         assert math.isclose(effect.g, float(reference["yi"]), rel_tol=0, abs_tol=TOLERANCE)
         assert math.isclose(effect.se**2, float(reference["vi"]), rel_tol=0, abs_tol=TOLERANCE)
 
@@ -180,7 +180,7 @@ def _simulate(path: Path, sets: int, seed: int) -> dict[str, list[EffectRow]]:
     subsets: dict[str, list[EffectRow]] = defaultdict(list)
     with path.open("w", newline="") as f:
         out = csv.writer(f, lineterminator="\n")
-        out.writerow(["subset", "dataset", "study", "comparison", "cluster", "g", "se", "n"])
+        out.writerow(["subset", "dataset", "study", "comparator", "cluster", "g", "se", "n"])
         for i, (g, se) in enumerate(zip(OSCILLATING_G, OSCILLATING_SE, strict=True)):
             subsets["oscillating"].append(EffectRow(f"study{i}", g, se, "c"))
             out.writerow(["oscillating", "simulated", f"study{i}", "c", f"study{i}|c", g, se, "NA"])
@@ -241,12 +241,12 @@ def test_no_effect_is_no_result() -> None:
     assert meta_analysis([]) is None
 
 
-def test_one_comparison_is_its_own_figure() -> None:
+def test_one_effect_is_its_own_figure() -> None:
     result = meta_analysis([EffectRow("a", 0.5, 0.2), EffectRow("a", 0.7, 0.25)])
     assert result is not None
     (merged,) = aggregate([EffectRow("a", 0.5, 0.2), EffectRow("a", 0.7, 0.25)])
     assert not result.pooled
-    assert (result.k, result.studies, result.rows) == (1, 1, 2)
+    assert (result.k, result.studies, result.comparisons) == (1, 1, 2)
     assert (result.estimate, result.se) == (merged.g, merged.se)
     assert result.ci == pytest.approx(
         Interval(merged.g - 1.959963984540054 * merged.se, merged.g + 1.959963984540054 * merged.se)
@@ -281,10 +281,10 @@ def test_two_studies_are_pooled_with_one_degree_of_freedom() -> None:
     assert result is not None
     assert result.pooled
     assert result.q_df == 1
-    assert result.egger_p is None  # fewer than ten comparisons
+    assert result.egger_p is None  # fewer than ten effects
 
 
-def test_egger_needs_ten_comparisons() -> None:
+def test_egger_needs_ten_effects() -> None:
     nine = _effects(*[(0.1 * i, 0.1 + 0.02 * i) for i in range(9)])
     ten = _effects(*[(0.1 * i, 0.1 + 0.02 * i) for i in range(10)])
     nine_result, ten_result = pool(nine), pool(ten)
@@ -326,7 +326,7 @@ def test_rho_outside_its_range_is_refused(rho: float) -> None:
         aggregate([EffectRow("a", 0.1, 0.2)], rho=rho)
 
 
-def test_comparisons_of_one_study_stay_apart_and_rows_merge() -> None:
+def test_a_study_s_effects_against_different_comparators_stay_apart() -> None:
     rows = [
         EffectRow("a", 0.5, 0.2, "wl"),
         EffectRow("a", 0.7, 0.2, "wl"),
@@ -334,7 +334,7 @@ def test_comparisons_of_one_study_stay_apart_and_rows_merge() -> None:
         EffectRow("b", 0.4, 0.25, "wl"),
     ]
     merged = aggregate(rows)
-    assert [(m.study, m.comparison, m.rows) for m in merged] == [
+    assert [(m.study, m.comparator, m.comparisons) for m in merged] == [
         ("a", "wl", 2),
         ("a", "cau", 1),
         ("b", "wl", 1),
@@ -344,7 +344,7 @@ def test_comparisons_of_one_study_stay_apart_and_rows_merge() -> None:
     assert merged[0].se == pytest.approx(math.sqrt(0.04 * 1.6 / 2))
     result = pool(merged, participants=120)
     assert result is not None
-    assert (result.k, result.studies, result.rows, result.participants) == (3, 2, 4, 120)
+    assert (result.k, result.studies, result.comparisons, result.participants) == (3, 2, 4, 120)
 
 
 def test_the_module_imports_nothing_from_the_app() -> None:
