@@ -76,6 +76,7 @@ MIN_INDICATIONS = 60
 MIN_INDICATIONS_PER_MODALITY = 4
 MIN_PROS = 4
 MIN_CONS = 4
+# The content release these rules were last reviewed for; it changes only with a new release.
 RELEASE_VERSION = "2.1.0"
 RELEASE_LICENSE = "CC-BY-4.0"
 
