@@ -65,7 +65,9 @@ def read_table(path: Path, label: str, sha256: str) -> CsvTable | SeedProblem:
             "",
             f"the file has changed: its sha256 is {found}, datasets.yaml gives {sha256}",
         )
-    reader = csv.reader(io.StringIO(raw.decode("utf-8", errors="replace"), newline=""), delimiter=";")
+    reader = csv.reader(
+        io.StringIO(raw.decode("utf-8", errors="replace"), newline=""), delimiter=";"
+    )
     try:
         header = next(reader)
     except StopIteration:

@@ -9,7 +9,6 @@ its dataset, column, code and row), a number that does not parse. No database is
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +25,9 @@ from app.domain import (
 from app.errors import SeedInvalid, SeedProblem
 from app.seeding.format import ConditionsFile
 from app.seeding.reader import _read_yaml, _validate
+from app.seeding.trials.checks import cross_check, required_columns
 from app.seeding.trials.csvfile import CsvRow, CsvTable, parse_number, read_table
+from app.seeding.trials.duplicates import kept_elsewhere, trial_key
 from app.seeding.trials.format import (
     DatasetMapping,
     DatasetsFile,
@@ -49,19 +50,6 @@ _YEAR = re.compile(r"(?:19|20)\d\d")
 
 def data_path(seed_dir: Path, dataset: str) -> Path:
     return seed_dir / "trials" / "metapsy" / dataset / "data.csv"
-
-
-def trial_key(study: str) -> str:
-    """A trial's identity: the first author's surname and the year (with any letter after it).
-
-    "Andrade et al. (2016)", "Andrade, 2016" and "Andrade 2016" are one key, andrade-2016.
-    """
-    text = unicodedata.normalize("NFKD", study).encode("ascii", "ignore").decode().lower()
-    found = re.search(r"((?:19|20)\d\d)([a-z]?)", text)
-    if found is None:
-        return re.sub(r"[^a-z0-9]+", "-", text).strip("-")
-    head = re.split(r"[,&(]| et al| and ", text[: found.start()])[0]
-    return f"{re.sub(r'[^a-z]', '', head)}-{found.group(1)}{found.group(2)}"
 
 
 @dataclass
@@ -120,17 +108,7 @@ def _year(row: CsvRow, mapping: DatasetMapping, study: str) -> int | None:
     return int(found.group()) if found else None
 
 
-def _required_columns(mapping: DatasetMapping) -> list[str]:
-    columns = [mapping.study_column, mapping.instrument_column, mapping.g_column]
-    columns += [mapping.se_column]
-    columns += [c for c in (mapping.id_column, mapping.year_column, mapping.reference_column) if c]
-    columns += [r.column for r in mapping.rules().values() if r is not None and r.column]
-    return columns
-
-
-def _online(
-    code: Any, therapy: Therapy | None
-) -> tuple[bool, OnlineVariant | None]:
+def _online(code: Any, therapy: Therapy | None) -> tuple[bool, OnlineVariant | None]:
     if code is None or code is _UNKNOWN or code == "not-online":
         return False, None
     if code == "online":
@@ -142,15 +120,78 @@ def _online(
     return True, variant
 
 
+def _record(
+    name: str,
+    row: CsvRow,
+    mapping: DatasetMapping,
+    results: dict[str, tuple[Any, str | None]],
+    effect: tuple[float, float, OutcomeKind, int],
+    ctx: _Context,
+) -> TrialComparison:
+    """The comparison record of a row whose every rule gave a meaning."""
+    g, se, kind, sign = effect
+    study = row.get(mapping.study_column) or ""
+    therapy: Therapy = results["therapy"][0]
+    delivery: Delivery | None = results["format"][0]
+    online, online_variant = _online(results.get("online", (None, None))[0], therapy)
+    population = results.get("population.age", (None, None))[0]
+    override = results.get("population.target", (None, None))[0]
+    comparator = results["comparator"][0]
+    key = trial_key(study)
+    also = tuple(
+        m for m, flag in (("group", delivery is Delivery.group), ("online", online)) if flag
+    )
+
+    def cell(column: str | None) -> str | None:
+        return row.get(column) if column else None
+
+    return TrialComparison(
+        dataset=name,
+        row=row.number,
+        source_id=cell(mapping.id_column),
+        study=study,
+        trial_key=key,
+        year=_year(row, mapping, study),
+        condition=results["condition"][0],
+        modality=therapy.modality,
+        family=therapy.family,
+        variant=therapy.variant,
+        online_variant=online_variant,
+        also_counts_for=also,
+        therapy_code=row.code(mapping.therapy.column or ""),
+        comparator_code=row.code(mapping.comparator.column or ""),
+        comparator=comparator,
+        delivery=delivery,
+        population=override or population,
+        time=TimePoint(results["time"][0]),
+        time_code=cell(mapping.time.column),
+        instrument=cell(mapping.instrument_column),
+        outcome_kind=kind,
+        outcome_type=row.code(mapping.outcome.column or ""),
+        n_arm1=_count(row, ("n_arm1", "totaln_arm1"), ctx),
+        n_arm2=_count(row, ("n_arm2", "totaln_arm2"), ctx),
+        source_g=g,
+        source_se=se,
+        sign=sign,
+        g=sign * g,
+        se=se,
+        low_risk_of_bias=LowRiskOfBias(results["risk_of_bias"][0]),
+        risk_of_bias=cell(mapping.risk_of_bias.column),
+        reference=cell(mapping.reference_column),
+        aggregation_key=f"{name}/{key}/{comparator}",
+    )
+
+
 def _read_dataset(
     name: str, table: CsvTable, mapping: DatasetMapping, file: MappingFile, ctx: _Context
 ) -> tuple[list[TrialComparison], list[TrialExclusion]]:
+    """Every row checked against the mapping (all rules, so every unknown code is reported),
+    then made a record or left out with the first reason that applies."""
     signs = file.signs.get(name)
     comparisons: list[TrialComparison] = []
     exclusions: list[TrialExclusion] = []
     missing_signs: set[OutcomeKind] = set()
     for row in table.rows:
-        study = row.get(mapping.study_column) or ""
         results = {
             field: _apply(rule, row, field, ctx)
             for field, rule in mapping.rules().items()
@@ -172,85 +213,17 @@ def _read_dataset(
             reasons.append(NO_SE)
         if entry is not None and entry.excluded:
             reasons.append(f"The direction of g cannot be established: {entry.excluded}")
-        if reasons:
+        if reasons or g is None or se is None or kind is None or entry is None:
+            study = row.get(mapping.study_column) or ""
             exclusions.append(TrialExclusion(name, row.number, study, reasons[0]))
             continue
-        assert g is not None and se is not None and kind is not None and entry is not None
-        assert entry.sign is not None
-        therapy: Therapy = results["therapy"][0]
-        delivery: Delivery | None = results["format"][0]
-        online, online_variant = _online(results.get("online", (None, None))[0], therapy)
-        population = results.get("population.age", (None, None))[0]
-        override = results.get("population.target", (None, None))[0]
-        comparator = results["comparator"][0]
-        key = trial_key(study)
-        rob_column = mapping.risk_of_bias.column
-        also = tuple(
-            m for m, flag in (("group", delivery is Delivery.group), ("online", online)) if flag
-        )
-        time_column = mapping.time.column
-        comparisons.append(
-            TrialComparison(
-                dataset=name,
-                row=row.number,
-                source_id=row.get(mapping.id_column) if mapping.id_column else None,
-                study=study,
-                trial_key=key,
-                year=_year(row, mapping, study),
-                condition=results["condition"][0],
-                modality=therapy.modality,
-                family=therapy.family,
-                variant=therapy.variant,
-                online_variant=online_variant,
-                also_counts_for=also,
-                therapy_code=row.code(mapping.therapy.column or ""),
-                comparator_code=row.code(mapping.comparator.column or ""),
-                comparator=comparator,
-                delivery=delivery,
-                population=override or population,
-                time=TimePoint(results["time"][0]),
-                time_code=row.get(time_column) if time_column else None,
-                instrument=row.get(mapping.instrument_column),
-                outcome_kind=kind,
-                outcome_type=row.code(mapping.outcome.column or ""),
-                n_arm1=_count(row, ("n_arm1", "totaln_arm1"), ctx),
-                n_arm2=_count(row, ("n_arm2", "totaln_arm2"), ctx),
-                source_g=g,
-                source_se=se,
-                sign=entry.sign,
-                g=entry.sign * g,
-                se=se,
-                low_risk_of_bias=LowRiskOfBias(results["risk_of_bias"][0]),
-                risk_of_bias=row.get(rob_column) if rob_column else None,
-                reference=row.get(mapping.reference_column) if mapping.reference_column else None,
-                aggregation_key=f"{name}/{key}/{comparator}",
-            )
-        )
+        assert entry.sign is not None  # an entry without a sign has a reason, handled above
+        effect = (g, se, kind, entry.sign)
+        comparisons.append(_record(name, row, mapping, results, effect, ctx))
     for kind in sorted(missing_signs):
-        ctx.problems.append(
-            SeedProblem(
-                str(MAPPING_FILE), f"signs.{name}.{kind}", "no sign for this outcome kind"
-            )
-        )
+        where = f"signs.{name}.{kind}"
+        ctx.problems.append(SeedProblem(str(MAPPING_FILE), where, "no sign for this outcome kind"))
     return comparisons, exclusions
-
-
-def _duplicates(
-    file: MappingFile, tables: dict[str, CsvTable], mappings: dict[str, DatasetMapping]
-) -> dict[tuple[str, str], str]:
-    """(dataset, trial key) → the dataset that keeps that trial, for every trial kept elsewhere."""
-    held: dict[str, set[str]] = {
-        name: {trial_key(r.get(mappings[name].study_column) or "") for r in table.rows}
-        for name, table in tables.items()
-    }
-    elsewhere: dict[tuple[str, str], str] = {}
-    for group in file.duplicates:
-        present = [d for d in group.datasets if d in held]
-        for i, keeper in enumerate(present):
-            for other in present[i + 1 :]:
-                for key in held[keeper] & held[other]:
-                    elsewhere.setdefault((other, key), keeper)
-    return elsewhere
 
 
 def _load_files(
@@ -269,7 +242,7 @@ def _load_files(
     )
     if datasets is None or mapping is None or conditions is None:
         return None
-    for problem in _cross_check(datasets, mapping, {c.slug for c in conditions.conditions}):
+    for problem in cross_check(datasets, mapping, {c.slug for c in conditions.conditions}):
         problems.append(problem)
     tables: dict[str, CsvTable] = {}
     for entry in datasets.datasets:
@@ -282,7 +255,7 @@ def _load_files(
         dataset_mapping = mapping.datasets.get(entry.name)
         if dataset_mapping is None:
             continue
-        missing = [c for c in _required_columns(dataset_mapping) if c not in found.columns]
+        missing = [c for c in required_columns(dataset_mapping) if c not in found.columns]
         for column in dict.fromkeys(missing):
             problems.append(
                 SeedProblem(label, f"column {column!r}", f"dataset {entry.name}: column missing")
@@ -290,36 +263,6 @@ def _load_files(
         if not missing:
             tables[entry.name] = found
     return datasets, mapping, tables
-
-
-def _cross_check(
-    datasets: DatasetsFile, mapping: MappingFile, conditions: set[str]
-) -> list[SeedProblem]:
-    file = str(MAPPING_FILE)
-    names = {d.name for d in datasets.datasets}
-    out = [
-        SeedProblem(file, f"datasets.{n}", "no mapping for this dataset")
-        for n in sorted(names - set(mapping.datasets))
-    ]
-    out += [
-        SeedProblem(file, f"datasets.{n}", "not a dataset of datasets.yaml")
-        for n in sorted(set(mapping.datasets) - names)
-    ]
-    out += [
-        SeedProblem(file, f"duplicates.{d}", "not a dataset of datasets.yaml")
-        for group in mapping.duplicates
-        for d in group.datasets
-        if d not in names
-    ]
-    for name, dataset in mapping.datasets.items():
-        rule = dataset.condition
-        slugs = [rule.value] if rule.column is None else list(rule.codes.values())
-        out += [
-            SeedProblem(file, f"datasets.{name}.condition", f"unknown condition {slug!r}")
-            for slug in slugs
-            if slug not in conditions
-        ]
-    return out
 
 
 def read_trials(seed_dir: Path | str) -> TrialData:
@@ -339,7 +282,7 @@ def read_trials(seed_dir: Path | str) -> TrialData:
         exclusions += left
     if problems:
         raise SeedInvalid(problems)
-    elsewhere = _duplicates(mapping, tables, mapping.datasets)
+    elsewhere = kept_elsewhere(mapping, tables, mapping.datasets)
     kept: list[TrialComparison] = []
     for c in comparisons:
         keeper = elsewhere.get((c.dataset, c.trial_key))
