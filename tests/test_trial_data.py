@@ -29,6 +29,7 @@ from app.errors import SeedInvalid
 from app.seeding.trials import TrialData, measure_signs, read_trials
 from app.seeding.trials.csvfile import CsvRow
 from app.seeding.trials.duplicates import trial_key
+from app.seeding.trials.profile import profile
 
 SEED = Path(__file__).resolve().parent.parent / "seed"
 METAPSY = SEED / "trials" / "metapsy"
@@ -346,3 +347,23 @@ def test_a_sign_without_enough_agreement_is_refused(seed_copy: Path) -> None:
     message = problems(seed_copy)
     assert "trials/mapping.yaml" in message
     assert "90%" in message
+
+
+# What the files lack (the figures docs/meta-analysis.md gives) --------------------------------
+
+
+def test_the_documented_gaps_are_measured_on_the_files() -> None:
+    found = {p.dataset: p for p in profile(SEED)}
+    assert not found["ed-psyctr"].time.present
+    assert found["psychosis-psyctr"].time.missing == found["psychosis-psyctr"].rows == 206
+    assert {n for n, p in found.items() if not p.format.present} == {
+        "depression-selfguided-psyctr",
+        "suicide-psyctr",
+    }
+    assert found["panic-psyctr"].format.missing == 3
+    assert {n for n, p in found.items() if not p.year.present} == {"ptsd-psyctr", "suicide-psyctr"}
+    assert found["suicide-psyctr"].risk_of_bias.missing == 190
+    assert found["ocd-psyctr"].risk_of_bias.missing == 1
+    assert {n for n, p in found.items() if not p.row_id.present} == {"ed-psyctr", "suicide-psyctr"}
+    assert {n for n, p in found.items() if p.repeated_ids} == {"depression-selfguided-psyctr"}
+    assert sum(p.without_g for p in found.values()) == 103

@@ -265,14 +265,19 @@ def _load_files(
     return datasets, mapping, tables
 
 
-def read_trials(seed_dir: Path | str) -> TrialData:
-    """Read and check the trial layer; raise ``SeedInvalid`` listing every problem."""
-    root = Path(seed_dir)
+def load_tables(seed_dir: Path) -> tuple[DatasetsFile, MappingFile, dict[str, CsvTable]]:
+    """The two reviewed files and every data file, checked; raise ``SeedInvalid`` if any fails."""
     problems: list[SeedProblem] = []
-    loaded = _load_files(root, problems)
+    loaded = _load_files(seed_dir, problems)
     if loaded is None or problems:
         raise SeedInvalid(problems)
-    datasets, mapping, tables = loaded
+    return loaded
+
+
+def read_trials(seed_dir: Path | str) -> TrialData:
+    """Read and check the trial layer; raise ``SeedInvalid`` listing every problem."""
+    datasets, mapping, tables = load_tables(Path(seed_dir))
+    problems: list[SeedProblem] = []
     comparisons: list[TrialComparison] = []
     exclusions: list[TrialExclusion] = []
     for name, table in tables.items():
@@ -311,12 +316,8 @@ def read_trials(seed_dir: Path | str) -> TrialData:
 
 def measure_signs(seed_dir: Path | str) -> dict[tuple[str, OutcomeKind], Agreement]:
     """Recompute, from the raw arm columns, how far each pinned sign agrees with the data."""
-    root = Path(seed_dir)
+    _, mapping, tables = load_tables(Path(seed_dir))
     problems: list[SeedProblem] = []
-    loaded = _load_files(root, problems)
-    if loaded is None or problems:
-        raise SeedInvalid(problems)
-    _, mapping, tables = loaded
     out: dict[tuple[str, OutcomeKind], Agreement] = {}
     for name, table in tables.items():
         dataset = mapping.datasets[name]
