@@ -367,3 +367,14 @@ def test_the_documented_gaps_are_measured_on_the_files() -> None:
     assert {n for n, p in found.items() if not p.row_id.present} == {"ed-psyctr", "suicide-psyctr"}
     assert {n for n, p in found.items() if p.repeated_ids} == {"depression-selfguided-psyctr"}
     assert sum(p.without_g for p in found.values()) == 103
+
+
+def test_every_dataset_is_attributed_in_the_licence_and_the_readme(data: TrialData) -> None:
+    licence = (SEED / "LICENSE").read_text()
+    readme = (SEED.parent / "README.md").read_text().split("## Trial data", 1)[1]
+    for d in data.datasets:
+        assert f"{d.name} {d.version}, doi:{d.doi}, ODC-By 1.0" in licence
+        assert (
+            f"| {d.name} | {d.version} | [{d.doi}](https://doi.org/{d.doi}) | ODC-By 1.0 |"
+            in readme
+        )
