@@ -173,7 +173,7 @@ def _record(
         source_g=g,
         source_se=se,
         sign=sign,
-        g=sign * g,
+        g=sign * g + 0.0,  # + 0.0: no negative zero where g is 0
         se=se,
         low_risk_of_bias=LowRiskOfBias(results["risk_of_bias"][0]),
         risk_of_bias=cell(mapping.risk_of_bias.column),
