@@ -11,9 +11,11 @@ import csv
 import dataclasses
 import hashlib
 import io
+import math
 import shutil
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -146,6 +148,69 @@ def test_the_pinned_sign_table_agrees_with_the_raw_arm_columns(
         assert agreement.agree == entry["agree"], key
         assert list(agreement.dissent) == entry["dissent"], key
         assert agreement.share >= 0.9, key
+
+
+def _independent_agreement(
+    dataset: str, kind: str, entry: dict[str, Any], signs: dict[str, Any], outcome: dict[str, Any]
+) -> tuple[int, int, list[int]]:
+    """The same count as ``measure_signs``, written again here from the csv module alone."""
+
+    def num(text: str | None) -> float:
+        """A number; NaN for a missing one (every comparison with NaN is false)."""
+        return math.nan if text in (None, "", "NA") else float(str(text).replace(",", "."))
+
+    checked = agree = 0
+    dissent: list[int] = []
+    higher = set(signs.get("higher_is_better", []))
+    lost = bool(signs.get("means_lost_decimal_separator"))
+    for row in rows_of(dataset):
+        cells = row.values
+        if outcome["codes"].get(row.code(outcome["column"])) != kind:
+            continue
+        g = num(cells.get(".g"))
+        if math.isnan(g) or g == 0:
+            continue
+        if kind == "events":
+            e1, e2 = num(cells.get("event_arm1")), num(cells.get("event_arm2"))
+            n1, n2 = num(cells.get("totaln_arm1")), num(cells.get("totaln_arm2"))
+            if math.isnan(e1 + e2 + n1 + n2) or not n1 or not n2 or e1 / n1 == e2 / n2:
+                continue
+            more = e1 / n1 > e2 / n2
+            better = more if entry["events_mean"] == "benefit" else not more
+        else:
+            better = None
+            for a, b in (("mean_arm1", "mean_arm2"), ("mean_change_arm1", "mean_change_arm2")):
+                x, y = cells.get(a, "NA"), cells.get(b, "NA")
+                if "NA" in (x, y) or "" in (x, y):
+                    continue
+                if lost and (len(x) != len(y) or not (x.isdigit() and y.isdigit())):
+                    continue
+                if num(x) != num(y):
+                    lower = num(x) < num(y)
+                    better = not lower if row.code("instrument") in higher else lower
+                break
+            if better is None:
+                continue
+        checked += 1
+        if (entry["sign"] * g > 0) == better:
+            agree += 1
+        else:
+            dissent.append(row.number)
+    return checked, agree, dissent
+
+
+def test_the_sign_table_recomputed_without_the_reader(
+    mapping: dict[str, Any],
+) -> None:
+    for dataset, signs in mapping["signs"].items():
+        outcome = mapping["datasets"][dataset]["outcome"]
+        for kind in ("continuous", "events"):
+            entry = signs.get(kind)
+            if not isinstance(entry, dict) or "sign" not in entry:
+                continue
+            found = _independent_agreement(dataset, kind, entry, signs, outcome)
+            assert found == (entry["checked"], entry["agree"], entry["dissent"]), (dataset, kind)
+            assert found[1] >= 0.9 * found[0]
 
 
 def test_datasets_differ_in_direction_so_the_sign_matters(data: TrialData) -> None:
