@@ -443,3 +443,12 @@ def test_every_dataset_is_attributed_in_the_licence_and_the_readme(data: TrialDa
             f"| {d.name} | {d.version} | [{d.doi}](https://doi.org/{d.doi}) | ODC-By 1.0 |"
             in readme
         )
+
+
+def test_one_load_reports_every_problem(seed_copy: Path) -> None:
+    rewrite(seed_copy, "ocd-psyctr", b'"no treatment"', b'"nothing at all"')
+    (seed_copy / "trials" / "metapsy" / "sad-psyctr" / "data.csv").write_bytes(b"changed")
+    message = problems(seed_copy)
+    assert "2 problem(s)" in message
+    assert "'nothing at all'" in message
+    assert "trials/metapsy/sad-psyctr/data.csv: the file has changed" in message

@@ -276,8 +276,13 @@ def load_tables(seed_dir: Path) -> tuple[DatasetsFile, MappingFile, dict[str, Cs
 
 def read_trials(seed_dir: Path | str) -> TrialData:
     """Read and check the trial layer; raise ``SeedInvalid`` listing every problem."""
-    datasets, mapping, tables = load_tables(Path(seed_dir))
     problems: list[SeedProblem] = []
+    loaded = _load_files(Path(seed_dir), problems)
+    if loaded is None:
+        raise SeedInvalid(problems)
+    # The files that passed their checks are still read, so that one load reports every
+    # problem: a changed file does not hide an unknown code in another.
+    datasets, mapping, tables = loaded
     comparisons: list[TrialComparison] = []
     exclusions: list[TrialExclusion] = []
     for name, table in tables.items():
