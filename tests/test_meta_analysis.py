@@ -160,12 +160,14 @@ def _run_pool_r(rows: Path, out: Path) -> None:
         if os.environ.get("CI") == "true":
             pytest.fail("CI must run this test: install R and metafor (r-base-core r-cran-metafor)")
         pytest.skip("Rscript with metafor is not installed here (Debian: r-cran-metafor)")
-    subprocess.run(
+    run = subprocess.run(
         ["Rscript", str(FIXTURES / "pool.R"), str(rows), str(out)],
-        check=True,
         capture_output=True,
+        text=True,
+        check=False,
         timeout=600,
     )
+    assert run.returncode == 0, run.stderr
 
 
 def test_committed_figures_are_what_metafor_writes(tmp_path: Path) -> None:
