@@ -104,6 +104,7 @@ REVIEWED_COMPARATORS: dict[tuple[str, str, str, str, float], str] = {
     ("online", "binge-eating-disorder", "adults", "moghimi2021", -0.77): "waitlist",
     ("online", "binge-eating-disorder", "adults", "moghimi2021", -0.71): "waitlist",
     ("online", "major-depression", "older-adults", "titov2015", 2.08): "waitlist",
+    ("online", "anxiety-disorders", "mixed", "ebert2015", 0.72): "mixed-control",
 }
 
 # (modality, condition, population) -> (citation, the ages as that work states them), for every
@@ -124,6 +125,7 @@ YOUNGER_AGE_SOURCES: dict[tuple[str, str, str], tuple[str, str]] = {
     ),
     ("ipt", "major-depression", "adolescents"): ("mufson1999", "adolescents aged 12 to 18"),
     ("ipt", "major-depression", "children"): ("nice2019cyp", "children aged 5 to 11"),
+    ("online", "anxiety-disorders", "mixed"): ("ebert2015", "children and adolescents up to 25"),
 }
 YOUNGER_POPULATIONS = {Population.children, Population.adolescents}
 
@@ -270,6 +272,8 @@ def _age_range(ages: str) -> tuple[int, int]:
     numbers = [int(n) for n in re.findall(r"\d+", ages)]
     if "under" in ages and numbers:
         return 0, numbers[0] - 1
+    if "up to" in ages and numbers:
+        return 0, numbers[0]
     if len(numbers) == 2:
         return numbers[0], numbers[1]
     lowered = ages.lower()
@@ -290,6 +294,7 @@ def _age_range(ages: str) -> tuple[int, int]:
         ("patients aged 7 through 17", (7, 17)),
         ("young adults aged 19 to 25", (19, 25)),
         ("children and adolescents", (0, 18)),
+        ("children and adolescents up to 25", (0, 25)),
     ],
 )
 def test_age_ranges_are_read(ages: str, span: tuple[int, int]) -> None:

@@ -61,6 +61,11 @@ CHECKED_IDENTIFIERS: dict[str, dict[str, str]] = {
     "cusack2016": {"doi": "10.1016/j.cpr.2015.10.003"},
     "davis2009": {"doi": "10.1016/j.cbpra.2008.12.008", "pmid": "20161063", "pmcid": "PMC2747757"},
     "dityoungadults2019": {"doi": "10.1080/02668734.2019.1641834"},
+    "ebert2015": {
+        "doi": "10.1371/journal.pone.0119895",
+        "pmid": "25786025",
+        "pmcid": "PMC4364968",
+    },
     "enander2014": {"pmcid": "PMC4179584"},
     "enander2016": {"doi": "10.1136/bmj.i241"},
     "fairburn1993": {"doi": "10.1001/archpsyc.1993.01820180009001", "pmid": "8498876"},
