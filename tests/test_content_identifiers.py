@@ -131,6 +131,11 @@ CHECKED_IDENTIFIERS: dict[str, dict[str, str]] = {
     "nielssen2015": {"doi": "10.1186/s12888-015-0676-6"},
     "ost2015": {"doi": "10.1016/j.cpr.2015.06.003"},
     "pescatello2020": {"doi": "10.1080/10503307.2020.1822559"},
+    "meiserstedman2016": {
+        "doi": "10.1111/jcpp.12673",
+        "pmid": "27976374",
+        "pmcid": "PMC5362068",
+    },
     "phobiameta2008": {"doi": "10.1016/j.cpr.2008.02.007", "pmid": "18410984"},
     "phobiayouth2001": {"pmid": "11680558"},
     "pots2004": {"doi": "10.1001/jama.292.16.1969", "pmid": "15507582"},
