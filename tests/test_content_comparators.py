@@ -125,6 +125,7 @@ YOUNGER_AGE_SOURCES: dict[tuple[str, str, str], tuple[str, str]] = {
     ),
     ("ipt", "major-depression", "adolescents"): ("mufson1999", "adolescents aged 12 to 18"),
     ("ipt", "major-depression", "children"): ("nice2019cyp", "children aged 5 to 11"),
+    ("ipt", "subthreshold-depression", "adolescents"): ("zheng2023", "adolescents aged 12 to 20"),
     ("online", "anxiety-disorders", "mixed"): ("ebert2015", "children and adolescents up to 25"),
 }
 YOUNGER_POPULATIONS = {Population.children, Population.adolescents}

@@ -168,6 +168,7 @@ CHECKED_IDENTIFIERS: dict[str, dict[str, str]] = {
     "wilberg2023": {"doi": "10.3389/fpsyt.2023.1181686"},
     "xiang2021": {"doi": "10.1136/ebmental-2021-300346"},
     "zhang2018": {"doi": "10.1186/s12888-018-1610-5", "pmid": "29475431"},
+    "zheng2023": {"doi": "10.3389/fpsyt.2023.1147864"},
 }
 
 
