@@ -114,6 +114,10 @@ YOUNGER_AGE_SOURCES: dict[tuple[str, str, str], tuple[str, str]] = {
     ("cbt", "anxiety-disorders", "mixed"): ("james2020", "children and adolescents under 19"),
     ("cbt", "major-depression", "adolescents"): ("harrington1998", "trials in ages 8 to 19"),
     ("cbt", "ptsd", "mixed"): ("xiang2021", "children and adolescents"),
+    ("cbt", "social-anxiety-disorder", "mixed"): (
+        "nice2013sad",
+        "children and young people from school age up to 17",
+    ),
     ("cbt", "specific-phobia", "mixed"): ("phobiayouth2001", "children aged 7 to 17"),
     ("cbt", "obsessive-compulsive-disorder", "mixed"): ("pots2004", "patients aged 7 through 17"),
     ("dbt", "self-harm", "adolescents"): ("kothgassner2021", "adolescents aged 12 to 19"),
