@@ -12,7 +12,11 @@ child trials filed under adults). These tests make such a mistake visible:
 - the wording rules check the seed against itself: an outcome or note that names an active
   treatment as the comparison cannot carry a control class, one that names only an inactive
   comparison cannot carry ``other`` or an active class, and an effect graded for adults cannot
-  describe child or adolescent trials.
+  describe child or adolescent trials;
+- ``YOUNGER_AGE_SOURCES`` names, for every entry graded for children or adolescents (or for
+  mixed ages and described as being about them), the cited work that studied that age group and
+  the ages as that work states them, so an entry for young people cannot rest unnoticed on adult
+  evidence.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from pathlib import Path
 
 import pytest
 
-from app.domain import Comparator, Population
+from app.domain import Comparator, Evidence, Population
 from app.seeding import read_seed_dir
 from app.seeding.format import Effect, Indication, SeedSet
 
@@ -100,7 +104,36 @@ REVIEWED_COMPARATORS: dict[tuple[str, str, str, str, float], str] = {
     ("online", "binge-eating-disorder", "adults", "moghimi2021", -0.77): "waitlist",
     ("online", "binge-eating-disorder", "adults", "moghimi2021", -0.71): "waitlist",
     ("online", "major-depression", "older-adults", "titov2015", 2.08): "waitlist",
+    ("online", "anxiety-disorders", "mixed", "ebert2015", 0.72): "mixed-control",
 }
+
+# (modality, condition, population) -> (citation, the ages as that work states them), for every
+# entry graded for children or adolescents, or graded for mixed ages and described as being
+# about them. Each row was checked against the cited work's record (release 2.1.0).
+YOUNGER_AGE_SOURCES: dict[tuple[str, str, str], tuple[str, str]] = {
+    ("cbt", "anxiety-disorders", "mixed"): ("james2020", "children and adolescents under 19"),
+    ("cbt", "major-depression", "adolescents"): ("harrington1998", "trials in ages 8 to 19"),
+    ("cbt", "ptsd", "mixed"): ("xiang2021", "children and adolescents"),
+    ("cbt", "social-anxiety-disorder", "mixed"): (
+        "nice2013sad",
+        "children and young people from school age up to 17",
+    ),
+    ("cbt", "specific-phobia", "mixed"): ("phobiayouth2001", "children aged 7 to 17"),
+    ("cbt", "obsessive-compulsive-disorder", "mixed"): ("pots2004", "patients aged 7 through 17"),
+    ("dbt", "self-harm", "adolescents"): ("kothgassner2021", "adolescents aged 12 to 19"),
+    # Graded insufficient because no adolescent trial was found: the one study of young people
+    # interviewed young adults, and the entry says so.
+    ("dit", "major-depression", "adolescents"): (
+        "dityoungadults2019",
+        "young adults aged 19 to 25",
+    ),
+    ("ipt", "major-depression", "adolescents"): ("mufson1999", "adolescents aged 12 to 18"),
+    ("ipt", "major-depression", "children"): ("nice2019cyp", "children aged 5 to 11"),
+    ("ipt", "subthreshold-depression", "adolescents"): ("zheng2023", "adolescents aged 12 to 20"),
+    ("online", "anxiety-disorders", "mixed"): ("ebert2015", "children and adolescents up to 25"),
+}
+YOUNGER_POPULATIONS = {Population.children, Population.adolescents}
+
 
 # A comparison named in the text: "vs X", "versus X", "against X", "compared with X".
 _COMPARISON = r"\b(?:vs\.?|versus|against|compared with)\s+(?:an?\s+|the\s+)?"
@@ -204,3 +237,82 @@ def test_the_wording_rules_recognise_comparisons(text: str, active: bool, inacti
     assert bool(ACTIVE_COMPARISON.search(text)) is active
     assert bool(INACTIVE_COMPARISON.search(text)) is inactive
     assert bool(YOUNGER_PARTICIPANTS.search(text)) is ("ages 8 to 19" in text)
+
+
+def _younger_entries(seed: SeedSet) -> Iterator[tuple[tuple[str, str, str], Indication]]:
+    """Entries graded for children or adolescents, or for mixed ages and described as such."""
+    for modality in seed.modalities:
+        for ind in modality.indications:
+            population = Population(ind.population)
+            about_young = population is Population.mixed and YOUNGER_PARTICIPANTS.search(
+                ind.summary
+            )
+            if population in YOUNGER_POPULATIONS or about_young:
+                yield (modality.slug, ind.condition, population.value), ind
+
+
+def test_every_entry_for_young_people_names_its_age_source(seed: SeedSet) -> None:
+    found = dict(_younger_entries(seed))
+    unreviewed = sorted(set(found) - set(YOUNGER_AGE_SOURCES))
+    assert not unreviewed, f"entries for young people without a reviewed age source: {unreviewed}"
+    gone = sorted(set(YOUNGER_AGE_SOURCES) - set(found))
+    assert not gone, (
+        f"reviewed age sources whose entry is gone or no longer about young people: {gone}"
+    )
+    for key, ind in found.items():
+        citation, _ages = YOUNGER_AGE_SOURCES[key]
+        assert citation in ind.citations, f"{key}: its age source {citation} is not cited"
+
+
+# The ages each younger population covers, in years.
+POPULATION_AGES: dict[Population, tuple[int, int]] = {
+    Population.children: (0, 12),
+    Population.adolescents: (12, 18),
+    Population.mixed: (0, 18),
+}
+
+
+def _age_range(ages: str) -> tuple[int, int]:
+    """The span of ages a reviewed row states: "aged 7 to 17", "under 19", or named groups."""
+    numbers = [int(n) for n in re.findall(r"\d+", ages)]
+    if "under" in ages and numbers:
+        return 0, numbers[0] - 1
+    if "up to" in ages and numbers:
+        return 0, numbers[0]
+    if len(numbers) == 2:
+        return numbers[0], numbers[1]
+    lowered = ages.lower()
+    if "children" in lowered and "adolescents" in lowered:
+        return POPULATION_AGES[Population.mixed]
+    if "adolescents" in lowered:
+        return POPULATION_AGES[Population.adolescents]
+    if "children" in lowered:
+        return POPULATION_AGES[Population.children]
+    raise AssertionError(f"cannot read an age range from {ages!r}")
+
+
+@pytest.mark.parametrize(
+    ("ages", "span"),
+    [
+        ("children and adolescents under 19", (0, 18)),
+        ("trials in ages 8 to 19", (8, 19)),
+        ("patients aged 7 through 17", (7, 17)),
+        ("young adults aged 19 to 25", (19, 25)),
+        ("children and adolescents", (0, 18)),
+        ("children and adolescents up to 25", (0, 25)),
+    ],
+)
+def test_age_ranges_are_read(ages: str, span: tuple[int, int]) -> None:
+    assert _age_range(ages) == span
+
+
+def test_graded_entries_for_young_people_rest_on_their_age_group(seed: SeedSet) -> None:
+    """Evidence from another age group grades nothing above insufficient for young people."""
+    for key, ind in _younger_entries(seed):
+        low, high = _age_range(YOUNGER_AGE_SOURCES[key][1])
+        wanted_low, wanted_high = POPULATION_AGES[Population(ind.population)]
+        overlaps = low <= wanted_high and high >= wanted_low
+        if not overlaps:
+            assert Evidence(ind.evidence) is Evidence.insufficient, (
+                f"{key}: graded {ind.evidence} on a source about ages {low} to {high}"
+            )

@@ -18,7 +18,7 @@ from app.seeding.format import SeedSet
 
 SEED_DIR = Path(__file__).resolve().parents[1] / "seed"
 
-# key -> identifiers checked on the work's record (release 2.1.0).
+# key -> identifiers checked on the work's record (release 2.1.0, with the coverage additions).
 CHECKED_IDENTIFIERS: dict[str, dict[str, str]] = {
     "aasm2021": {"doi": "10.5664/jcsm.8986", "pmid": "33164742", "pmcid": "PMC7853203"},
     "agras2000": {"doi": "10.1001/archpsyc.57.5.459", "pmid": "10807486"},
@@ -59,7 +59,15 @@ CHECKED_IDENTIFIERS: dict[str, dict[str, str]] = {
     },
     "cuijpers2023": {"doi": "10.1002/wps.21069"},
     "cusack2016": {"doi": "10.1016/j.cpr.2015.10.003"},
+    "davis2009": {"doi": "10.1016/j.cbpra.2008.12.008", "pmid": "20161063", "pmcid": "PMC2747757"},
     "dityoungadults2019": {"doi": "10.1080/02668734.2019.1641834"},
+    "ebert2015": {
+        "doi": "10.1371/journal.pone.0119895",
+        "pmid": "25786025",
+        "pmcid": "PMC4364968",
+    },
+    "enander2014": {"pmcid": "PMC4179584"},
+    "enander2016": {"doi": "10.1136/bmj.i241"},
     "fairburn1993": {"doi": "10.1001/archpsyc.1993.01820180009001", "pmid": "8498876"},
     "feldman2023": {"doi": "10.1176/appi.psychotherapy.20220007"},
     "fernandez2015": {"doi": "10.1037/ccp0000044", "pmid": "26302248"},
@@ -123,6 +131,14 @@ CHECKED_IDENTIFIERS: dict[str, dict[str, str]] = {
     "nielssen2015": {"doi": "10.1186/s12888-015-0676-6"},
     "ost2015": {"doi": "10.1016/j.cpr.2015.06.003"},
     "pescatello2020": {"doi": "10.1080/10503307.2020.1822559"},
+    "meiserstedman2016": {
+        "doi": "10.1111/jcpp.12673",
+        "pmid": "27976374",
+        "pmcid": "PMC5362068",
+    },
+    "phobiameta2008": {"doi": "10.1016/j.cpr.2008.02.007", "pmid": "18410984"},
+    "phobiayouth2001": {"pmid": "11680558"},
+    "pots2004": {"doi": "10.1001/jama.292.16.1969", "pmid": "15507582"},
     "ravitz2014": {"doi": "10.1176/appi.focus.12.3.275"},
     "reynolds1999": {"doi": "10.1001/jama.281.1.39"},
     "ruwaard": {"doi": "10.1371/journal.pone.0040089"},
@@ -152,6 +168,7 @@ CHECKED_IDENTIFIERS: dict[str, dict[str, str]] = {
     "wilberg2023": {"doi": "10.3389/fpsyt.2023.1181686"},
     "xiang2021": {"doi": "10.1136/ebmental-2021-300346"},
     "zhang2018": {"doi": "10.1186/s12888-018-1610-5", "pmid": "29475431"},
+    "zheng2023": {"doi": "10.3389/fpsyt.2023.1147864"},
 }
 
 
