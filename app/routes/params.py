@@ -10,8 +10,7 @@ from fastapi import Depends, Query, Request, Response
 
 from app.deps import SessionDep
 from app.domain import Population
-from app.models import Condition
-from app.queries.common import descendants, not_found, resolve_condition
+from app.queries.common import condition_not_found, descendants, resolve_condition
 
 MAX_LIMIT = 100
 MAX_OFFSET = 100_000
@@ -65,7 +64,7 @@ def condition_filter(
     found = resolve_condition(session, condition)
     if found is None or found.id is None:
         # A 404, like an unknown slug in a path: the condition named does not exist.
-        raise not_found(session, "condition", Condition.slug, condition)
+        raise condition_not_found(session, condition)
     return ResolvedCondition(slug=found.slug, ids=descendants(session, found.id))
 
 

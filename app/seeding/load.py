@@ -24,7 +24,7 @@ from app import models as m
 from app.domain import ClaimType
 from app.errors import ReleaseConflict, SeedLocked
 from app.seeding import format as sf
-from app.seeding.derived import keep_release, rebuild_search_index
+from app.seeding.derived import keep_release, rebuild_code_lookup, rebuild_search_index
 
 # An arbitrary, fixed key for PostgreSQL's advisory lock that serialises seed loads.
 SEED_LOCK_KEY = 0x7468_6B62  # "thkb"
@@ -191,8 +191,9 @@ def _write(
     ]
     _insert_modalities(session, fresh, hashes["modalities"])
 
-    # 5. The search index mirrors the content.
+    # 5. The search index and the code lookup mirror the content.
     rebuild_search_index(session)
+    rebuild_code_lookup(session, seed.conditions)
 
     # 6. The release row names what is loaded now.
     session.execute(delete(m.Release))
@@ -254,6 +255,7 @@ def _upsert_conditions(
             "slug": c.slug,
             "name": c.name,
             "aliases": list(c.aliases),
+            "lay_terms": list(c.lay_terms),
             "description": c.description,
             "content_hash": hashes[slug],
         }
