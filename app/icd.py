@@ -25,6 +25,7 @@ Nothing here touches the database; ``app.seeding.derived`` writes the lookup, th
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -117,8 +118,11 @@ class Icd10Cm(Hierarchy):
 
 @cache
 def _icd10cm() -> ModuleType:
-    # Imported here, not at the top: only the seed load and the content tests need it.
-    import simple_icd_10_cm
+    # Imported here, not at the top: only the seed load and the content tests need it. It reads
+    # its data through importlib.resources calls that warn of their deprecation.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import simple_icd_10_cm
 
     module: ModuleType = simple_icd_10_cm
     return module

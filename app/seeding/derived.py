@@ -142,8 +142,9 @@ def rebuild_code_lookup(session: Session, conditions: list[Condition]) -> None:
     """Which condition each ICD code leads to, from the conditions' codes and branches by the
     classifications' hierarchies (app/icd.py). Rebuilt whole by every load that changes content:
     a code's condition depends on every other condition's claims, not only its own."""
-    found = session.execute(select(col(m.Condition.slug), col(m.Condition.id))).tuples()
-    ids: dict[str, int | None] = dict(found.all())
+    ids: dict[str, int | None] = {
+        c.slug: c.id for c in session.execute(select(m.Condition)).scalars()
+    }
     branches: list[icd.Branch] = []
     for c in conditions:
         branches += [icd.Branch(code.system, code.code, c.slug) for code in c.codes]

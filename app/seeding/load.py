@@ -137,6 +137,11 @@ def _apply(session: Session, seed: sf.SeedSet, now: datetime) -> LoadReport:
     stale = _modalities_missing_grade_basis(session)
     for slug in stale:
         stored["modalities"][slug] = ""
+    # Likewise a database upgraded from a release without the code lookup (or lay terms): its
+    # conditions are rewritten and the lookup derived again.
+    stale_conditions = _conditions_missing_lookup(session)
+    if stale_conditions:
+        stored["conditions"] = dict.fromkeys(stored["conditions"], "")
     report = LoadReport(
         content_hash=seed.content_hash(),
         previous_hash=stored_release,
@@ -157,7 +162,7 @@ def _apply(session: Session, seed: sf.SeedSet, now: datetime) -> LoadReport:
             "give the changed content a new version",
             version=seed.release.version,
         )
-    if report.changed or stale:
+    if report.changed or stale or stale_conditions:
         _write(session, seed, report, now, hashes, wanted_citations, wanted_conditions)
     if kept is None:
         keep_release(session, now)
@@ -209,6 +214,13 @@ def _write(
             loaded_at=now,
         )
     )
+
+
+def _conditions_missing_lookup(session: Session) -> bool:
+    """Conditions with codes but no code lookup: loaded before the lookup existed."""
+    coded = session.execute(select(m.ConditionCode.id).limit(1)).first() is not None
+    looked_up = session.execute(select(m.CodeLookup.id).limit(1)).first() is not None
+    return coded and not looked_up
 
 
 def _modalities_missing_grade_basis(session: Session) -> list[str]:
