@@ -4,6 +4,8 @@ seed/ held against ICD-10-CM as the simple-icd-10-cm package ships it (no databa
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 
 import pytest
 
@@ -277,3 +279,16 @@ def test_complex_ptsd_is_its_own_condition() -> None:
     owners = {(x.system, x.code): c.slug for c in SEED.conditions for x in c.codes}
     assert owners[(ICD11, "6B41")] == "complex-ptsd"
     assert owners[(ICD11, "6B40")] == "ptsd"
+
+
+def test_serving_never_imports_the_classification() -> None:
+    """The app, its routes and queries run without the ICD-10-CM package loaded: only a seed
+    load (and these tests) pay its import, seconds and a couple of hundred megabytes."""
+    code = (
+        "import sys\n"
+        "from app.main import create_app\n"
+        "from app.config import Settings\n"
+        "create_app(Settings(database_url='sqlite://'))\n"
+        "assert 'simple_icd_10_cm' not in sys.modules, 'imported while serving'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=REAL_SEED.parent)
