@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -158,7 +158,10 @@ class CodeMatch:
 
 def code_condition(session: Session, code: str, system: CodeSystem | None = None) -> CodeMatch:
     """The condition ``code`` leads to: the deepest of the code and its ancestors that the
-    lookup holds decides (app/icd.py). One statement."""
+    lookup holds decides (app/icd.py). Without a system, one string may stand in both (real
+    ICD-10-CM and ICD-11 codes differ in shape, but the seed format allows it): then the one
+    that leads to a condition, the deepest condition in the tree, and the first by slug. One
+    statement; two when the string stands in both."""
     wanted = icd.candidates(code)
     query = (
         select(col(m.CodeLookup.code), col(m.CodeLookup.title), m.Condition)
@@ -167,12 +170,33 @@ def code_condition(session: Session, code: str, system: CodeSystem | None = None
     )
     if system is not None:
         query = query.where(col(m.CodeLookup.system) == system.value)
-    rows = {str(c).upper(): (title, cond) for c, title, cond in session.execute(query).all()}
+    rows: dict[str, list[tuple[str | None, m.Condition | None]]] = defaultdict(list)
+    for c, title, cond in session.execute(query).all():
+        rows[str(c).upper()].append((title, cond))
     for candidate in wanted:  # deepest first
-        if candidate in rows:
-            title, condition = rows[candidate]
-            return CodeMatch(True, title, condition)
+        found = rows.get(candidate)
+        if not found:
+            continue
+        leading = [(title, cond) for title, cond in found if cond is not None]
+        if len(leading) > 1:
+            depth = _depths(session)
+            leading.sort(key=lambda pair: (-depth(pair[1]), pair[1].slug if pair[1] else ""))
+        title, condition = (leading or found)[0]
+        return CodeMatch(True, title, condition)
     return CodeMatch(False)
+
+
+def _depths(session: Session) -> Callable[[m.Condition | None], int]:
+    """How deep a condition sits in the tree (0 for a root), from the tree read once."""
+    parents = _parents(session)
+
+    def depth(condition: m.Condition | None) -> int:
+        steps, parent = 0, None if condition is None else condition.parent_id
+        while parent is not None and steps < len(parents):  # bounded, were the tree a cycle
+            steps, parent = steps + 1, parents.get(parent)
+        return steps
+
+    return depth
 
 
 def condition_not_found(session: Session, value: str) -> NotFound:
