@@ -19,7 +19,8 @@ Two classifications, two ways of knowing the hierarchy:
   parent's code by one character after the dot (6A70.1 under 6A70), and ``candidates`` walks
   only those steps.
 
-Nothing here touches the database; ``app.seeding.derived`` writes the lookup, the queries read it.
+Nothing here touches the database: ``app.seeding.derived`` writes the lookup, and
+``app.queries.common.code_condition`` reads it for a code's ``candidates``.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from types import ModuleType
+from typing import Protocol
 
 from app.domain import CodeSystem
 
@@ -82,21 +84,18 @@ class Entry:
     condition: str | None
 
 
-class Hierarchy:
+class Hierarchy(Protocol):
     """What the lookup needs to know of a classification: whether it knows a code, its depth,
     title and the codes under it. ``None`` from ``depth`` means the code is unknown."""
 
-    def depth(self, code: str) -> int | None:  # pragma: no cover - an interface
-        raise NotImplementedError
+    def depth(self, code: str) -> int | None: ...
 
-    def title(self, code: str) -> str | None:  # pragma: no cover - an interface
-        raise NotImplementedError
+    def title(self, code: str) -> str | None: ...
 
-    def below(self, code: str) -> list[str]:  # pragma: no cover - an interface
-        raise NotImplementedError
+    def below(self, code: str) -> list[str]: ...
 
 
-class Icd10Cm(Hierarchy):
+class Icd10Cm:
     """ICD-10-CM through ``simple-icd-10-cm``, imported on first use."""
 
     @staticmethod
@@ -162,13 +161,3 @@ def _with_depths(
             continue
         depth = tree.depth(branch.code)
         yield branch, -1 if depth is None else depth
-
-
-def resolve(entries: dict[str, str | None], code: str) -> tuple[bool, str | None]:
-    """Which condition ``code`` leads to, given the lookup rows found for its ``candidates``
-    (code → condition): (found, condition). The deepest candidate present decides, even when
-    it leads to no condition (an excluded branch)."""
-    for candidate in candidates(code):
-        if candidate in entries:
-            return True, entries[candidate]
-    return False, None
