@@ -1,4 +1,4 @@
-"""What each worker keeps in memory for the loaded release (app/web/release_cache.py): the
+"""What each worker keeps in memory for the loaded release (app/release/cache.py): the
 preloaded modality records, the answers, the memo behind 404 suggestions, and the one rule
 that replaces them all when another release is loaded."""
 
@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 from app.config import Settings
 from app.main import create_app
 from app.seeding import load_seed, read_seed_dir
-from app.web.release_cache import Answers, CacheKey, ReleaseCache, Stored, cache_key
+from app.release.cache import Answers, CacheKey, ReleaseCache, Stored, cache_key
 from tests.conftest import FIXTURE_SEED
 from tests.helpers import statements
 from tests.test_reloads import second_release

@@ -7,9 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from app import schemas as s
-from app.deps import SessionDep
 from app.errors import InvalidParameter
 from app.queries.compare import compare
+from app.release import ReleaseDep
 from app.routes.params import ConditionDep, PopulationQuery
 from app.seeding.format import SLUG_RE
 
@@ -39,7 +39,7 @@ def parse_modalities(values: list[str]) -> list[str]:
 
 @router.get("/compare", operation_id="compareModalities", response_model=s.Comparison)
 def compare_(
-    session: SessionDep,
+    snapshot: ReleaseDep,
     condition: ConditionDep,
     modalities: Annotated[
         list[str],
@@ -64,7 +64,8 @@ def compare_(
     modalities has an indication for in that population, and each modality's evidence and
     indications (given with a condition) are that population's."""
     return compare(
-        session,
+        snapshot.session,
+        snapshot.memo,
         parse_modalities(modalities),
         condition.ids if condition else None,
         condition.slug if condition else None,

@@ -8,10 +8,10 @@ from urllib.parse import urlencode
 
 from fastapi import Depends, Query, Request, Response
 
-from app.deps import SessionDep
 from app.domain import Population
 from app.models import Condition
 from app.queries.common import descendants, not_found, resolve_condition
+from app.release import ReleaseDep
 
 MAX_LIMIT = 100
 MAX_OFFSET = 100_000
@@ -48,7 +48,7 @@ class ResolvedCondition:
 
 
 def condition_filter(
-    session: SessionDep,
+    snapshot: ReleaseDep,
     condition: Annotated[
         str | None,
         Query(
@@ -62,11 +62,11 @@ def condition_filter(
 ) -> ResolvedCondition | None:
     if condition is None:
         return None
-    found = resolve_condition(session, condition)
+    found = resolve_condition(snapshot.session, condition)
     if found is None or found.id is None:
         # A 404, like an unknown slug in a path: the condition named does not exist.
-        raise not_found(session, "condition", Condition.slug, condition)
-    return ResolvedCondition(slug=found.slug, ids=descendants(session, found.id))
+        raise not_found(snapshot.session, snapshot.memo, "condition", Condition.slug, condition)
+    return ResolvedCondition(slug=found.slug, ids=descendants(snapshot.session, found.id))
 
 
 ConditionDep = Annotated[ResolvedCondition | None, Depends(condition_filter)]

@@ -7,9 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 
 from app import schemas as s
-from app.deps import SessionDep
 from app.domain import SearchType
 from app.queries.search import search
+from app.release import ReleaseDep
 from app.routes.params import MAX_Q, PagingDep, set_link_header
 from app.web.guards import CONTROL_CHARACTERS
 
@@ -25,7 +25,7 @@ router = APIRouter(prefix="/v1", tags=["search"])
 def search_(
     request: Request,
     response: Response,
-    session: SessionDep,
+    snapshot: ReleaseDep,
     paging: PagingDep,
     q: Annotated[
         str,
@@ -43,6 +43,6 @@ def search_(
     ] = None,
 ) -> s.Page[s.SearchHit]:
     """Search modalities, conditions, claims and citations; best match first."""
-    page = search(session, q, type, paging.limit, paging.offset)
+    page = search(snapshot.session, q, type, paging.limit, paging.offset)
     set_link_header(request, response, page.total, paging)
     return page
