@@ -27,7 +27,7 @@ from sqlalchemy import Connection, select
 from sqlmodel import Session
 
 from app import models as m
-from app.errors import ServiceUnavailable
+from app.errors import AppError, ServiceUnavailable
 from app.release.cache import ReleaseCache
 
 T = TypeVar("T")
@@ -69,6 +69,11 @@ class Snapshot:
         return self._release
 
     @property
+    def has_read(self) -> bool:
+        """Whether the release has been read (the session used)."""
+        return self._release is not None
+
+    @property
     def session(self) -> Session:
         """The session, its transaction begun by reading the release."""
         self.release  # noqa: B018 - the read is the point: it comes first in the transaction
@@ -92,8 +97,14 @@ async def open_snapshot(request: Request, response: Response) -> AsyncIterator[S
     the release is read on first use, in the route's own thread."""
     cache: ReleaseCache = request.app.state.release_cache
     session = cache.sessions()
+    snapshot = Snapshot(session, cache, response)
     try:
-        yield Snapshot(session, cache, response)
+        yield snapshot
+    except AppError as exc:
+        # An answer read from a release says which, a 404 as much as a 200.
+        if snapshot.has_read:
+            exc.headers.update(snapshot.headers)
+        raise
     finally:
         # Ends the read-only transaction and returns the connection: a rollback, no waiting.
         session.close()
