@@ -5,6 +5,7 @@ channel carries it."""
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
@@ -23,7 +24,7 @@ from tests.test_reloads import second_release
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _with_probe(app: FastAPI, during: list[object]) -> FastAPI:
+def _with_probe(app: FastAPI, during: list[Callable[[], object]]) -> FastAPI:
     """``app`` plus a route written as a new route would be: ``ReleaseDep``, then queries.
     Each callable in ``during`` runs between reading the release and the query."""
     router = APIRouter()
@@ -32,7 +33,6 @@ def _with_probe(app: FastAPI, during: list[object]) -> FastAPI:
     def probe(snapshot: ReleaseDep) -> dict[str, str]:
         release = snapshot.release.content_hash
         for step in during:
-            assert callable(step)
             step()
         alpha = get_modality(snapshot.session, snapshot.memo, "alpha", include_citations=False)
         stored = snapshot.session.execute(select(m.table(m.Release).c.content_hash)).scalar()
@@ -64,7 +64,7 @@ def test_a_reload_during_a_request_is_not_mixed_into_it(
     first = read_seed_dir(FIXTURE_SEED)
     second = read_seed_dir(second_release(tmp_path))
     load_seed(engine, first)
-    reloads = [lambda: load_seed(engine, second)]
+    reloads: list[Callable[[], object]] = [lambda: load_seed(engine, second)]
     app = _with_probe(
         create_app(settings.model_copy(update={"release_check_seconds": 0.0})), reloads
     )
@@ -104,6 +104,7 @@ def test_no_hidden_channel_carries_the_release() -> None:
     found = []
     for path in sorted((ROOT / "app").rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text())):
+            where = f"{path.relative_to(ROOT)}:{getattr(node, 'lineno', 0)}"
             named = (
                 node.attr
                 if isinstance(node, ast.Attribute)
@@ -112,12 +113,12 @@ def test_no_hidden_channel_carries_the_release() -> None:
                 else None
             )
             if named is not None and "release" in named and "kb_" in named:
-                found.append(f"{path.relative_to(ROOT)}:{node.lineno}: {named}")
+                found.append(f"{where}: {named}")
             if (
                 isinstance(node, ast.Attribute)
                 and node.attr in HIDDEN
                 and isinstance(node.value, ast.Name)
                 and node.value.id in ("session", "request")
             ):
-                found.append(f"{path.relative_to(ROOT)}:{node.lineno}: {node.value.id}.{node.attr}")
+                found.append(f"{where}: {node.value.id}.{node.attr}")
     assert found == []
