@@ -21,6 +21,7 @@ from app.db import create_db_engine, session_factory
 from app.explorer import STATIC_PREFIX, is_figure, is_page
 from app.explorer import routes as explorer
 from app.explorer.render import STATIC
+from app.fhir import outcome
 from app.fhir.outcome import OperationOutcomeMiddleware
 from app.release import ReleaseCache
 from app.release.middleware import ReleaseMiddleware
@@ -105,7 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # What ``app.release.ReleaseDep`` opens each request's session and memo from.
     app.state.release_cache = release_cache
     problems.install(app)
-    openapi.install(app)
+    openapi.install(app, outcome.ERROR_SHAPE)  # under /fhir, errors are OperationOutcomes
     routers = [
         module.router
         for module in (

@@ -13,8 +13,8 @@ from sqlalchemy import Engine
 
 from app.config import Settings
 from app.main import create_app
-from app.seeding import load_seed, read_seed_dir
 from app.release.cache import Answers, CacheKey, ReleaseCache, Stored, cache_key
+from app.seeding import load_seed, read_seed_dir
 from tests.conftest import FIXTURE_SEED
 from tests.helpers import statements
 from tests.test_reloads import second_release

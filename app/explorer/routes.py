@@ -34,8 +34,7 @@ from app.queries.meta import meta
 from app.queries.modalities import ModalityFilter, get_modality, list_modalities
 from app.queries.search import search
 from app.release import ReleaseDep
-from app.routes.compare import parse_modalities
-from app.routes.params import MAX_Q, condition_filter
+from app.web.params import MAX_Q, condition_filter, parse_modalities
 
 E = TypeVar("E", bound=StrEnum)
 SEARCH_PAGE = 30

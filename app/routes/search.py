@@ -10,8 +10,9 @@ from app import schemas as s
 from app.domain import SearchType
 from app.queries.search import search
 from app.release import ReleaseDep
-from app.routes.params import MAX_Q, PagingDep, set_link_header
+from app.routes.params import PagingDep, set_link_header
 from app.web.guards import CONTROL_CHARACTERS
+from app.web.params import MAX_Q
 
 # Something besides spaces, and no control characters.
 SOMETHING_BESIDES_SPACES = (
