@@ -1,5 +1,6 @@
-"""Engine factory and the session dependency. Nothing here runs at import time: the engine is
-built from ``Settings`` in the app's lifespan (or by the CLI) and handed around explicitly."""
+"""The engine and the session factory. Nothing here runs at import time: the engine is built
+from ``Settings`` in the app's lifespan (or by the CLI) and handed around explicitly; a request's
+session comes from ``app.release.ReleaseDep``."""
 
 from __future__ import annotations
 

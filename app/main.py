@@ -1,5 +1,6 @@
-"""The application factory: the lifespan, the layers of ``app.web`` around the routes, and the
-routers. docs/architecture.md walks a request through them."""
+"""The application factory: the lifespan, the routers, and the stack of layers around them
+(declared once, outermost first). It is the one place that knows every face, and hands each
+lower layer what it needs of them. docs/architecture.md walks a request through them."""
 
 from __future__ import annotations
 
