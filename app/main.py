@@ -132,6 +132,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     routes = [route for router in routers for route in router.routes]
     # The explorer: HTML pages over the same queries, and the stylesheet they share.
     app.include_router(explorer.router)
+    app.add_exception_handler(explorer.PageError, explorer.page_error)
     app.mount(STATIC_PREFIX.rstrip("/"), StaticFiles(directory=STATIC), name="static")
 
     # What each operation sends (FHIR's aside: it has its own formats), from its route.

@@ -88,11 +88,13 @@ def test_a_reload_during_a_request_is_not_mixed_into_it(
 
 
 def test_a_404_names_the_release_it_was_read_from(fixture_db_url: str) -> None:
+    """The API's problem, the explorer's page and FHIR's OperationOutcome alike."""
     with TestClient(create_app(Settings(database_url=fixture_db_url))) as client:
-        missing = client.get("/v1/modalities/alphaa")
-        assert missing.status_code == 404
-        assert missing.headers["x-kb-release"] == read_seed_dir(FIXTURE_SEED).content_hash()
-        assert "etag" not in missing.headers
+        for path in ("/v1/modalities/alphaa", "/modalities/alphaa", "/fhir/PlanDefinition/x"):
+            missing = client.get(path)
+            assert missing.status_code == 404, path
+            assert missing.headers["x-kb-release"] == read_seed_dir(FIXTURE_SEED).content_hash()
+            assert "etag" not in missing.headers
 
 
 HIDDEN = {"info", "state"}  # session.info, request.state

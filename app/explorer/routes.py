@@ -51,8 +51,12 @@ class PageRoute(APIRoute):
         async def page_handler(request: Request) -> Response:
             try:
                 return await handler(request)
+            except PageError:
+                raise
             except AppError as exc:
-                return error_page(request, exc.status, exc.title, exc.detail, exc.extra)
+                # Raised on, not answered here: on its way out it passes the page's
+                # ReleaseDep, which names the release it was read from (X-KB-Release).
+                raise PageError(exc) from exc
             except RequestValidationError as exc:
                 detail = "; ".join(
                     f"{'.'.join(str(p) for p in e.get('loc', ())[1:])}: {e.get('msg', '')}"
@@ -61,6 +65,23 @@ class PageRoute(APIRoute):
                 return error_page(request, 422, "Invalid parameter", detail, {})
 
         return page_handler
+
+
+class PageError(AppError):
+    """An error of a page: answered as a page (``page_error``), not as problem+json."""
+
+    def __init__(self, cause: AppError) -> None:
+        super().__init__(cause.detail, **cause.extra)
+        self.status, self.title, self.type_slug = cause.status, cause.title, cause.type_slug
+        self.headers = cause.headers
+
+
+async def page_error(request: Request, exc: Exception) -> Response:
+    """The exception handler for ``PageError`` (``app.main`` installs it)."""
+    assert isinstance(exc, PageError)
+    shown = error_page(request, exc.status, exc.title, exc.detail, exc.extra)
+    shown.headers.update(exc.headers)
+    return shown
 
 
 def error_page(
