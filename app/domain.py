@@ -127,6 +127,11 @@ class Comparator(StrEnum):
     mixed_control = "mixed-control"  # waiting list, usual care or placebo pooled together
     active_psychotherapy = "active-psychotherapy"
     pharmacotherapy = "pharmacotherapy"
+    # Inactive controls the trial data names and the classes above do not hold: no treatment at
+    # all, and other inactive conditions (psychoeducation, attention or computer controls,
+    # befriending, supportive counselling offered as a control).
+    no_treatment = "no-treatment"
+    other_control = "other-control"
     other = "other"
 
     @property
@@ -135,8 +140,80 @@ class Comparator(StrEnum):
 
 
 CONTROL_COMPARATORS = frozenset(
-    {Comparator.waitlist, Comparator.usual_care, Comparator.placebo, Comparator.mixed_control}
+    {
+        Comparator.waitlist,
+        Comparator.usual_care,
+        Comparator.placebo,
+        Comparator.mixed_control,
+        Comparator.no_treatment,
+        Comparator.other_control,
+    }
 )
+
+
+class TherapyFamily(StrEnum):
+    """The broad family a trial's therapy belongs to (a closed list; ``other`` holds the rest)."""
+
+    cbt = "cbt"
+    behavioural_activation = "behavioural-activation"
+    problem_solving = "problem-solving"
+    third_wave = "third-wave"
+    psychodynamic = "psychodynamic"
+    ipt = "ipt"
+    dbt = "dbt"
+    emdr = "emdr"
+    other = "other"
+
+
+# One vocabulary of variants per modality, shared by the trial layer and the curated layer.
+class OnlineVariant(StrEnum):
+    guided_icbt = "guided-icbt"
+    unguided_icbt = "unguided-icbt"
+    videoconference = "videoconference"
+
+
+class DbtVariant(StrEnum):
+    standard = "standard"
+    dbt_a = "dbt-a"
+    skills_only = "skills-only"
+
+
+class CbtVariant(StrEnum):
+    cbt_i = "cbt-i"
+    erp = "erp"
+    prolonged_exposure = "prolonged-exposure"
+    cpt = "cpt"
+    tf_cbt = "tf-cbt"
+    cbt_e = "cbt-e"
+    cbtp = "cbtp"
+
+
+MODALITY_VARIANTS: dict[str, type[StrEnum]] = {
+    "online": OnlineVariant,
+    "dbt": DbtVariant,
+    "cbt": CbtVariant,
+}
+
+
+class LowRiskOfBias(StrEnum):
+    """Whether a trial was judged at low risk of bias; a missing rating is never low."""
+
+    yes = "yes"
+    no = "no"
+    not_assessed = "not-assessed"
+
+
+class TimePoint(StrEnum):
+    post = "post"
+    follow_up = "follow-up"
+
+
+class OutcomeKind(StrEnum):
+    """What a trial effect was computed from: scores (means, change scores, test statistics) or
+    counts of people with an event (response, remission, attempts)."""
+
+    continuous = "continuous"
+    events = "events"
 
 
 class ConsiderationKind(StrEnum):
@@ -151,6 +228,11 @@ class Delivery(StrEnum):
     online_guided = "online-guided"
     self_guided = "self-guided"
     telephone = "telephone"
+    # Formats the trial data names: guided self-help whose medium (book or internet) is not
+    # stated, couple therapy, and mixed or other formats.
+    guided_self_help = "guided-self-help"
+    couple = "couple"
+    mixed = "mixed"
 
 
 class ComponentKind(StrEnum):

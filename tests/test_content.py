@@ -76,7 +76,8 @@ MIN_INDICATIONS = 60
 MIN_INDICATIONS_PER_MODALITY = 4
 MIN_PROS = 4
 MIN_CONS = 4
-RELEASE_VERSION = "2.0.0"
+# The content release these rules were last reviewed for; it changes only with a new release.
+RELEASE_VERSION = "2.1.0"
 RELEASE_LICENSE = "CC-BY-4.0"
 
 # The component sets each modality must have. IPT has exactly four problem areas and three
@@ -288,6 +289,20 @@ def test_condition_codes_are_well_formed(seed: SeedSet) -> None:
             )
             assert code.display.strip(), f"{c.slug}: code {code.code} has no display text"
     assert systems_used == {s.value for s in CodeSystem}, f"code systems used: {systems_used}"
+
+
+def test_complex_ptsd_is_its_own_condition(seed: SeedSet) -> None:
+    """ICD-11 places complex PTSD (6B41) beside PTSD (6B40), not under it: one code each, and
+    neither condition is a form of the other."""
+    by_slug = {c.slug: c for c in seed.conditions}
+    owners = {
+        code.code: c.slug for c in seed.conditions for code in c.codes if code.system == "icd-11"
+    }
+    assert owners.get("6B40") == "ptsd"
+    assert owners.get("6B41") == "complex-ptsd"
+    assert "complex-ptsd" not in _descendants(seed, "ptsd")
+    assert "ptsd" not in _descendants(seed, "complex-ptsd")
+    assert by_slug["complex-ptsd"].parent is None
 
 
 # --- citations -------------------------------------------------------------------------------

@@ -95,3 +95,17 @@ def test_every_modality_is_searchable_as_an_intervention(client: TestClient, slu
     found, total = follow(client, f"/fhir/Evidence?intervention=PlanDefinition/{slug}")
     seed = next(x for x in SEED.modalities if x.slug == slug)
     assert total == len(found) == len(seed.indications)
+
+
+@pytest.mark.parametrize(("code", "slug"), [("6B40", "ptsd"), ("6B41", "complex-ptsd")])
+def test_ptsd_and_complex_ptsd_are_searched_apart(client: TestClient, code: str, slug: str) -> None:
+    """ICD-11 codes complex PTSD (6B41) as a sibling of PTSD (6B40), so a search by either code
+    finds only that condition's indications."""
+    expected = {
+        evidence_id(x.slug, i.condition, i.population.value)
+        for x, i in INDICATIONS
+        if i.condition == slug
+    }
+    assert expected, f"the seed has no indication for {slug}"
+    bundle = fhir_get(client, f"/fhir/Evidence?condition={code}")
+    assert sorted(ids(bundle)) == sorted(expected)

@@ -59,6 +59,8 @@ COMPARATOR_TEXT: dict[Comparator, str] = {
     Comparator.mixed_control: "control conditions (waiting list, usual care or placebo)",
     Comparator.active_psychotherapy: "another psychotherapy",
     Comparator.pharmacotherapy: "medication",
+    Comparator.no_treatment: "no treatment",
+    Comparator.other_control: "another inactive control",
     Comparator.other: "another comparator",
 }
 POPULATION_TEXT: dict[Population, str] = {
@@ -83,6 +85,9 @@ DELIVERY_TITLES: dict[Delivery, str] = {
     Delivery.online_guided: "Online, guided",
     Delivery.self_guided: "Self-guided",
     Delivery.telephone: "Telephone",
+    Delivery.guided_self_help: "Guided self-help",
+    Delivery.couple: "Couple",
+    Delivery.mixed: "Mixed formats",
 }
 WORK_IDENTIFIERS = {  # citation field → identifier system
     "doi": "https://doi.org",

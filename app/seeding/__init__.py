@@ -4,7 +4,8 @@
 - ``reader``: reading a seed directory (``read_seed_dir``), every problem reported;
 - ``checks``: the checks across files, one function per rule (``CHECKS``);
 - ``load``: loading a validated seed in one transaction (``load_seed``);
-- ``derived``: what a load derives from the content (the search documents).
+- ``derived``: what a load derives from the content (the search documents);
+- ``trials``: the trial data under ``seed/trials/``, read into records (not loaded yet).
 """
 
 from app.seeding.load import LoadReport, load_seed

@@ -113,7 +113,7 @@ def _header(description: str) -> dict[str, Any]:
     return {"description": description, "schema": {"type": "string"}}
 
 
-# The headers every successful /v1 answer carries (app.web.release_cache, app.web.request_log).
+# The headers every successful /v1 answer carries (app.release.middleware, app.web.request_log).
 ANSWER_HEADERS = {
     "ETag": _header("Strong validator of this answer; send it back in If-None-Match."),
     "Cache-Control": _header("How long the answer may be kept (public, max-age=…)."),
