@@ -198,6 +198,20 @@ def test_the_protected_part_is_bounded_and_lru() -> None:
     assert list(answers.protected) == [_key(n) for n in (2, 3, 4, 5)]
 
 
+def test_a_cache_of_one_keeps_the_last_answer() -> None:
+    """With no room to protect anything, an answer asked for again stays on probation."""
+    answers = Answers(max_entries=1)
+    answers.put(_key(1), _stored("r1", 1))
+    assert answers.get(_key(1)) == _stored("r1", 1)
+    assert answers.get(_key(1)) == _stored("r1", 1)
+    answers.put(_key(2), _stored("r1", 2))
+    assert (len(answers), answers.get(_key(1)), answers.get(_key(2))) == (
+        1,
+        None,
+        _stored("r1", 2),
+    )
+
+
 def _cache(max_entries: int = 10) -> ReleaseCache:
     return ReleaseCache(
         check_seconds=60, max_entries=max_entries, preload_bytes=0, cache_control=b""
