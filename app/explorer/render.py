@@ -14,7 +14,7 @@ from markupsafe import Markup, escape
 from app import models as m
 from app import schemas as s
 from app.domain import Evidence
-from app.release.snapshot import RELEASE_HEADER
+from app.release import RELEASE_HEADER
 
 APP_DIR = Path(__file__).resolve().parent.parent
 TEMPLATES = APP_DIR / "templates"

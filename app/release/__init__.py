@@ -33,7 +33,7 @@ marked ``@preloaded(records)``.
 
 from __future__ import annotations
 
-from app.release.cache import ReleaseCache, preloaded
+from app.release.cache import RELEASE_HEADER, ReleaseCache, preloaded
 from app.release.snapshot import ReleaseDep, Snapshot
 
-__all__ = ["ReleaseCache", "ReleaseDep", "Snapshot", "preloaded"]
+__all__ = ["RELEASE_HEADER", "ReleaseCache", "ReleaseDep", "Snapshot", "preloaded"]

@@ -53,8 +53,18 @@ Headers = list[tuple[bytes, bytes]]
 CacheKey = tuple[bytes, bytes, bytes]  # path (as ASGI gives it, decoded), query string, Accept
 Records = Callable[[Session], Iterable[tuple[dict[str, str], BaseModel]]]
 
+RELEASE_HEADER = "X-KB-Release"  # the release an answer was built from, as sent
+RELEASE_ROW = select(m.table(m.Release))  # Core: no ORM instance per request
 MAX_CACHED_BODY = 4 * 1024 * 1024
 PRELOAD_ATTRIBUTE = "preloaded_records"
+
+
+def read_release_row(session: Session) -> m.Release:
+    """The loaded release, read in the session's transaction; 503 when none is loaded."""
+    row = session.execute(RELEASE_ROW).first()
+    if row is None:
+        raise ServiceUnavailable("no release is loaded; run 'therapy-kb seed'")
+    return m.Release(**row._mapping)
 
 
 def cache_key(path: str, query_string: bytes = b"", accept: bytes = b"") -> CacheKey:
@@ -259,7 +269,7 @@ class ReleaseCache:
         headers = [
             (b"content-length", str(len(body)).encode()),
             (b"content-type", b"application/json"),
-            (b"x-kb-release", release.encode()),
+            (RELEASE_HEADER.lower().encode(), release.encode()),
             (b"cache-control", self.cache_control),
             (b"etag", make_etag(release, body)),
         ]
@@ -283,8 +293,7 @@ class ReleaseCache:
         used = 0
         with self.sessions() as session:
             # The release first, as in a request, so the records are of the release compared.
-            loaded = session.execute(select(m.table(m.Release).c.content_hash)).scalar()
-            if loaded != release:
+            if read_release_row(session).content_hash != release:
                 return None  # replaced meanwhile; the next check finds the newer one
             for preload in self.preloads:
                 for params, model in preload.records(session):

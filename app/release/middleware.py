@@ -24,11 +24,11 @@ from collections.abc import Callable
 import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.release.cache import CacheKey, Headers, ReleaseCache, Stored, make_etag
+from app.release.cache import RELEASE_HEADER, CacheKey, Headers, ReleaseCache, Stored, make_etag
 
-RELEASE_HEADER = b"x-kb-release"
+RELEASE = RELEASE_HEADER.lower().encode()  # as ASGI gives header names
 # Headers a 304 repeats from the 200 it stands for (RFC 9110, section 15.4.5).
-NOT_MODIFIED_KEEP = {b"etag", b"cache-control", b"vary", b"x-kb-release", b"content-location"}
+NOT_MODIFIED_KEEP = {b"etag", b"cache-control", b"vary", RELEASE, b"content-location"}
 
 
 def etag_matches(if_none_match: bytes, etag: bytes) -> bool:
@@ -152,7 +152,7 @@ class _Label:
 
     async def _on_start(self, message: Message) -> None:
         headers: Headers = list(message.get("headers", []))
-        found = _header(headers, RELEASE_HEADER)
+        found = _header(headers, RELEASE)
         self.release = found.decode() if found is not None else None
         names = {k for k, _ in headers}
         status = message["status"]

@@ -13,8 +13,9 @@ thread, and a dependency that did I/O would cost the request a second hop betwee
 The release leaves the route in one place a reader can see: the response's ``X-KB-Release``
 header, which the snapshot sets when it reads the row (FastAPI copies the headers of the
 ``Response`` a dependency declares onto the answer a route returns; a route that builds its own
-``Response`` passes ``snapshot.headers``). ``app.release.middleware`` reads that header to
-derive the ``ETag`` and to decide whether the answer may be kept for the current release.
+``Response`` passes ``snapshot.headers``; an ``AppError`` raised after the read leaves with it
+in its ``headers``). ``app.release.middleware`` reads that header to derive the ``ETag`` and to
+decide whether the answer may be kept for the current release.
 """
 
 from __future__ import annotations
@@ -23,25 +24,13 @@ from collections.abc import AsyncIterator, Callable
 from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request, Response
-from sqlalchemy import Connection, select
 from sqlmodel import Session
 
 from app import models as m
-from app.errors import AppError, ServiceUnavailable
-from app.release.cache import ReleaseCache
+from app.errors import AppError
+from app.release.cache import RELEASE_HEADER, ReleaseCache, read_release_row
 
 T = TypeVar("T")
-
-RELEASE_HEADER = "X-KB-Release"
-RELEASE_ROW = select(m.table(m.Release))  # Core: no ORM instance per request
-
-
-def read_release(connection: Connection | Session) -> m.Release:
-    """The loaded release, read in the caller's transaction; 503 when none is loaded."""
-    row = connection.execute(RELEASE_ROW).first()
-    if row is None:
-        raise ServiceUnavailable("no release is loaded; run 'therapy-kb seed'")
-    return m.Release(**row._mapping)
 
 
 class Snapshot:
@@ -63,7 +52,7 @@ class Snapshot:
     def release(self) -> m.Release:
         """The release every statement of this session reads (read now if not yet read)."""
         if self._release is None:
-            self._release = read_release(self._session)
+            self._release = read_release_row(self._session)
             if self._response is not None:
                 self._response.headers[RELEASE_HEADER] = self._release.content_hash
         return self._release
