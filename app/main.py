@@ -24,7 +24,7 @@ from app.explorer import routes as explorer
 from app.explorer.render import STATIC
 from app.fhir import outcome
 from app.fhir.outcome import OperationOutcomeMiddleware
-from app.release import ReleaseCache
+from app.release import RELEASE_HEADER, ReleaseCache
 from app.release.middleware import ReleaseMiddleware
 from app.routes import (
     citations,
@@ -166,7 +166,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "HEAD", "OPTIONS"],
             allow_headers=["Accept", "If-None-Match", "Content-Type", REQUEST_ID],
-            expose_headers=["ETag", "Link", "X-KB-Release", REQUEST_ID, "Retry-After"],
+            expose_headers=["ETag", "Link", RELEASE_HEADER, REQUEST_ID, "Retry-After"],
             max_age=600,
         ),
         # Outside every layer that looks only at GET, so HEAD gets what GET would.
