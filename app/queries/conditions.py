@@ -15,6 +15,7 @@ from app import schemas as s
 from app.domain import ClaimType, Population, condition_url, modality_url
 from app.queries.common import (
     EVIDENCE_RANK_SQL,
+    Memo,
     codes_for,
     descendants,
     evidence_bases,
@@ -116,11 +117,11 @@ def condition_summaries(session: Session) -> Iterator[s.ConditionSummary]:
         yield _summary(c, parent, codes.get(c.id or 0, []))
 
 
-def get_condition(session: Session, slug: str) -> s.ConditionDetail:
+def get_condition(session: Session, memo: Memo, slug: str) -> s.ConditionDetail:
     """One condition by its slug: eight statements."""
     found = _with_parent(session, slug)
     if found is None:
-        raise not_found(session, "condition", m.Condition.slug, slug)
+        raise not_found(session, memo, "condition", m.Condition.slug, slug)
     return _detail(session, *found)
 
 
@@ -135,7 +136,9 @@ class CodeRedirect:
         return condition_url(self.slug)
 
 
-def condition_or_code(session: Session, slug_or_code: str) -> s.ConditionDetail | CodeRedirect:
+def condition_or_code(
+    session: Session, memo: Memo, slug_or_code: str
+) -> s.ConditionDetail | CodeRedirect:
     """A condition by its slug; by one of its codes (case-insensitive), where its detail is
     (``resolve_condition`` says which condition, when a code names several); otherwise a 404
     that suggests the nearest slug. A slug costs what ``get_condition`` costs; a code, two
@@ -146,7 +149,7 @@ def condition_or_code(session: Session, slug_or_code: str) -> s.ConditionDetail 
     named = resolve_condition(session, slug_or_code)
     if named is not None:
         return CodeRedirect(named.slug)
-    raise not_found(session, "condition", m.Condition.slug, slug_or_code)
+    raise not_found(session, memo, "condition", m.Condition.slug, slug_or_code)
 
 
 def _with_parent(session: Session, slug: str) -> tuple[m.Condition, str | None] | None:
