@@ -165,16 +165,17 @@ def diff_(
     """What changed between two kept releases, as GET /v1/releases/{old}/diff/{new} says."""
     from sqlmodel import Session
 
+    from app.queries.common import no_memo
     from app.queries.releases import snapshot
-    from app.releases import diff, markdown
+    from app.release.history import diff, markdown
 
     if format not in ("json", "markdown"):
         raise _fail("--format must be one of json, markdown")
     engine = create_db_engine(get_settings())
     try:
         with Session(engine) as session:
-            _, before = snapshot(session, old, "json")
-            _, after = snapshot(session, new, "json")
+            _, before = snapshot(session, no_memo, old, "json")
+            _, after = snapshot(session, no_memo, new, "json")
     except AppError as exc:
         raise _fail(exc.detail) from exc
     except SQLAlchemyError as exc:

@@ -1,19 +1,18 @@
-"""Engine factory and the session dependency. Nothing here runs at import time: the engine is
-built from ``Settings`` in the app's lifespan (or by the CLI) and handed around explicitly."""
+"""The engine and the session factory. Nothing here runs at import time: the engine is built
+from ``Settings`` in the app's lifespan (or by the CLI) and handed around explicitly; a request's
+session comes from ``app.release.ReleaseDep``."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, select
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import SessionTransaction, sessionmaker
+from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import QueuePool
 from sqlmodel import Session
 
-from app import models as m
 from app.config import Settings
-from app.errors import ServiceUnavailable
 
 
 def create_db_engine(settings: Settings) -> Engine:
@@ -76,32 +75,7 @@ def _sqlite_on_begin(conn: Connection) -> None:
     conn.exec_driver_sql(f"BEGIN {mode}")
 
 
-def session_factory(engine: Engine, **info: Any) -> sessionmaker[Session]:
-    """Sessions for requests: each reads the loaded release first in its transaction; ``info``
-    is given to every session (the app passes its release cache)."""
-    factory = sessionmaker(engine, class_=Session, info=info)
-    event.listen(factory, "after_begin", record_release)
-    return factory
-
-
-def record_release(session: Session, _tx: SessionTransaction, connection: Connection) -> None:
-    """Read the loaded release as the transaction's first statement, so that everything the
-    request reads after it belongs to that release (a seed load replaces the release row in
-    the same transaction as the content). It is kept for ``loaded_release`` and for the
-    response's ``X-KB-Release`` header. 503 when no release is loaded."""
-    row = connection.execute(RELEASE_ROW).first()
-    if row is None:
-        raise ServiceUnavailable("no release is loaded; run 'therapy-kb seed'")
-    session.info["release"] = row
-    state = session.info.get("request_state")
-    if state is not None:
-        state.kb_release = row.content_hash
-
-
-RELEASE_ROW = select(m.table(m.Release))  # Core: no ORM instance per request
-
-
-def loaded_release(session: Session) -> m.Release:
-    """The release this session reads (beginning its transaction if it has not begun)."""
-    session.connection()
-    return m.Release(**session.info["release"]._mapping)
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions for requests (``app.release.snapshot`` opens one per request and reads the
+    release as its first statement)."""
+    return sessionmaker(engine, class_=Session)

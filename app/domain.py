@@ -7,6 +7,8 @@ CHECK constraints and in JSON.
 from enum import StrEnum
 
 API_VERSION = "v1"
+# A slug names a modality or condition in URLs: lower-case words joined by hyphens.
+SLUG_RE = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 
 
 class Category(StrEnum):

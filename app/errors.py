@@ -18,6 +18,8 @@ class AppError(Exception):
         super().__init__(detail)
         self.detail = detail
         self.extra = extra
+        # Response headers the error is sent with (the release a 404 was read from).
+        self.headers: dict[str, str] = {}
 
 
 class InvalidParameter(AppError):

@@ -1,5 +1,6 @@
-"""The application factory: the lifespan, the layers of ``app.web`` around the routes, and the
-routers. docs/architecture.md walks a request through them."""
+"""The application factory: the lifespan, the routers, and the stack of layers around them
+(declared once, outermost first). It is the one place that knows every face, and hands each
+lower layer what it needs of them. docs/architecture.md walks a request through them."""
 
 from __future__ import annotations
 
@@ -13,14 +14,18 @@ from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
+from starlette.middleware import Middleware
 
 from app import __version__
 from app.config import Settings, get_settings
 from app.db import create_db_engine, session_factory
-from app.explorer import STATIC_PREFIX
+from app.explorer import STATIC_PREFIX, is_figure, is_page
 from app.explorer import routes as explorer
 from app.explorer.render import STATIC
+from app.fhir import outcome
 from app.fhir.outcome import OperationOutcomeMiddleware
+from app.release import RELEASE_HEADER, ReleaseCache
+from app.release.middleware import ReleaseMiddleware
 from app.routes import (
     citations,
     compare,
@@ -37,12 +42,11 @@ from app.routes import (
 from app.web import openapi, problems
 from app.web.absolute_urls import AbsoluteUrlMiddleware
 from app.web.admission import AdmissionMiddleware
-from app.web.conditional import ConditionalGetMiddleware
 from app.web.guards import RequestGuardMiddleware
+from app.web.head import HeadAsGetMiddleware
 from app.web.negotiation import AcceptMiddleware, MediaTypes
 from app.web.problems import ServerErrorMiddleware
 from app.web.rate_limit import RateLimitMiddleware
-from app.web.release_cache import ReleaseCache, ReleaseCacheMiddleware
 from app.web.request_log import AccessLogMiddleware, configure_logging
 from app.web.security_headers import SecurityHeadersMiddleware
 from app.web.strict_query import strict_query
@@ -62,6 +66,13 @@ REQUEST_ID = "X-Request-ID"
 SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 
+def answered_per_release(path: str) -> bool:
+    """Whether a path's answers depend on the loaded release alone, and so are kept per release:
+    the API's (but the whole export, a stream with an ETag of its own) and the explorer's."""
+    api = path.startswith("/v1/") and not path.startswith("/v1/export")
+    return api or is_page(path)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app; the engine is created in the lifespan, from ``settings``."""
     settings = settings or get_settings()
@@ -77,8 +88,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = create_db_engine(settings)
         app.state.engine = engine
-        app.state.sessions = session_factory(engine, release_cache=release_cache)
-        release_cache.start(engine, app.state.sessions, routes)
+        release_cache.start(engine, session_factory(engine), routes)
         # Know the release before the first request, so a burst at start-up finds it.
         await release_cache.current()
         try:
@@ -94,9 +104,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         lifespan=lifespan,
     )
+    # What ``app.release.ReleaseDep`` opens each request's session and memo from.
     app.state.release_cache = release_cache
     problems.install(app)
-    openapi.install(app)
+    openapi.install(app, outcome.ERROR_SHAPE)  # under /fhir, errors are OperationOutcomes
     routers = [
         module.router
         for module in (
@@ -121,48 +132,62 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     routes = [route for router in routers for route in router.routes]
     # The explorer: HTML pages over the same queries, and the stylesheet they share.
     app.include_router(explorer.router)
+    app.add_exception_handler(explorer.PageError, explorer.page_error)
     app.mount(STATIC_PREFIX.rstrip("/"), StaticFiles(directory=STATIC), name="static")
 
-    # The layers, innermost first (each add_middleware wraps the ones before it).
-    app.add_middleware(
-        AdmissionMiddleware,
-        slots=settings.db_pool_size,
-        queue_limit=settings.queue_limit,
-        wait_seconds=settings.db_pool_timeout_seconds,
-    )
     # What each operation sends (FHIR's aside: it has its own formats), from its route.
     media_types = MediaTypes(route for route in routes if route not in fhir.router.routes)
     app.state.media_types = media_types
-    app.add_middleware(
-        ReleaseCacheMiddleware,
-        cache=release_cache,
-        varies_on_accept=media_types.varies,
-        wait_seconds=settings.db_pool_timeout_seconds,
+    # Optional: counted per client address when a limit is set.
+    rate_limit = (
+        [Middleware(RateLimitMiddleware, rate_limit=settings.rate_limit)]
+        if settings.rate_limit
+        else []
     )
-    app.add_middleware(AcceptMiddleware, media_types=media_types)
-    app.add_middleware(AbsoluteUrlMiddleware, trusted_proxies=settings.trusted_proxies)
-    app.add_middleware(ConditionalGetMiddleware)
-    app.add_middleware(
-        CORSMiddleware,
-        allow_origins=settings.cors_origins,
-        allow_methods=["GET", "HEAD", "OPTIONS"],
-        allow_headers=["Accept", "If-None-Match", "Content-Type", REQUEST_ID],
-        expose_headers=["ETag", "Link", "X-KB-Release", REQUEST_ID, "Retry-After"],
-        max_age=600,
-    )
-    if settings.rate_limit:
-        app.add_middleware(RateLimitMiddleware, rate_limit=settings.rate_limit)
-    app.add_middleware(RequestGuardMiddleware)
-    app.add_middleware(ServerErrorMiddleware)
-    app.add_middleware(SecurityHeadersMiddleware)
-    app.add_middleware(AccessLogMiddleware)
-    app.add_middleware(
-        CorrelationIdMiddleware,
-        header_name=REQUEST_ID,
-        generator=lambda: uuid.uuid4().hex,
-        validator=lambda value: SANE_REQUEST_ID.fullmatch(value) is not None,
-        update_request_header=False,  # nothing reads it from the request: the id is in context
-    )
-    # Around every layer that may answer with a problem: under /fhir, it speaks OperationOutcome.
-    app.add_middleware(OperationOutcomeMiddleware)
+
+    # The layers, outermost first: a request passes them in this order, its answer in reverse.
+    stack = [
+        # Around every layer that may answer with a problem: under /fhir, OperationOutcome.
+        Middleware(OperationOutcomeMiddleware),
+        Middleware(
+            CorrelationIdMiddleware,
+            header_name=REQUEST_ID,
+            generator=lambda: uuid.uuid4().hex,
+            validator=lambda value: SANE_REQUEST_ID.fullmatch(value) is not None,
+            update_request_header=False,  # nothing reads it from the request: it is in context
+        ),
+        Middleware(AccessLogMiddleware),
+        Middleware(SecurityHeadersMiddleware, is_page=is_page, is_figure=is_figure),
+        Middleware(ServerErrorMiddleware),
+        Middleware(RequestGuardMiddleware),
+        *rate_limit,
+        Middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "HEAD", "OPTIONS"],
+            allow_headers=["Accept", "If-None-Match", "Content-Type", REQUEST_ID],
+            expose_headers=["ETag", "Link", RELEASE_HEADER, REQUEST_ID, "Retry-After"],
+            max_age=600,
+        ),
+        # Outside every layer that looks only at GET, so HEAD gets what GET would.
+        Middleware(HeadAsGetMiddleware),
+        Middleware(AbsoluteUrlMiddleware, trusted_proxies=settings.trusted_proxies),
+        # In front of the release layer: an answer kept in memory is refused too.
+        Middleware(AcceptMiddleware, media_types=media_types),
+        Middleware(
+            ReleaseMiddleware,
+            cache=release_cache,
+            cacheable=answered_per_release,
+            varies_on_accept=media_types.varies,
+            wait_seconds=settings.db_pool_timeout_seconds,
+        ),
+        Middleware(
+            AdmissionMiddleware,
+            slots=settings.db_pool_size,
+            queue_limit=settings.queue_limit,
+            wait_seconds=settings.db_pool_timeout_seconds,
+        ),
+    ]
+    for layer in reversed(stack):  # add_middleware wraps what was added before it
+        app.add_middleware(layer.cls, *layer.args, **layer.kwargs)
     return app

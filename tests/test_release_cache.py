@@ -1,4 +1,4 @@
-"""What each worker keeps in memory for the loaded release (app/web/release_cache.py): the
+"""What each worker keeps in memory for the loaded release (app/release/cache.py): the
 preloaded modality records, the answers, the memo behind 404 suggestions, and the one rule
 that replaces them all when another release is loaded."""
 
@@ -13,8 +13,8 @@ from sqlalchemy import Engine
 
 from app.config import Settings
 from app.main import create_app
+from app.release.cache import Answers, CacheKey, ReleaseCache, Stored, cache_key
 from app.seeding import load_seed, read_seed_dir
-from app.web.release_cache import Answers, CacheKey, ReleaseCache, Stored, cache_key
 from tests.conftest import FIXTURE_SEED
 from tests.helpers import statements
 from tests.test_reloads import second_release
@@ -196,6 +196,20 @@ def test_the_protected_part_is_bounded_and_lru() -> None:
     # The least recently used were demoted first, and the oldest of them evicted.
     assert answers.get(_key(0)) is None
     assert list(answers.protected) == [_key(n) for n in (2, 3, 4, 5)]
+
+
+def test_a_cache_of_one_keeps_the_last_answer() -> None:
+    """With no room to protect anything, an answer asked for again stays on probation."""
+    answers = Answers(max_entries=1)
+    answers.put(_key(1), _stored("r1", 1))
+    assert answers.get(_key(1)) == _stored("r1", 1)
+    assert answers.get(_key(1)) == _stored("r1", 1)
+    answers.put(_key(2), _stored("r1", 2))
+    assert (len(answers), answers.get(_key(1)), answers.get(_key(2))) == (
+        1,
+        None,
+        _stored("r1", 2),
+    )
 
 
 def _cache(max_entries: int = 10) -> ReleaseCache:

@@ -2,8 +2,8 @@
 
 ``routes`` holds the pages, ``forest`` draws the forest plots, ``render`` the Jinja2
 environment; templates live in ``app/templates`` and the stylesheet in ``app/static``.
-This module stays light: the middlewares import ``is_page`` to give the pages their
-caching and their Content-Security-Policy.
+This module stays light: ``app.main`` hands ``is_page`` and ``is_figure`` to the layers
+that give the pages their caching and their Content-Security-Policy.
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ from markupsafe import Markup, escape
 from app import models as m
 from app import schemas as s
 from app.domain import Evidence
+from app.release import RELEASE_HEADER
 
 APP_DIR = Path(__file__).resolve().parent.parent
 TEMPLATES = APP_DIR / "templates"
@@ -111,4 +112,6 @@ def page(
         .get_template(template)
         .render(release=release, json_links=json_links, q=context.pop("q", ""), **context)
     )
-    return HTMLResponse(html, status_code=status)
+    # The release the page shows is the one it is labelled with (app.release.middleware).
+    headers = None if release is None else {RELEASE_HEADER: release.content_hash}
+    return HTMLResponse(html, status_code=status, headers=headers)

@@ -16,8 +16,6 @@ from fastapi.routing import APIRoute
 
 from app import schemas as s
 from app.citations import render_text
-from app.db import loaded_release
-from app.deps import SessionDep
 from app.domain import Population, Recommendation, condition_url
 from app.errors import AppError, InvalidParameter, NotFound
 from app.explorer import forest
@@ -35,8 +33,8 @@ from app.queries.evidence_map import evidence_map
 from app.queries.meta import meta
 from app.queries.modalities import ModalityFilter, get_modality, list_modalities
 from app.queries.search import search
-from app.routes.compare import parse_modalities
-from app.routes.params import MAX_Q, condition_filter
+from app.release import ReleaseDep
+from app.web.params import MAX_Q, condition_filter, parse_modalities
 
 E = TypeVar("E", bound=StrEnum)
 SEARCH_PAGE = 30
@@ -53,8 +51,12 @@ class PageRoute(APIRoute):
         async def page_handler(request: Request) -> Response:
             try:
                 return await handler(request)
+            except PageError:
+                raise
             except AppError as exc:
-                return error_page(request, exc.status, exc.title, exc.detail, exc.extra)
+                # Raised on, not answered here: on its way out it passes the page's
+                # ReleaseDep, which names the release it was read from (X-KB-Release).
+                raise PageError(exc) from exc
             except RequestValidationError as exc:
                 detail = "; ".join(
                     f"{'.'.join(str(p) for p in e.get('loc', ())[1:])}: {e.get('msg', '')}"
@@ -63,6 +65,23 @@ class PageRoute(APIRoute):
                 return error_page(request, 422, "Invalid parameter", detail, {})
 
         return page_handler
+
+
+class PageError(AppError):
+    """An error of a page: answered as a page (``page_error``), not as problem+json."""
+
+    def __init__(self, cause: AppError) -> None:
+        super().__init__(cause.detail, **cause.extra)
+        self.status, self.title, self.type_slug = cause.status, cause.title, cause.type_slug
+        self.headers = cause.headers
+
+
+async def page_error(request: Request, exc: Exception) -> Response:
+    """The exception handler for ``PageError`` (``app.main`` installs it)."""
+    assert isinstance(exc, PageError)
+    shown = error_page(request, exc.status, exc.title, exc.detail, exc.extra)
+    shown.headers.update(exc.headers)
+    return shown
 
 
 def error_page(
@@ -110,18 +129,18 @@ FormValue = Annotated[str | None, Query(max_length=80)]
 
 @router.get("/")
 def evidence_map_page(
-    session: SessionDep, population: FormValue = None, guideline: FormValue = None
+    snapshot: ReleaseDep, population: FormValue = None, guideline: FormValue = None
 ) -> Response:
     """The evidence map: modalities against conditions."""
     chosen_population = choice(Population, population, "population")
     chosen_guideline = choice(Recommendation, guideline, "guideline")
-    release = loaded_release(session)
+    release = snapshot.release
     return page(
         "map.html",
         release,
         [("Release and evidence scale", "/v1/meta"), ("Every indication", "/v1/export")],
-        meta=meta(session, release),
-        data=evidence_map(session, chosen_population, chosen_guideline),
+        meta=meta(snapshot.session, release),
+        data=evidence_map(snapshot.session, chosen_population, chosen_guideline),
         populations=list(Population),
         recommendations=list(Recommendation),
         population=chosen_population,
@@ -133,12 +152,14 @@ ConditionSlug = Annotated[str, Path(max_length=80)]
 
 
 @router.get("/conditions/{slug}")
-def condition_page(session: SessionDep, slug: ConditionSlug) -> Response:
+def condition_page(snapshot: ReleaseDep, slug: ConditionSlug) -> Response:
     """A condition: its modalities strongest first, with their evidence and a forest plot.
     Named by one of its codes, a permanent redirect to its page, as in the API."""
-    condition = condition_or_code(session, slug)
+    condition = condition_or_code(snapshot.session, snapshot.memo, slug)
     if isinstance(condition, CodeRedirect):
-        return RedirectResponse(f"/conditions/{condition.slug}", status_code=308)
+        return RedirectResponse(
+            f"/conditions/{condition.slug}", status_code=308, headers=snapshot.headers
+        )
     keys = {
         key
         for i in condition.modalities
@@ -154,29 +175,29 @@ def condition_page(session: SessionDep, slug: ConditionSlug) -> Response:
     rows = forest.forest_rows(condition.modalities)
     return page(
         "condition.html",
-        loaded_release(session),
+        snapshot.release,
         [("This condition", condition_url(condition.slug))],
         condition=condition,
         by_modality=by_modality,
-        citations=citations_by_key(session, keys),
+        citations=citations_by_key(snapshot.session, keys),
         forest_rows=rows,
         forest_panels=forest.panels(rows),
     )
 
 
 @router.get("/conditions/{slug}/forest.svg")
-def forest_plot(session: SessionDep, slug: ConditionSlug) -> Response:
+def forest_plot(snapshot: ReleaseDep, slug: ConditionSlug) -> Response:
     """The condition's forest plot (drawn once per release: the response cache keeps it)."""
-    rows = forest.forest_rows(get_condition(session, slug).modalities)
+    rows = forest.forest_rows(get_condition(snapshot.session, snapshot.memo, slug).modalities)
     if not rows:
         raise NotFound(f"no pooled effects are recorded for '{slug}'")
-    return Response(forest.forest_svg(rows), media_type="image/svg+xml")
+    return Response(forest.forest_svg(rows), media_type="image/svg+xml", headers=snapshot.headers)
 
 
 @router.get("/modalities/{slug}")
-def modality_page(session: SessionDep, slug: Annotated[str, Path(max_length=80)]) -> Response:
+def modality_page(snapshot: ReleaseDep, slug: Annotated[str, Path(max_length=80)]) -> Response:
     """A modality: summary, formats, components, pros and cons, numbered citations."""
-    modality = get_modality(session, slug, include_citations=True)
+    modality = get_modality(snapshot.session, snapshot.memo, slug, include_citations=True)
     numbers: dict[str, int] = {}
     for keys in [
         modality.citations,
@@ -190,7 +211,7 @@ def modality_page(session: SessionDep, slug: Annotated[str, Path(max_length=80)]
     works = {c.key: c for c in modality.included_citations or []}
     return page(
         "modality.html",
-        loaded_release(session),
+        snapshot.release,
         [("This modality", f"/v1/modalities/{slug}")],
         modality=modality,
         numbers=numbers,
@@ -200,19 +221,20 @@ def modality_page(session: SessionDep, slug: Annotated[str, Path(max_length=80)]
 
 @router.get("/compare")
 def compare_page(
-    session: SessionDep,
+    snapshot: ReleaseDep,
     modalities: Annotated[list[str], Query(max_length=6)] = [],  # noqa: B006 (FastAPI copies it)
     condition: FormValue = None,
 ) -> Response:
     """Two to six modalities side by side, optionally for one condition."""
-    release = loaded_release(session)
+    release = snapshot.release
     comparison = None
     json_links: list[tuple[str, str]] = []
     if modalities:
         slugs = parse_modalities(modalities)
-        resolved = condition_filter(session, condition or None)
+        resolved = condition_filter(snapshot, condition or None)
         comparison = compare(
-            session,
+            snapshot.session,
+            snapshot.memo,
             slugs,
             resolved.ids if resolved else None,
             resolved.slug if resolved else None,
@@ -226,20 +248,20 @@ def compare_page(
         release,
         json_links,
         comparison=comparison,
-        choices=list_modalities(session, ModalityFilter(limit=MENU_LIMIT)).items,
-        conditions=list_conditions(session, ConditionFilter(limit=MENU_LIMIT)).items,
+        choices=list_modalities(snapshot.session, ModalityFilter(limit=MENU_LIMIT)).items,
+        conditions=list_conditions(snapshot.session, ConditionFilter(limit=MENU_LIMIT)).items,
         chosen=set(modalities),
         condition=condition or "",
     )
 
 
 @router.get("/citations/{key}")
-def citation_page(session: SessionDep, key: Annotated[str, Path(max_length=80)]) -> Response:
+def citation_page(snapshot: ReleaseDep, key: Annotated[str, Path(max_length=80)]) -> Response:
     """A cited work: the reference, its links, the claims that cite it, downloads."""
-    citation = get_citation(session, key)
+    citation = get_citation(snapshot.session, snapshot.memo, key)
     return page(
         "citation.html",
-        loaded_release(session),
+        snapshot.release,
         [("This citation", f"/v1/citations/{key}")],
         citation=citation,
         reference=render_text([citation]).strip(),
@@ -247,9 +269,9 @@ def citation_page(session: SessionDep, key: Annotated[str, Path(max_length=80)])
 
 
 @router.get("/search")
-def search_page(session: SessionDep, q: Annotated[str, Query(max_length=MAX_Q)] = "") -> Response:
+def search_page(snapshot: ReleaseDep, q: Annotated[str, Query(max_length=MAX_Q)] = "") -> Response:
     """Full-text search, the same as /v1/search."""
-    release = loaded_release(session)
-    hits = search(session, q, None, SEARCH_PAGE, 0) if q.strip() else None
+    release = snapshot.release
+    hits = search(snapshot.session, q, None, SEARCH_PAGE, 0) if q.strip() else None
     json_links = [("These results", f"/v1/search?{urlencode({'q': q})}")] if q.strip() else []
     return page("search.html", release, json_links, hits=hits, q=q)

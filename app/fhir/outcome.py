@@ -15,6 +15,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.fhir.terminology import FHIR_JSON
+from app.web.openapi import ErrorShape
 
 PREFIX = "/fhir"
 PROBLEM_JSON = b"application/problem+json"
@@ -99,6 +100,13 @@ OPERATION_OUTCOME_SCHEMA: dict[str, Any] = {
 
 def under_fhir(path: str) -> bool:
     return path == PREFIX or path.startswith(PREFIX + "/")
+
+
+# How the OpenAPI document describes this face's errors: an invalid parameter is a 400, never
+# a 422.
+ERROR_SHAPE = ErrorShape(
+    under_fhir, "OperationOutcome", OPERATION_OUTCOME_SCHEMA, FHIR_JSON, never=("422",)
+)
 
 
 class OperationOutcomeMiddleware:

@@ -21,6 +21,7 @@ from app.errors import InvalidParameter
 from app.fhir.resources import indication_key, searchset
 from app.fhir.terminology import FHIR_JSON, ICD_SYSTEMS, SYSTEM_OF_URI
 from app.queries.fhir import IndicationKey, StringMatch, StringMode, Window, conditions_coded
+from app.release import Snapshot
 from app.web.absolute_urls import origin_of
 from app.web.strict_query import check_query
 
@@ -277,7 +278,8 @@ def search_query(resource_type: str, name: str, suffix: str = "") -> Any:
 
 
 def searchset_response(
-    request: Request, total: int, resources: list[Any], window: Window
+    request: Request, snapshot: Snapshot, total: int, resources: list[Any], window: Window
 ) -> FhirResponse:
     links = page_links(request, total, window)
-    return FhirResponse(searchset(total, resources, base_url(request), links))
+    resource = searchset(total, resources, base_url(request), links)
+    return FhirResponse(resource, headers=snapshot.headers)

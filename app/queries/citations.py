@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 from app import models as m
 from app import schemas as s
 from app.domain import ClaimType, claim_path, claim_ref, modality_url
-from app.queries.common import citation_out, not_found, text_match
+from app.queries.common import Memo, citation_out, not_found, text_match
 
 SEED_ORDER: list[tuple[ClaimType, str | None]] = [
     (ClaimType.modality, None),
@@ -92,18 +92,18 @@ def citations_by_key(session: Session, keys: Iterable[str]) -> dict[str, s.Citat
     return {row.key: citation_out(row) for row in rows}
 
 
-def modality_citations(session: Session, slug: str) -> list[s.Citation]:
+def modality_citations(session: Session, memo: Memo, slug: str) -> list[s.Citation]:
     """Every work a modality cites, once, in key order; a 404 for an unknown modality."""
     found = session.execute(select(col(m.Modality.id)).where(col(m.Modality.slug) == slug)).first()
     if found is None:
-        raise not_found(session, "modality", m.Modality.slug, slug)
+        raise not_found(session, memo, "modality", m.Modality.slug, slug)
     return all_citations(session, modality=slug)
 
 
-def get_citation(session: Session, key: str) -> s.CitationDetail:
+def get_citation(session: Session, memo: Memo, key: str) -> s.CitationDetail:
     row = session.execute(select(m.Citation).where(m.Citation.key == key)).scalar_one_or_none()
     if row is None:
-        raise not_found(session, "citation", m.Citation.key, key)
+        raise not_found(session, memo, "citation", m.Citation.key, key)
     links = session.execute(
         select(m.ClaimCitation, m.Modality.slug, m.Modality.name)
         .join(m.Modality, col(m.Modality.id) == m.ClaimCitation.modality_id)

@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import ColumnElement, case, exists, func, or_, select
 from sqlmodel import Session, col
@@ -25,7 +25,8 @@ from app.domain import (
 )
 from app.errors import NotFound
 from app.suggest import nearest, suggest
-from app.web.release_cache import memoized
+
+T = TypeVar("T")
 
 # Evidence levels as numbers in SQL, so "strongest first" and "at least moderate" sort and
 # compare by the scale, never alphabetically.
@@ -43,15 +44,27 @@ def strongest(levels: Iterable[str]) -> Evidence | None:
     return max(ranked, key=lambda e: e.rank) if ranked else None
 
 
-def not_found(session: Session, what: str, column: Any, value: str) -> NotFound:
+class Memo(Protocol):
+    """Keeps a value derived from the release for as long as that release is loaded: the
+    request's ``app.release.Snapshot.memo``, handed to the queries that need one. ``no_memo``
+    (the CLI, the tests) computes the value every time."""
+
+    def __call__(self, name: str, compute: Callable[[], T], /) -> T: ...
+
+
+def no_memo(name: str, compute: Callable[[], T], /) -> T:
+    return compute()
+
+
+def not_found(session: Session, memo: Memo, what: str, column: Any, value: str) -> NotFound:
     """A 404 that suggests the nearest existing slug or key, when one is close. 404s are not
     cached, so this must stay cheap however many there are: the known values are read once
-    per release (``memoized``) and compared by ``app.suggest``."""
+    per release (``memo``) and compared by ``app.suggest``."""
 
     def every_value() -> list[str]:
         return list(session.execute(select(column)).scalars())
 
-    known = memoized(session, f"every {column}", every_value)
+    known = memo(f"every {column}", every_value)
     close = suggest(value, known)
     detail = f"no {what} '{value}'"
     if close is not None:
@@ -199,12 +212,12 @@ def _depths(session: Session) -> Callable[[m.Condition | None], int]:
     return depth
 
 
-def condition_not_found(session: Session, value: str) -> NotFound:
+def condition_not_found(session: Session, memo: Memo, value: str) -> NotFound:
     """A 404 for a condition asked for by slug or code. A value shaped like an ICD code is
     answered with the nearest codes that lead to a condition (and, for a known code that leads
     to none, its title); anything else like an unknown slug."""
     if icd.system_of(value) is None:
-        return not_found(session, "condition", m.Condition.slug, value)
+        return not_found(session, memo, "condition", m.Condition.slug, value)
     match = code_condition(session, value)
 
     def every_code() -> list[str]:
@@ -216,7 +229,7 @@ def condition_not_found(session: Session, value: str) -> NotFound:
             ).scalars()
         )
 
-    close = nearest(value.strip().upper(), memoized(session, "every code that leads", every_code))
+    close = nearest(value.strip().upper(), memo("every code that leads", every_code))
     detail = f"no condition for code '{value}'"
     if match.known:
         titled = f" ({match.title})" if match.title else ""

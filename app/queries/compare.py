@@ -10,12 +10,19 @@ from sqlmodel import Session, col, select
 from app import models as m
 from app import schemas as s
 from app.domain import Evidence, Population, modality_url
-from app.queries.common import format_ranges, indication_criteria, not_found, strongest
+from app.queries.common import (
+    Memo,
+    format_ranges,
+    indication_criteria,
+    not_found,
+    strongest,
+)
 from app.queries.conditions import indications_for
 
 
 def compare(
     session: Session,
+    memo: Memo,
     slugs: list[str],
     condition_ids: list[int] | None,
     condition_slug: str | None,
@@ -32,7 +39,7 @@ def compare(
     }
     unknown = [slug for slug in slugs if slug not in rows]
     if unknown:
-        problem = not_found(session, "modality", m.Modality.slug, unknown[0])
+        problem = not_found(session, memo, "modality", m.Modality.slug, unknown[0])
         if len(unknown) > 1:
             problem.detail = f"no modalities {', '.join(repr(u) for u in unknown)}"
         problem.extra["unknown"] = unknown

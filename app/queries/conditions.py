@@ -15,6 +15,7 @@ from app import schemas as s
 from app.domain import ClaimType, Population, condition_url, modality_url
 from app.queries.common import (
     EVIDENCE_RANK_SQL,
+    Memo,
     code_condition,
     codes_for,
     condition_not_found,
@@ -115,11 +116,11 @@ def condition_summaries(session: Session) -> Iterator[s.ConditionSummary]:
         yield _summary(c, parent, codes.get(c.id or 0, []))
 
 
-def get_condition(session: Session, slug: str) -> s.ConditionDetail:
+def get_condition(session: Session, memo: Memo, slug: str) -> s.ConditionDetail:
     """One condition by its slug: eight statements."""
     found = _with_parent(session, slug)
     if found is None:
-        raise not_found(session, "condition", m.Condition.slug, slug)
+        raise not_found(session, memo, "condition", m.Condition.slug, slug)
     return _detail(session, *found)
 
 
@@ -134,7 +135,9 @@ class CodeRedirect:
         return condition_url(self.slug)
 
 
-def condition_or_code(session: Session, slug_or_code: str) -> s.ConditionDetail | CodeRedirect:
+def condition_or_code(
+    session: Session, memo: Memo, slug_or_code: str
+) -> s.ConditionDetail | CodeRedirect:
     """A condition by its slug; by an ICD code (any case), where the detail of the condition
     the code leads to by the classification's hierarchy is (F32.1 to major depression);
     otherwise a 404 that names the nearest slug, or the nearest codes. A slug costs what
@@ -145,7 +148,7 @@ def condition_or_code(session: Session, slug_or_code: str) -> s.ConditionDetail 
     led_to = code_condition(session, slug_or_code).condition
     if led_to is not None:
         return CodeRedirect(led_to.slug)
-    raise condition_not_found(session, slug_or_code)
+    raise condition_not_found(session, memo, slug_or_code)
 
 
 def _with_parent(session: Session, slug: str) -> tuple[m.Condition, str | None] | None:

@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 from app import models as m
 from app import schemas as s
 from app.domain import Category, Evidence, Population, Recommendation
-from app.queries.common import EVIDENCE_RANK_SQL, codes_for, indication_criteria
+from app.queries.common import EVIDENCE_RANK_SQL, Memo, codes_for, indication_criteria
 from app.queries.conditions import indications_where
 from app.queries.modalities import get_modality_row
 
@@ -36,7 +36,7 @@ class IndicationFilter:
     offset: int = 0
 
 
-def list_indications(session: Session, f: IndicationFilter) -> s.Page[s.IndicationRow]:
+def list_indications(session: Session, memo: Memo, f: IndicationFilter) -> s.Page[s.IndicationRow]:
     """One page of indications, every filter holding for each one: seven statements (one more
     with a modality), however many indications."""
     criteria: list[ColumnElement[bool]] = indication_criteria(
@@ -46,7 +46,9 @@ def list_indications(session: Session, f: IndicationFilter) -> s.Page[s.Indicati
         guideline=f.guideline,
     )
     if f.modality is not None:
-        criteria.append(col(m.Indication.modality_id) == get_modality_row(session, f.modality).id)
+        criteria.append(
+            col(m.Indication.modality_id) == get_modality_row(session, memo, f.modality).id
+        )
     if f.category is not None:
         criteria.append(col(m.Modality.category) == f.category.value)
     total = session.execute(

@@ -24,6 +24,7 @@ from app.domain import (
 )
 from app.queries.common import (
     EVIDENCE_RANK_SQL,
+    Memo,
     citation_links,
     citation_out,
     codes_for,
@@ -179,17 +180,19 @@ def every_modality(session: Session) -> Iterator[tuple[dict[str, str], s.Modalit
         last = rows[-1].slug
 
 
-def get_modality_row(session: Session, slug: str) -> m.Modality:
+def get_modality_row(session: Session, memo: Memo, slug: str) -> m.Modality:
     query = select(m.Modality).where(m.Modality.slug == slug)
     row: m.Modality | None = session.execute(query).scalar_one_or_none()
     if row is None:
-        raise not_found(session, "modality", m.Modality.slug, slug)
+        raise not_found(session, memo, "modality", m.Modality.slug, slug)
     return row
 
 
-def get_modality(session: Session, slug: str, include_citations: bool) -> s.ModalityDetail:
+def get_modality(
+    session: Session, memo: Memo, slug: str, include_citations: bool
+) -> s.ModalityDetail:
     """The whole record: nine statements, ten with the citations embedded."""
-    row = get_modality_row(session, slug)
+    row = get_modality_row(session, memo, slug)
     detail = modality_details(session, [row])[0]
     if include_citations:
         cited = sorted({key for part in _cited_parts(detail) for key in part})

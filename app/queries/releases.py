@@ -8,7 +8,7 @@ from sqlmodel import Session, col, select
 from app import models as m
 from app import schemas as s
 from app.domain import EXPORT_MEDIA_TYPES, ExportFormat, export_url
-from app.queries.common import as_utc, not_found
+from app.queries.common import Memo, as_utc, not_found
 
 
 def _summary(record: m.ReleaseRecord, current_hash: str) -> s.ReleaseSummary:
@@ -51,22 +51,26 @@ def history_length(session: Session) -> int:
     return int(session.execute(select(func.count()).select_from(m.ReleaseRecord)).scalar_one())
 
 
-def get_release(session: Session, version: str) -> m.ReleaseRecord:
+def get_release(session: Session, memo: Memo, version: str) -> m.ReleaseRecord:
     record = session.execute(
         select(m.ReleaseRecord).where(col(m.ReleaseRecord.version) == version)
     ).scalar_one_or_none()
     if record is None:
-        raise not_found(session, "release", m.ReleaseRecord.version, version)
+        raise not_found(session, memo, "release", m.ReleaseRecord.version, version)
     found: m.ReleaseRecord = record
     return found
 
 
-def release_summary(session: Session, version: str, current_hash: str) -> s.ReleaseSummary:
-    return _summary(get_release(session, version), current_hash)
+def release_summary(
+    session: Session, memo: Memo, version: str, current_hash: str
+) -> s.ReleaseSummary:
+    return _summary(get_release(session, memo, version), current_hash)
 
 
-def snapshot(session: Session, version: str, fmt: str) -> tuple[m.ReleaseRecord, m.ReleaseSnapshot]:
-    record = get_release(session, version)
+def snapshot(
+    session: Session, memo: Memo, version: str, fmt: str
+) -> tuple[m.ReleaseRecord, m.ReleaseSnapshot]:
+    record = get_release(session, memo, version)
     stored = session.execute(
         select(m.ReleaseSnapshot).where(
             col(m.ReleaseSnapshot.release_id) == record.id,

@@ -12,11 +12,10 @@ from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from sqlmodel import Session
 
 from app import schemas as s
 from app.citations import DEFAULT_STYLE, STYLE_NAME_RE, CitationFormat, load_style, render
-from app.deps import SessionDep
+from app.release import ReleaseDep, Snapshot
 from app.web.negotiation import (
     Representation,
     Responses,
@@ -191,9 +190,9 @@ async def default_style() -> str:
     return DEFAULT_STYLE
 
 
-# What a citation resource's operations find: its citations, from the request, its session
+# What a citation resource's operations find: its citations, from the request, its snapshot.session
 # and its own parameters (what the ``params`` dependency returned).
-Fetch = Callable[[Request, Response, Session, Any], list[s.Citation]]
+Fetch = Callable[[Request, Response, Snapshot, Any], list[s.Citation]]
 
 
 def add_citation_formats(
@@ -216,11 +215,11 @@ def add_citation_formats(
         def endpoint(
             request: Request,
             response: Response,
-            session: SessionDep,
+            snapshot: ReleaseDep,
             given: Annotated[Any, Depends(params)],
             style: Annotated[str, Depends(style_of)],
         ) -> Response:
-            citations = fetch(request, response, session, given)
+            citations = fetch(request, response, snapshot, given)
             return Negotiated(fmt, style).render(citations, response)
 
         return endpoint

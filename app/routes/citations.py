@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
-from sqlmodel import Session
 
 from app import schemas as s
-from app.deps import SessionDep
 from app.queries.citations import CitationFilter, get_citation, list_citations
+from app.release import ReleaseDep, Snapshot
 from app.routes.citation_formats import NegotiatedDep, add_citation_formats, negotiated_responses
 from app.routes.params import Paging, PagingDep, TextQuery, set_link_header
 
@@ -46,24 +45,24 @@ KeyDep = Annotated[str, Depends(citation_key)]
 
 
 def citation_page(
-    request: Request, response: Response, session: Session, where: CitationFilter
+    request: Request, response: Response, snapshot: Snapshot, where: CitationFilter
 ) -> s.Page[s.Citation]:
     """A page of citations, with the Link header to the pages beside it."""
-    page = list_citations(session, where)
+    page = list_citations(snapshot.session, where)
     set_link_header(request, response, page.total, Paging(limit=where.limit, offset=where.offset))
     return page
 
 
 def _page_items(
-    request: Request, response: Response, session: Session, where: CitationFilter
+    request: Request, response: Response, snapshot: Snapshot, where: CitationFilter
 ) -> list[s.Citation]:
-    return citation_page(request, response, session, where).items
+    return citation_page(request, response, snapshot, where).items
 
 
 def _citation(
-    _request: Request, _response: Response, session: Session, key: str
+    _request: Request, _response: Response, snapshot: Snapshot, key: str
 ) -> list[s.Citation]:
-    return [get_citation(session, key)]
+    return [get_citation(snapshot.session, snapshot.memo, key)]
 
 
 # Each format as an operation of its own: before /{key}, which would take "x.bib" for a key.
@@ -84,7 +83,7 @@ add_citation_formats(
 def list_(
     request: Request,
     response: Response,
-    session: SessionDep,
+    snapshot: ReleaseDep,
     where: FilterDep,
     negotiated: NegotiatedDep,
 ) -> s.Page[s.Citation] | Response:
@@ -93,7 +92,7 @@ def list_(
     In a citation format too, the answer holds the current page only: ask for the next with
     limit and offset, or follow the Link header.
     """
-    page = citation_page(request, response, session, where)
+    page = citation_page(request, response, snapshot, where)
     return negotiated.respond(page, page.items, response)
 
 
@@ -107,8 +106,8 @@ def list_(
     },
 )
 def show(
-    response: Response, session: SessionDep, negotiated: NegotiatedDep, key: KeyDep
+    response: Response, snapshot: ReleaseDep, negotiated: NegotiatedDep, key: KeyDep
 ) -> s.CitationDetail | Response:
     """One citation, with every claim that cites it."""
-    citation = get_citation(session, key)
+    citation = get_citation(snapshot.session, snapshot.memo, key)
     return negotiated.respond(citation, [citation], response)

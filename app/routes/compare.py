@@ -7,39 +7,18 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from app import schemas as s
-from app.deps import SessionDep
-from app.errors import InvalidParameter
+from app.domain import SLUG_RE
 from app.queries.compare import compare
+from app.release import ReleaseDep
 from app.routes.params import ConditionDep, PopulationQuery
-from app.seeding.format import SLUG_RE
+from app.web.params import MAX_COMPARE, MIN_COMPARE, parse_modalities
 
 router = APIRouter(prefix="/v1", tags=["compare"])
-
-MIN_COMPARE, MAX_COMPARE = 2, 6
-
-
-def parse_modalities(values: list[str]) -> list[str]:
-    """The slugs, whether given as repeated parameters, comma-separated, or both."""
-    slugs = [part.strip() for value in values for part in value.split(",")]
-    reasons = []
-    if any(not slug for slug in slugs):
-        reasons.append("empty entry in the list")
-    repeated = sorted({slug for slug in slugs if slug and slugs.count(slug) > 1})
-    if repeated:
-        reasons.append(f"repeated: {', '.join(repeated)}")
-    if not MIN_COMPARE <= len(slugs) <= MAX_COMPARE:
-        reasons.append(f"give {MIN_COMPARE} to {MAX_COMPARE} modalities, not {len(slugs)}")
-    if reasons:
-        raise InvalidParameter(
-            "modalities: " + "; ".join(reasons),
-            errors=[{"parameter": "modalities", "reason": r} for r in reasons],
-        )
-    return slugs
 
 
 @router.get("/compare", operation_id="compareModalities", response_model=s.Comparison)
 def compare_(
-    session: SessionDep,
+    snapshot: ReleaseDep,
     condition: ConditionDep,
     modalities: Annotated[
         list[str],
@@ -64,7 +43,8 @@ def compare_(
     modalities has an indication for in that population, and each modality's evidence and
     indications (given with a condition) are that population's."""
     return compare(
-        session,
+        snapshot.session,
+        snapshot.memo,
         parse_modalities(modalities),
         condition.ids if condition else None,
         condition.slug if condition else None,

@@ -8,13 +8,13 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
 from app import schemas as s
-from app.deps import SessionDep
 from app.queries.conditions import (
     CodeRedirect,
     ConditionFilter,
     condition_or_code,
     list_conditions,
 )
+from app.release import ReleaseDep
 from app.routes.params import PagingDep, PopulationQuery, TextQuery, set_link_header
 
 router = APIRouter(prefix="/v1/conditions", tags=["conditions"])
@@ -24,7 +24,7 @@ router = APIRouter(prefix="/v1/conditions", tags=["conditions"])
 def list_(
     request: Request,
     response: Response,
-    session: SessionDep,
+    snapshot: ReleaseDep,
     paging: PagingDep,
     q: TextQuery = None,
     code: Annotated[
@@ -45,7 +45,7 @@ def list_(
     """List conditions, filtered and paged. With a population, only the conditions with an
     indication for it, their own or a narrower condition's (as their detail lists them)."""
     page = list_conditions(
-        session,
+        snapshot.session,
         ConditionFilter(
             q=q,
             code=code,
@@ -78,7 +78,7 @@ def list_(
     },
 )
 def show(
-    session: SessionDep,
+    snapshot: ReleaseDep,
     slug: Annotated[
         str,
         Path(
@@ -90,7 +90,7 @@ def show(
 ) -> s.ConditionDetail | Response:
     """One condition: codes, children, and the modalities indicated for it, strongest first.
     Named by a code, the answer is a permanent redirect (308) to the condition's slug."""
-    found = condition_or_code(session, slug)
+    found = condition_or_code(snapshot.session, snapshot.memo, slug)
     if isinstance(found, CodeRedirect):
-        return RedirectResponse(found.url, status_code=308)
+        return RedirectResponse(found.url, status_code=308, headers=snapshot.headers)
     return found

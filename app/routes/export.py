@@ -8,12 +8,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
-from sqlmodel import Session
 
-from app.db import loaded_release
-from app.deps import SessionDep
 from app.domain import EXPORT_EXTENSIONS, EXPORT_MEDIA_TYPES, ExportFormat
 from app.export import attachment, export
+from app.release import ReleaseDep, Snapshot
 from app.web.negotiation import Representation, Responses, accept_of, add_representations, choose
 
 router = APIRouter(prefix="/v1", tags=["export"])
@@ -68,16 +66,17 @@ def export_responses(description: str) -> Responses:
     }
 
 
-def export_response(session: Session, fmt: ExportFormat) -> StreamingResponse:
-    release = loaded_release(session)
+def export_response(snapshot: Snapshot, fmt: ExportFormat) -> StreamingResponse:
+    release = snapshot.release
     # The body is streamed, so the ETag comes from what determines it: release and format.
     etag = hashlib.sha256(f"{release.content_hash}:{fmt.value}".encode()).hexdigest()[:32]
     return StreamingResponse(
-        export(session, release, fmt),
+        export(snapshot.session, release, fmt),
         media_type=EXPORT_MEDIA_TYPES[fmt],
         headers={
             "ETag": f'"{etag}"',
             "Content-Disposition": attachment(release.name, release.version, fmt),
+            **snapshot.headers,
         },
     )
 
@@ -85,8 +84,8 @@ def export_response(session: Session, fmt: ExportFormat) -> StreamingResponse:
 def _export_in(representation: Representation) -> Callable[..., StreamingResponse]:
     fmt = ExportFormat(representation.format)
 
-    def endpoint(session: SessionDep) -> StreamingResponse:
-        return export_response(session, fmt)
+    def endpoint(snapshot: ReleaseDep) -> StreamingResponse:
+        return export_response(snapshot, fmt)
 
     return endpoint
 
@@ -101,6 +100,6 @@ add_representations(router, "/export", "exportKnowledgeBase", EXPORT_FORMATS, _e
     response_class=StreamingResponse,
     responses=export_responses(f"{WHAT}."),
 )
-def export_(session: SessionDep, fmt: ExportFormatDep) -> StreamingResponse:
+def export_(snapshot: ReleaseDep, fmt: ExportFormatDep) -> StreamingResponse:
     """Download everything: the release, citations, conditions, modalities and every claim."""
-    return export_response(session, fmt)
+    return export_response(snapshot, fmt)

@@ -12,8 +12,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Request
 
 from app import models as m
-from app.db import loaded_release
-from app.deps import SessionDep
 from app.errors import NotFound
 from app.fhir import resources as fr
 from app.fhir.search import (
@@ -45,6 +43,7 @@ from app.queries.fhir import (
     indication_page,
     modality_page,
 )
+from app.release import ReleaseDep
 
 router = APIRouter(prefix="/fhir", tags=["fhir"], default_response_class=FhirResponse)
 
@@ -59,13 +58,12 @@ FhirId = Annotated[
     operation_id="getFhirCapabilityStatement",
     responses=fhir_responses("CapabilityStatement", "What this server does."),
 )
-def metadata(request: Request, session: SessionDep, _strict: StrictDep) -> FhirResponse:
+def metadata(request: Request, snapshot: ReleaseDep, _strict: StrictDep) -> FhirResponse:
     """The CapabilityStatement: resources, interactions and search parameters."""
     params = {t: [p.capability() for p in ps] for t, ps in SEARCH_PARAMS.items()}
     return FhirResponse(
-        fr.capability_statement(
-            loaded_release(session), base_url(request), params, REST_DOCUMENTATION
-        )
+        fr.capability_statement(snapshot.release, base_url(request), params, REST_DOCUMENTATION),
+        headers=snapshot.headers,
     )
 
 
@@ -81,7 +79,7 @@ PD = "PlanDefinition"
 )
 def search_plan_definitions(
     request: Request,
-    session: SessionDep,
+    snapshot: ReleaseDep,
     window: WindowDep,
     _strict: StrictDep,
     ids: Annotated[str | None, search_query(PD, "_id")] = None,
@@ -98,8 +96,10 @@ def search_plan_definitions(
         abbreviation=string_matches(prefix=name, exact=name_exact, contains=name_contains),
         name=string_matches(prefix=title, exact=title_exact, contains=title_contains),
     )
-    total, details = modality_page(session, search, window)
-    return searchset_response(request, total, _plan_definitions(session, details), window)
+    total, details = modality_page(snapshot.session, search, window)
+    return searchset_response(
+        request, snapshot, total, _plan_definitions(snapshot, details), window
+    )
 
 
 @router.get(
@@ -107,23 +107,23 @@ def search_plan_definitions(
     operation_id="readFhirPlanDefinition",
     responses=fhir_responses(PD, "The modality's protocol."),
 )
-def read_plan_definition(session: SessionDep, id: FhirId, _strict: StrictDep) -> FhirResponse:
+def read_plan_definition(snapshot: ReleaseDep, id: FhirId, _strict: StrictDep) -> FhirResponse:
     """One modality as a PlanDefinition: formats and components as its actions."""
-    _, details = modality_page(session, ModalitySearch(slugs=[id]), ONE)
+    _, details = modality_page(snapshot.session, ModalitySearch(slugs=[id]), ONE)
     if not details:
-        raise not_found(session, "PlanDefinition", m.Modality.slug, id)
-    return FhirResponse(_plan_definitions(session, details)[0])
+        raise not_found(snapshot.session, snapshot.memo, "PlanDefinition", m.Modality.slug, id)
+    return FhirResponse(_plan_definitions(snapshot, details)[0], headers=snapshot.headers)
 
 
-def _plan_definitions(session: SessionDep, details: list[Any]) -> list[Any]:
+def _plan_definitions(snapshot: ReleaseDep, details: list[Any]) -> list[Any]:
     keys = {
         key
         for x in details
         for claim in (x, *x.pros, *x.cons, *x.formats, *x.components)
         for key in claim.citations
     }
-    titles = citation_titles(session, keys)
-    release = loaded_release(session)
+    titles = citation_titles(snapshot.session, keys)
+    release = snapshot.release
     return [fr.plan_definition(x, titles, release) for x in details]
 
 
@@ -139,7 +139,7 @@ EV = "Evidence"
 )
 def search_evidence(
     request: Request,
-    session: SessionDep,
+    snapshot: ReleaseDep,
     window: WindowDep,
     _strict: StrictDep,
     ids: Annotated[str | None, search_query(EV, "_id")] = None,
@@ -150,11 +150,11 @@ def search_evidence(
     """Search graded findings by condition code, intervention or id; strongest first."""
     search = IndicationSearch(
         keys=indication_keys(ids),
-        condition_ids=condition_ids(session, condition, condition_below),
+        condition_ids=condition_ids(snapshot.session, condition, condition_below),
         modalities=plan_definition_ids(intervention),
     )
-    total, records = indication_page(session, search, window)
-    return searchset_response(request, total, _evidence(session, records), window)
+    total, records = indication_page(snapshot.session, search, window)
+    return searchset_response(request, snapshot, total, _evidence(snapshot, records), window)
 
 
 @router.get(
@@ -162,16 +162,16 @@ def search_evidence(
     operation_id="readFhirEvidence",
     responses=fhir_responses(EV, "The indication as a graded finding."),
 )
-def read_evidence(session: SessionDep, id: FhirId, _strict: StrictDep) -> FhirResponse:
+def read_evidence(snapshot: ReleaseDep, id: FhirId, _strict: StrictDep) -> FhirResponse:
     """One indication (modality.condition.population) as Evidence."""
     keys = indication_keys(id) or []
-    _, records = indication_page(session, IndicationSearch(keys=keys), ONE)
+    _, records = indication_page(snapshot.session, IndicationSearch(keys=keys), ONE)
     if not records:
         raise NotFound(f"no Evidence '{id}'; ids are modality.condition.population")
-    return FhirResponse(_evidence(session, records)[0])
+    return FhirResponse(_evidence(snapshot, records)[0], headers=snapshot.headers)
 
 
-def _evidence(session: SessionDep, records: list[IndicationRecord]) -> list[Any]:
+def _evidence(snapshot: ReleaseDep, records: list[IndicationRecord]) -> list[Any]:
     keys = {
         key
         for r in records
@@ -181,8 +181,8 @@ def _evidence(session: SessionDep, records: list[IndicationRecord]) -> list[Any]
             *(g.citation for g in r.indication.guidelines),
         )
     }
-    titles = citation_titles(session, keys)
-    release = loaded_release(session)
+    titles = citation_titles(snapshot.session, keys)
+    release = snapshot.release
     return [fr.evidence(r, titles, release) for r in records]
 
 
@@ -198,7 +198,7 @@ CI = "Citation"
 )
 def search_citations(
     request: Request,
-    session: SessionDep,
+    snapshot: ReleaseDep,
     window: WindowDep,
     _strict: StrictDep,
     ids: Annotated[str | None, search_query(CI, "_id")] = None,
@@ -212,9 +212,11 @@ def search_citations(
         keys=[fr.citation_key(i) for i in keys] if keys is not None else None,
         title=string_matches(prefix=title, exact=title_exact, contains=title_contains),
     )
-    total, citations = citation_page(session, search, window)
-    release = loaded_release(session)
-    return searchset_response(request, total, [fr.citation(c, release) for c in citations], window)
+    total, citations = citation_page(snapshot.session, search, window)
+    release = snapshot.release
+    return searchset_response(
+        request, snapshot, total, [fr.citation(c, release) for c in citations], window
+    )
 
 
 @router.get(
@@ -222,10 +224,10 @@ def search_citations(
     operation_id="readFhirCitation",
     responses=fhir_responses(CI, "The cited work."),
 )
-def read_citation(session: SessionDep, id: FhirId, _strict: StrictDep) -> FhirResponse:
+def read_citation(snapshot: ReleaseDep, id: FhirId, _strict: StrictDep) -> FhirResponse:
     """One cited work as a Citation, with its DOI and PubMed ids."""
     key = fr.citation_key(id)
-    _, citations = citation_page(session, CitationSearch(keys=[key]), ONE)
+    _, citations = citation_page(snapshot.session, CitationSearch(keys=[key]), ONE)
     if not citations:
-        raise not_found(session, "Citation", m.Citation.key, key)
-    return FhirResponse(fr.citation(citations[0], loaded_release(session)))
+        raise not_found(snapshot.session, snapshot.memo, "Citation", m.Citation.key, key)
+    return FhirResponse(fr.citation(citations[0], snapshot.release), headers=snapshot.headers)

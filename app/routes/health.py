@@ -5,9 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.db import loaded_release
-from app.deps import SessionDep
 from app.errors import ServiceUnavailable
+from app.release import ReleaseDep
 from app.schemas import Health, Readiness
 
 router = APIRouter(tags=["health"])
@@ -25,11 +24,11 @@ def healthz() -> Health:
     response_model=Readiness,
     responses={503: {"description": "Database unreachable or no release loaded."}},
 )
-def readyz(session: SessionDep) -> Readiness:
+def readyz(snapshot: ReleaseDep) -> Readiness:
     """Readiness: the database answers and a release is loaded."""
     try:
         # Begins the transaction, whose first statement reads the release (503 when none).
-        release = loaded_release(session)
+        release = snapshot.release
     except SQLAlchemyError as exc:
         raise ServiceUnavailable("the database is not answering") from exc
     return Readiness(status="ready", database="ok", release=release.content_hash)

@@ -7,9 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 
 from app import schemas as s
-from app.deps import SessionDep
 from app.domain import Category, Evidence, Recommendation
 from app.queries.indications import IndicationFilter, list_indications
+from app.release import ReleaseDep
 from app.routes.params import ConditionDep, PagingDep, PopulationQuery, set_link_header
 
 router = APIRouter(prefix="/v1/indications", tags=["indications"])
@@ -24,7 +24,7 @@ router = APIRouter(prefix="/v1/indications", tags=["indications"])
 def list_(
     request: Request,
     response: Response,
-    session: SessionDep,
+    snapshot: ReleaseDep,
     paging: PagingDep,
     condition: ConditionDep,
     population: PopulationQuery = None,
@@ -54,7 +54,8 @@ def list_(
     holds for each row. Ordered strongest evidence first, then by modality slug, condition slug
     and population (alphabetical), an order that never changes between pages."""
     page = list_indications(
-        session,
+        snapshot.session,
+        snapshot.memo,
         IndicationFilter(
             modality=modality,
             condition_ids=condition.ids if condition else None,

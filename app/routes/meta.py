@@ -5,22 +5,21 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from app import schemas as s
-from app.db import loaded_release
-from app.deps import SessionDep
 from app.queries.meta import meta
 from app.queries.releases import history_length
-from app.releases import suggested_citation
+from app.release import ReleaseDep
+from app.release.history import suggested_citation
 
 router = APIRouter(prefix="/v1", tags=["meta"])
 
 
 @router.get("/meta", operation_id="getMeta", response_model=s.CurrentMeta)
-def meta_(session: SessionDep) -> s.CurrentMeta:
+def meta_(snapshot: ReleaseDep) -> s.CurrentMeta:
     """Release metadata: name, version, licence, content hash, counts, evidence scale, history
     length and how to cite it."""
-    current = meta(session, loaded_release(session))
+    current = meta(snapshot.session, snapshot.release)
     return s.CurrentMeta(
         **current.model_dump(),
-        releases=history_length(session),
+        releases=history_length(snapshot.session),
         citation=suggested_citation(current),
     )

@@ -5,10 +5,8 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Response
-from sqlmodel import Session
 
 from app import schemas as s
-from app.deps import SessionDep
 from app.domain import Category, Delivery, Evidence, Recommendation
 from app.queries.citations import modality_citations
 from app.queries.modalities import (
@@ -18,6 +16,7 @@ from app.queries.modalities import (
     get_modality,
     list_modalities,
 )
+from app.release import ReleaseDep, Snapshot, preloaded
 from app.routes.citation_formats import NegotiatedDep, add_citation_formats, negotiated_responses
 from app.routes.params import (
     ConditionDep,
@@ -26,7 +25,6 @@ from app.routes.params import (
     TextQuery,
     set_link_header,
 )
-from app.web.release_cache import preloaded
 
 router = APIRouter(prefix="/v1/modalities", tags=["modalities"])
 
@@ -42,7 +40,7 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {
 def list_(
     request: Request,
     response: Response,
-    session: SessionDep,
+    snapshot: ReleaseDep,
     paging: PagingDep,
     condition: ConditionDep,
     population: PopulationQuery = None,
@@ -76,7 +74,7 @@ def list_(
 ) -> s.Page[s.ModalitySummary]:
     """List modalities, filtered and paged."""
     page = list_modalities(
-        session,
+        snapshot.session,
         ModalityFilter(
             category=category,
             condition_ids=condition.ids if condition else None,
@@ -99,7 +97,7 @@ def list_(
 )
 @preloaded(every_modality)  # answered from memory before routing, but for ?include=citations
 def show(
-    session: SessionDep,
+    snapshot: ReleaseDep,
     slug: SlugPath,
     include: Annotated[
         Literal["citations"] | None,
@@ -107,7 +105,9 @@ def show(
     ] = None,
 ) -> s.ModalityDetail:
     """One modality: indications, pros, cons, formats, components, with citation keys."""
-    return get_modality(session, slug, include_citations=include == "citations")
+    return get_modality(
+        snapshot.session, snapshot.memo, slug, include_citations=include == "citations"
+    )
 
 
 async def modality_slug(slug: SlugPath) -> str:
@@ -115,9 +115,9 @@ async def modality_slug(slug: SlugPath) -> str:
 
 
 def _citations(
-    _request: Request, _response: Response, session: Session, slug: str
+    _request: Request, _response: Response, snapshot: Snapshot, slug: str
 ) -> list[s.Citation]:
-    return modality_citations(session, slug)
+    return modality_citations(snapshot.session, snapshot.memo, slug)
 
 
 # Each citation format as an operation of its own.
@@ -140,10 +140,10 @@ add_citation_formats(
 )
 def citations(
     response: Response,
-    session: SessionDep,
+    snapshot: ReleaseDep,
     negotiated: NegotiatedDep,
     slug: SlugPath,
 ) -> s.ModalityCitations | Response:
     """Every work the modality cites, once, in key order: as JSON or in a citation format."""
-    items = modality_citations(session, slug)
+    items = modality_citations(snapshot.session, snapshot.memo, slug)
     return negotiated.respond(s.ModalityCitations(modality=slug, items=items), items, response)

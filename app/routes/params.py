@@ -1,4 +1,5 @@
-"""Parameters several routes share, as dependencies that validate and resolve them."""
+"""Parameters several routes of the API share, as dependencies that validate and resolve them
+(those the explorer shares too are in ``app.web.params``)."""
 
 from __future__ import annotations
 
@@ -8,13 +9,11 @@ from urllib.parse import urlencode
 
 from fastapi import Depends, Query, Request, Response
 
-from app.deps import SessionDep
 from app.domain import Population
-from app.queries.common import condition_not_found, descendants, resolve_condition
+from app.web.params import MAX_Q, ResolvedCondition, condition_filter
 
 MAX_LIMIT = 100
 MAX_OFFSET = 100_000
-MAX_Q = 200
 
 
 @dataclass(frozen=True)
@@ -38,34 +37,6 @@ TextQuery = Annotated[
     str | None,
     Query(min_length=1, max_length=MAX_Q, description="Case-insensitive text to look for."),
 ]
-
-
-@dataclass(frozen=True)
-class ResolvedCondition:
-    slug: str
-    ids: list[int]  # the condition and every narrower one
-
-
-def condition_filter(
-    session: SessionDep,
-    condition: Annotated[
-        str | None,
-        Query(
-            min_length=1,
-            max_length=80,
-            description="Condition slug, or an ICD-10-CM / ICD-11 code; "
-            "includes narrower conditions.",
-            examples=["major-depression", "F32.9", "6A70"],
-        ),
-    ] = None,
-) -> ResolvedCondition | None:
-    if condition is None:
-        return None
-    found = resolve_condition(session, condition)
-    if found is None or found.id is None:
-        # A 404, like an unknown slug in a path: the condition named does not exist.
-        raise condition_not_found(session, condition)
-    return ResolvedCondition(slug=found.slug, ids=descendants(session, found.id))
 
 
 ConditionDep = Annotated[ResolvedCondition | None, Depends(condition_filter)]

@@ -6,15 +6,14 @@ from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, Response
-from sqlmodel import Session
 
 from app import schemas as s
-from app.db import loaded_release
-from app.deps import SessionDep
 from app.domain import EXPORT_MEDIA_TYPES, ExportFormat
 from app.export import attachment
-from app.queries.releases import list_releases, release_summary, snapshot
-from app.releases import diff
+from app.queries.releases import list_releases, release_summary
+from app.queries.releases import snapshot as kept_export
+from app.release import ReleaseDep, Snapshot
+from app.release.history import diff
 from app.routes.export import EXPORT_FORMATS, ExportFormatDep, export_responses
 from app.routes.params import PagingDep, set_link_header
 from app.web.negotiation import Representation, add_representations
@@ -30,30 +29,31 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 
 @router.get("", operation_id="listReleases", response_model=s.Page[s.ReleaseSummary])
 def list_(
-    request: Request, response: Response, session: SessionDep, paging: PagingDep
+    request: Request, response: Response, snapshot: ReleaseDep, paging: PagingDep
 ) -> s.Page[s.ReleaseSummary]:
     """List every release loaded so far, newest first."""
-    current = loaded_release(session).content_hash
-    page = list_releases(session, current, paging.limit, paging.offset)
+    current = snapshot.release.content_hash
+    page = list_releases(snapshot.session, current, paging.limit, paging.offset)
     set_link_header(request, response, page.total, paging)
     return page
 
 
 @router.get("/{version}", operation_id="getRelease", response_model=s.ReleaseSummary)
-def get(session: SessionDep, version: Version) -> s.ReleaseSummary:
+def get(snapshot: ReleaseDep, version: Version) -> s.ReleaseSummary:
     """One release: metadata, counts and where its exports are."""
-    return release_summary(session, version, loaded_release(session).content_hash)
+    return release_summary(snapshot.session, snapshot.memo, version, snapshot.release.content_hash)
 
 
-def release_export(session: Session, version: str, fmt: ExportFormat) -> Response:
+def release_export(snapshot: Snapshot, version: str, fmt: ExportFormat) -> Response:
     """A release's export exactly as it was when the release was loaded."""
-    record, stored = snapshot(session, version, fmt.value)
+    record, stored = kept_export(snapshot.session, snapshot.memo, version, fmt.value)
     headers = {
         # From the stored bytes alone: loading a later release does not change it.
         "ETag": f'"{stored.sha256[:32]}"',
         "Content-Disposition": attachment(record.name, record.version, fmt),
+        **snapshot.headers,
     }
-    if record.content_hash != loaded_release(session).content_hash:
+    if record.content_hash != snapshot.release.content_hash:
         headers["Cache-Control"] = IMMUTABLE
     return Response(stored.body, media_type=EXPORT_MEDIA_TYPES[fmt], headers=headers)
 
@@ -61,8 +61,8 @@ def release_export(session: Session, version: str, fmt: ExportFormat) -> Respons
 def _release_export_in(representation: Representation) -> Callable[..., Response]:
     fmt = ExportFormat(representation.format)
 
-    def endpoint(session: SessionDep, version: Version) -> Response:
-        return release_export(session, version, fmt)
+    def endpoint(snapshot: ReleaseDep, version: Version) -> Response:
+        return release_export(snapshot, version, fmt)
 
     return endpoint
 
@@ -79,14 +79,14 @@ add_representations(
     response_class=Response,
     responses=export_responses(f"{WHAT}."),
 )
-def export_(session: SessionDep, version: Version, fmt: ExportFormatDep) -> Response:
+def export_(snapshot: ReleaseDep, version: Version, fmt: ExportFormatDep) -> Response:
     """Download a release's export exactly as it was when the release was loaded."""
-    return release_export(session, version, fmt)
+    return release_export(snapshot, version, fmt)
 
 
 @router.get("/{old}/diff/{new}", operation_id="diffReleases", response_model=s.ReleaseDiff)
-def diff_(session: SessionDep, old: Version, new: Version) -> s.ReleaseDiff:
+def diff_(snapshot: ReleaseDep, old: Version, new: Version) -> s.ReleaseDiff:
     """What changed from one release to another: added, removed and changed entities."""
-    _, before = snapshot(session, old, ExportFormat.json.value)
-    _, after = snapshot(session, new, ExportFormat.json.value)
+    _, before = kept_export(snapshot.session, snapshot.memo, old, ExportFormat.json.value)
+    _, after = kept_export(snapshot.session, snapshot.memo, new, ExportFormat.json.value)
     return diff(before.body, after.body)

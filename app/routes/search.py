@@ -7,11 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 
 from app import schemas as s
-from app.deps import SessionDep
 from app.domain import SearchType
 from app.queries.search import search
-from app.routes.params import MAX_Q, PagingDep, set_link_header
+from app.release import ReleaseDep
+from app.routes.params import PagingDep, set_link_header
 from app.web.guards import CONTROL_CHARACTERS
+from app.web.params import MAX_Q
 
 # Something besides spaces, and no control characters.
 SOMETHING_BESIDES_SPACES = (
@@ -25,7 +26,7 @@ router = APIRouter(prefix="/v1", tags=["search"])
 def search_(
     request: Request,
     response: Response,
-    session: SessionDep,
+    snapshot: ReleaseDep,
     paging: PagingDep,
     q: Annotated[
         str,
@@ -43,6 +44,6 @@ def search_(
     ] = None,
 ) -> s.Page[s.SearchHit]:
     """Search modalities, conditions, claims and citations; best match first."""
-    page = search(session, q, type, paging.limit, paging.offset)
+    page = search(snapshot.session, q, type, paging.limit, paging.offset)
     set_link_header(request, response, page.total, paging)
     return page

@@ -15,6 +15,7 @@ from app import icd
 from app import models as m
 from app.domain import (
     ClaimType,
+    ExportFormat,
     SearchType,
     citation_url,
     claim_path,
@@ -22,6 +23,8 @@ from app.domain import (
     condition_url,
     modality_url,
 )
+from app.export import export
+from app.queries.meta import meta
 from app.seeding.format import Condition
 
 
@@ -168,12 +171,8 @@ def rebuild_code_lookup(session: Session, conditions: list[Condition]) -> None:
 def keep_release(session: Session, now: datetime) -> None:
     """Record the loaded release in the history, with each export format as it is served now.
 
-    The bytes are built once, here, and served as stored: an old release's export never
-    depends on code or data that came after it."""
-    from app.domain import ExportFormat
-    from app.export import export
-    from app.queries.meta import meta
-
+    The bytes are built once, here, by the API's own export (``app.export``), and served as
+    stored: an old release's export never depends on code or data that came after it."""
     release = session.execute(select(m.Release)).scalar_one()
     counts = meta(session, release).counts
     record_id = session.execute(

@@ -31,6 +31,7 @@ from pydantic import (
 
 from app.domain import (
     RATIO_MEASURES,
+    SLUG_RE,
     Category,
     CitationType,
     CodeSystem,
@@ -43,7 +44,6 @@ from app.domain import (
     Recommendation,
 )
 
-SLUG_RE = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 CITATION_KEY_RE = r"^[a-z][a-z0-9_-]*$"
 # Crossref's recommended pattern for modern DOIs: a "10." prefix with a 4-9 digit registrant.
 DOI_RE = r"^10\.\d{4,9}/[^\s]+$"

@@ -20,10 +20,10 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
 
+from cachetools import LRUCache
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -91,21 +91,14 @@ class Rewritten:
     """Bodies already rewritten, by (ETag, origin): least recently used first out."""
 
     def __init__(self, size: int = KEPT_BODIES) -> None:
-        self.size = size
-        self.bodies: OrderedDict[tuple[bytes, bytes], bytes] = OrderedDict()
+        self.bodies: LRUCache[tuple[bytes, bytes], bytes] = LRUCache(size)
 
     def get(self, key: tuple[bytes, bytes]) -> bytes | None:
-        body = self.bodies.get(key)
-        if body is not None:
-            self.bodies.move_to_end(key)
-        return body
+        return self.bodies.get(key)
 
     def put(self, key: tuple[bytes, bytes], body: bytes) -> None:
-        if len(body) > MAX_KEPT_BODY:
-            return
-        self.bodies[key] = body
-        if len(self.bodies) > self.size:
-            self.bodies.popitem(last=False)
+        if len(body) <= MAX_KEPT_BODY:
+            self.bodies[key] = body
 
 
 class AbsoluteUrlMiddleware:

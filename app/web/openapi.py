@@ -1,9 +1,12 @@
-"""The OpenAPI document, finished: every error documented as problem+json, headers and field
-descriptions added where FastAPI cannot say them."""
+"""The OpenAPI document, finished: every error documented as problem+json (or in the shape of
+its own a part of the API declares, handed in as an ``ErrorShape``: FHIR's OperationOutcome),
+headers and field descriptions added where FastAPI cannot say them."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
 from typing import Any
 
 from asgi_correlation_id import correlation_id
@@ -21,8 +24,6 @@ from app.errors import (
     TooManyRequests,
     UriTooLong,
 )
-from app.fhir.outcome import OPERATION_OUTCOME_SCHEMA, under_fhir
-from app.fhir.terminology import FHIR_JSON
 from app.web.guards import MAX_HEADER_BYTES, MAX_TARGET_BYTES, NO_CONTROLS_PATTERN
 from app.web.problems import PROBLEM_JSON, problem_json
 
@@ -118,7 +119,7 @@ def _header(description: str) -> dict[str, Any]:
     return {"description": description, "schema": {"type": "string"}}
 
 
-# The headers every successful /v1 answer carries (app.web.release_cache, app.web.request_log).
+# The headers every successful /v1 answer carries (app.release.middleware, app.web.request_log).
 ANSWER_HEADERS = {
     "ETag": _header("Strong validator of this answer; send it back in If-None-Match."),
     "Cache-Control": _header("How long the answer may be kept (public, max-age=…)."),
@@ -134,8 +135,17 @@ NOT_MODIFIED = {
     "headers": {k: ANSWER_HEADERS[k] for k in ("ETag", "Cache-Control", "X-KB-Release")},
 }
 
-# FHIR answers an invalid parameter with 400, never 422 (app.fhir.outcome).
-FHIR_ERRORS = {status: text for status, text in ERRORS.items() if status != "422"}
+
+@dataclass(frozen=True)
+class ErrorShape:
+    """The errors of a part of the API that does not speak problem+json."""
+
+    applies: Callable[[str], bool]  # to an operation's path
+    name: str  # of its schema among the document's components
+    schema: dict[str, Any]
+    media_type: str
+    never: Collection[str] = ()  # statuses it never answers
+
 
 # Descriptions for fields whose meaning is the same wherever they appear; a field described in
 # its schema keeps its own. tests/test_openapi.py fails when a field has neither.
@@ -187,16 +197,16 @@ FIELD_DESCRIPTIONS = {
 }
 
 
-def install(app: FastAPI) -> None:
+def install(app: FastAPI, other: ErrorShape | None = None) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = build(app)
+            app.openapi_schema = build(app, other)
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-def build(app: FastAPI) -> dict[str, Any]:
+def build(app: FastAPI, other: ErrorShape | None = None) -> dict[str, Any]:
     doc = get_openapi(
         title=app.title,
         version=app.version,
@@ -206,20 +216,21 @@ def build(app: FastAPI) -> dict[str, Any]:
     )
     components = doc.setdefault("components", {}).setdefault("schemas", {})
     components["Problem"] = {**PROBLEM_SCHEMA, "examples": [problem_example("404")]}
-    components["OperationOutcome"] = OPERATION_OUTCOME_SCHEMA
-    outcome = {FHIR_JSON: {"schema": {"$ref": "#/components/schemas/OperationOutcome"}}}
+    if other is not None:
+        components[other.name] = other.schema
     for path, item in doc.get("paths", {}).items():
-        fhir = under_fhir(path)
+        shape = other if other is not None and other.applies(path) else None
         for operation in item.values():
             responses = operation.setdefault("responses", {})
             responses.setdefault("304", NOT_MODIFIED)
-            if fhir:
-                responses.pop("422", None)  # FastAPI's own, for validation errors
-            for status, description in (FHIR_ERRORS if fhir else ERRORS).items():
+            for status, description in ERRORS.items():
+                if shape is not None and status in shape.never:
+                    responses.pop(status, None)  # FastAPI's own 422, for validation errors
+                    continue
                 given = responses.get(status, {})
                 responses[status] = {
                     "description": given.get("description", description),
-                    "content": outcome if fhir else _problem(status),
+                    "content": _problem(status) if shape is None else _shaped(shape),
                 }
                 if status in ("429", "503"):
                     responses[status]["headers"] = RETRY_AFTER
@@ -248,6 +259,10 @@ def _problem(status: str) -> dict[str, Any]:
             "example": problem_example(status),
         }
     }
+
+
+def _shaped(shape: ErrorShape) -> dict[str, Any]:
+    return {shape.media_type: {"schema": {"$ref": f"#/components/schemas/{shape.name}"}}}
 
 
 def _is_paged(operation: dict[str, Any]) -> bool:

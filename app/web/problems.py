@@ -80,7 +80,9 @@ def http_error(status: int, detail: str | None = None) -> AppError:
 
 async def _app_error(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, AppError)
-    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if exc.status == 503 else None
+    headers = dict(exc.headers)
+    if exc.status == 503:
+        headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return problem_response(exc, headers)
 
 

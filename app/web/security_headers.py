@@ -1,10 +1,11 @@
-"""Security headers on every response, errors included."""
+"""Security headers on every response, errors included. Which paths are pages and figures is
+the explorer's to say: ``app.main`` hands its rules in."""
 
 from __future__ import annotations
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from collections.abc import Callable
 
-from app.explorer import is_figure, is_page
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 API_CSP = b"default-src 'none'; frame-ancestors 'none'"
 # Swagger UI and ReDoc run their own inline bootstrap script and styles, all from this host.
@@ -26,25 +27,29 @@ FIGURE_CSP = b"default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'n
 FIGURE_HEADERS = [*COMMON, (b"content-security-policy", FIGURE_CSP)]
 
 
-def headers_for(path: str) -> list[tuple[bytes, bytes]]:
-    if path.startswith(DOCS_PATHS):
-        return DOCS_HEADERS
-    if is_figure(path):
-        return FIGURE_HEADERS
-    if is_page(path):
-        return PAGE_HEADERS
-    return API_HEADERS
-
-
 class SecurityHeadersMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(
+        self, app: ASGIApp, is_page: Callable[[str], bool], is_figure: Callable[[str], bool]
+    ) -> None:
+        """``is_page(path)``, ``is_figure(path)``: an HTML page, or an SVG figure, for people."""
         self.app = app
+        self.is_page = is_page
+        self.is_figure = is_figure
+
+    def headers_for(self, path: str) -> list[tuple[bytes, bytes]]:
+        if path.startswith(DOCS_PATHS):
+            return DOCS_HEADERS
+        if self.is_figure(path):
+            return FIGURE_HEADERS
+        if self.is_page(path):
+            return PAGE_HEADERS
+        return API_HEADERS
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        extra = headers_for(scope["path"])
+        extra = self.headers_for(scope["path"])
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":

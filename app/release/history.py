@@ -1,4 +1,5 @@
-"""Differences between two kept releases, computed from their JSON exports.
+"""The history of releases: differences between two kept releases, computed from their JSON
+exports, and the suggested citation of the current one.
 
 Everything is keyed by ids that survive edits: a modality or condition by its slug, a citation
 by its key, an indication by (modality, condition, population), a pro or con by its modality and

@@ -1,4 +1,4 @@
-"""Which release is loaded, and everything each worker keeps in memory for it.
+"""Which release is loaded, and everything a worker keeps in memory for it.
 
 The loaded release is the content hash of the release row, read from the database at most once
 per ``release_check_seconds`` (one read at a time, in a worker thread, while other requests go
@@ -6,23 +6,19 @@ on with the last answer): a reload shows within that interval, on every replica.
 
 What is kept for a release lives in one ``Generation``:
 
-- ``answers``: successful ``GET /v1/...`` responses and explorer pages (``app.explorer``) as
-  sent, keyed by path, query string and, for the routes whose answer depends on it, ``Accept``
-  (a segmented LRU, ``Answers``);
+- ``answers``: successful ``GET /v1/...`` responses and explorer pages as sent, keyed by path,
+  query string and, for the routes whose answer depends on it, ``Accept`` (a segmented LRU,
+  ``Answers``);
 - ``preloaded``: every answer of the routes marked ``@preloaded(...)``, built in a background
   thread when the release is first seen (up to ``preload_mb``), so that no request for one of
   them waits on the database;
-- ``memo``: values derived from the release, such as the known slugs behind 404 suggestions.
+- ``memo``: values derived from the release, such as the known slugs behind 404 suggestions
+  (``Snapshot.memo``).
 
 **The invalidation rule.** A generation belongs to one release. When the check finds another
 release, the generation is replaced whole by an empty one for it; anything built from another
 release than the current generation's is never stored. A reader therefore gets wholly the old
 release or wholly the new one, never a mix.
-
-``ReleaseCacheMiddleware`` answers from the generation before routing, lets concurrent misses
-for one key wait for the answer being built, and stamps what the routes send: ``X-KB-Release``
-(the release the request's session read, ``app.db.record_release``), ``Cache-Control``, and a
-strong ``ETag`` derived from the release and the body.
 """
 
 from __future__ import annotations
@@ -31,13 +27,13 @@ import hashlib
 import logging
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import anyio
 import anyio.to_thread
+from cachetools import LRUCache
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
 from sqlalchemy import Engine, select
@@ -45,14 +41,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 from starlette.routing import BaseRoute
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import models as m
-from app.db import loaded_release
 from app.errors import ServiceUnavailable
-from app.explorer import is_page
 
-log = logging.getLogger("app.release_cache")
+log = logging.getLogger("app.release")
 
 T = TypeVar("T")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -60,9 +53,18 @@ Headers = list[tuple[bytes, bytes]]
 CacheKey = tuple[bytes, bytes, bytes]  # path (as ASGI gives it, decoded), query string, Accept
 Records = Callable[[Session], Iterable[tuple[dict[str, str], BaseModel]]]
 
-RELEASE_HEADER = b"x-kb-release"
+RELEASE_HEADER = "X-KB-Release"  # the release an answer was built from, as sent
+RELEASE_ROW = select(m.table(m.Release))  # Core: no ORM instance per request
 MAX_CACHED_BODY = 4 * 1024 * 1024
 PRELOAD_ATTRIBUTE = "preloaded_records"
+
+
+def read_release_row(session: Session) -> m.Release:
+    """The loaded release, read in the session's transaction; 503 when none is loaded."""
+    row = session.execute(RELEASE_ROW).first()
+    if row is None:
+        raise ServiceUnavailable("no release is loaded; run 'therapy-kb seed'")
+    return m.Release(**row._mapping)
 
 
 def cache_key(path: str, query_string: bytes = b"", accept: bytes = b"") -> CacheKey:
@@ -100,16 +102,30 @@ class Preload:
     records: Records
 
 
+class _Protected(LRUCache[CacheKey, Stored]):
+    """The protected segment: what it evicts goes back on probation instead of away."""
+
+    def __init__(self, maxsize: int, demote: Callable[[CacheKey, Stored], None]) -> None:
+        super().__init__(maxsize)
+        self.demote = demote
+
+    def popitem(self) -> tuple[CacheKey, Stored]:
+        key, stored = super().popitem()
+        self.demote(key, stored)
+        return key, stored
+
+
 class Answers:
     """A segmented LRU: a new answer enters on probation and is protected once it is asked for
     again. A sweep of one-off URLs (a crawler walking every compare) then evicts only other
-    one-off answers, not the pages people keep asking for; plain LRU would lose those."""
+    one-off answers, not the pages people keep asking for; plain LRU would lose those.
+    cachetools keeps each segment's order; the segments share one budget, ``max_entries``, of
+    which probation may use whatever protection leaves free."""
 
     def __init__(self, max_entries: int) -> None:
         self.max_entries = max_entries
-        self.protected_max = max_entries * 4 // 5
-        self.probation: OrderedDict[CacheKey, Stored] = OrderedDict()
-        self.protected: OrderedDict[CacheKey, Stored] = OrderedDict()
+        self.probation: LRUCache[CacheKey, Stored] = LRUCache(max(max_entries, 1))
+        self.protected = _Protected(max_entries * 4 // 5, self.probation.__setitem__)
 
     def __len__(self) -> int:
         return len(self.probation) + len(self.protected)
@@ -117,14 +133,13 @@ class Answers:
     def get(self, key: CacheKey) -> Stored | None:
         found = self.protected.get(key)
         if found is not None:
-            self.protected.move_to_end(key)
             return found
         found = self.probation.pop(key, None)
-        if found is not None:  # asked for again: protect it
-            self.protected[key] = found
-            if len(self.protected) > self.protected_max:
-                demoted, stored = self.protected.popitem(last=False)
-                self.probation[demoted] = stored
+        if found is not None:  # asked for again: protect it (or keep it on probation)
+            if self.protected.maxsize > 0:
+                self.protected[key] = found
+            else:
+                self.probation[key] = found
         return found
 
     def put(self, key: CacheKey, stored: Stored) -> None:
@@ -132,12 +147,10 @@ class Answers:
             return
         if key in self.protected:
             self.protected[key] = stored
-            self.protected.move_to_end(key)
             return
         self.probation[key] = stored
-        self.probation.move_to_end(key)
         while len(self) > self.max_entries:
-            (self.probation or self.protected).popitem(last=False)
+            self.probation.popitem()
 
 
 @dataclass
@@ -155,6 +168,8 @@ class Generation:
 
 
 class ReleaseCache:
+    """The one owner of "which release is loaded" in a worker, and of its ``Generation``."""
+
     def __init__(
         self,
         check_seconds: float,
@@ -172,7 +187,7 @@ class ReleaseCache:
         self.checked_at = float("-inf")
         self.checking = False
         self.read_release: Callable[[], str | None] = lambda: None
-        self.sessions: sessionmaker[Session] | None = None
+        self._sessions: sessionmaker[Session] | None = None
         self.preloads: list[Preload] = []
 
     def start(
@@ -191,13 +206,19 @@ class ReleaseCache:
                 return None  # the database is away: serve nothing from memory
 
         self.read_release = read_release
-        self.sessions = sessions
+        self._sessions = sessions
         self.preloads = [
             Preload(route.path_format, records)
             for route in routes
             if isinstance(route, APIRoute)
             and (records := getattr(route.endpoint, PRELOAD_ATTRIBUTE, None)) is not None
         ]
+
+    def sessions(self) -> Session:
+        """A new session on the engine ``start`` attached (no I/O until it is used)."""
+        if self._sessions is None:
+            raise RuntimeError("the release cache is not started: the app's lifespan starts it")
+        return self._sessions()
 
     def due(self) -> bool:
         """Whether it is time to ask the database which release is loaded."""
@@ -248,7 +269,7 @@ class ReleaseCache:
         headers = [
             (b"content-length", str(len(body)).encode()),
             (b"content-type", b"application/json"),
-            (RELEASE_HEADER, release.encode()),
+            (RELEASE_HEADER.lower().encode(), release.encode()),
             (b"cache-control", self.cache_control),
             (b"etag", make_etag(release, body)),
         ]
@@ -268,11 +289,11 @@ class ReleaseCache:
     def _build(self, generation: Generation) -> dict[CacheKey, Stored] | None:
         release = generation.release
         assert release is not None
-        assert self.sessions is not None
         entries: dict[CacheKey, Stored] = {}
         used = 0
         with self.sessions() as session:
-            if loaded_release(session).content_hash != release:
+            # The release first, as in a request, so the records are of the release compared.
+            if read_release_row(session).content_hash != release:
                 return None  # replaced meanwhile; the next check finds the newer one
             for preload in self.preloads:
                 for params, model in preload.records(session):
@@ -284,123 +305,3 @@ class ReleaseCache:
                     path = preload.path_format.format(**params)
                     entries[cache_key(path)] = self.stored_json(release, body)
         return entries
-
-
-def memoized(session: Session, name: str, compute: Callable[[], T]) -> T:
-    """``compute()``, kept for the loaded release when the session serves a request."""
-    cache = session.info.get("release_cache")
-    if not isinstance(cache, ReleaseCache):
-        return compute()
-    return cache.memo(loaded_release(session).content_hash, name, compute)
-
-
-class ReleaseCacheMiddleware:
-    def __init__(
-        self,
-        app: ASGIApp,
-        cache: ReleaseCache,
-        varies_on_accept: Callable[[str], bool],
-        wait_seconds: float,
-    ) -> None:
-        self.app = app
-        self.cache = cache
-        self.varies_on_accept = varies_on_accept
-        self.wait_seconds = wait_seconds
-        # Keys whose answer a request is building now, with the event that marks it done.
-        self.building: dict[CacheKey, anyio.Event] = {}
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "GET":
-            await self.app(scope, receive, send)
-            return
-        path: str = scope["path"]
-        api = path.startswith("/v1/") and not path.startswith("/v1/export")
-        if not (api or is_page(path)):
-            await self.app(scope, receive, _Stamp(self.cache, scope, send, None))
-            return
-        accept = b""
-        if self.varies_on_accept(path):
-            accept = next((v for k, v in scope["headers"] if k == b"accept"), b"")
-        key: CacheKey = (path.encode(), scope["query_string"], accept)
-        cache = self.cache
-        generation = await cache.current() if cache.due() else cache.generation
-        stored = generation.lookup(key)
-        if stored is None and key in self.building:
-            # The same answer is being built for another request: wait for it rather than
-            # build it again (a burst on one cold URL costs one query, not fifty).
-            with anyio.move_on_after(self.wait_seconds):
-                await self.building[key].wait()
-            stored = self.cache.generation.lookup(key)
-        if stored is not None:
-            await send({"type": "http.response.start", "status": 200, "headers": stored.headers})
-            await send({"type": "http.response.body", "body": stored.body})
-            return
-        # Claimed before the first await below, so requests arriving meanwhile wait for it.
-        building = key not in self.building
-        if building:
-            self.building[key] = anyio.Event()
-        try:
-            await self.app(scope, receive, _Stamp(self.cache, scope, send, key))
-        finally:
-            if building:
-                self.building.pop(key).set()
-
-
-class _Stamp:
-    """Wraps ``send``: adds X-KB-Release, Cache-Control and ETag, and stores what it may."""
-
-    def __init__(self, cache: ReleaseCache, scope: Scope, send: Send, key: CacheKey | None):
-        self.cache = cache
-        self.scope = scope
-        self.send = send
-        self.key = key
-        self.start: Message | None = None
-        self.chunks: list[bytes] = []
-        self.passthrough = False
-
-    def _release(self) -> str | None:
-        state: dict[str, Any] = self.scope.get("state") or {}
-        value = state.get("kb_release")
-        return value if isinstance(value, str) else None
-
-    async def __call__(self, message: Message) -> None:
-        if message["type"] == "http.response.start":
-            await self._on_start(message)
-        elif message["type"] == "http.response.body" and not self.passthrough:
-            await self._on_body(message)
-        else:
-            await self.send(message)
-
-    async def _on_start(self, message: Message) -> None:
-        release = self._release()
-        headers: Headers = list(message.get("headers", []))
-        names = {k.lower() for k, _ in headers}
-        if release is not None and RELEASE_HEADER not in names:
-            headers.append((RELEASE_HEADER, release.encode()))
-        if message["status"] != 200 or release is None or b"etag" in names:
-            # Not ours to cache, or the route chose its own ETag (a stream it cannot hash). A
-            # permanent redirect (a condition's code to its slug) holds for the release as a 200
-            # does: Cache-Control bounds how long clients keep it, which they would otherwise
-            # do for ever.
-            fresh = message["status"] in (200, 308)
-            if release is not None and fresh and b"cache-control" not in names:
-                headers.append((b"cache-control", self.cache.cache_control))
-            self.passthrough = True
-            await self.send({**message, "headers": headers})
-            return
-        if b"cache-control" not in names:
-            headers.append((b"cache-control", self.cache.cache_control))
-        self.start = {**message, "headers": headers}  # held until the body is known
-
-    async def _on_body(self, message: Message) -> None:
-        self.chunks.append(message.get("body", b""))
-        if message.get("more_body", False):
-            return
-        assert self.start is not None
-        release = self._release() or ""
-        body = b"".join(self.chunks)
-        headers = [*self.start["headers"], (b"etag", make_etag(release, body))]
-        if self.key is not None:
-            self.cache.store(self.key, Stored(release, headers, body))
-        await self.send({**self.start, "headers": headers})
-        await self.send({"type": "http.response.body", "body": body})
