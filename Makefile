@@ -1,8 +1,10 @@
-# The project's commands. `make run` and `make test` create the virtualenv themselves.
-PYTHON ?= python3
-VENV   := .venv
-BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed
+# The project's commands. `make run` and `make test` create the virtualenv themselves: `make run`
+# installs what the service needs, the other targets the development tools as well.
+PYTHON    ?= python3
+VENV      := .venv
+BIN       := $(VENV)/bin
+RUN_STAMP := $(VENV)/.installed-run
+STAMP     := $(VENV)/.installed-dev
 
 export THERAPY_KB_DATABASE_URL ?= sqlite:///$(CURDIR)/var/therapy-kb.sqlite3
 
@@ -11,16 +13,29 @@ DB         ?= sqlite
 SCALES     ?= 10,100,1000
 BENCH_ARGS ?=
 
-.PHONY: run test lint fuzz sdk check seed migrate clean bench bench-scale wrk screenshots
+.PHONY: run test coverage lint fuzz sdk check seed migrate clean bench bench-scale wrk screenshots
 
-$(STAMP): pyproject.toml
+# Tests: pytest-xdist workers (TEST_WORKERS=0 for one process), whole files per worker so that a
+# module's database is loaded once; extra pytest options in PYTEST_ARGS.
+TEST_WORKERS ?= auto
+PYTEST_ARGS  ?=
+PYTEST       := $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
+
+$(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(RUN_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+# The development install includes the service's, so it stamps both.
+$(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
-	touch $(STAMP)
+	touch $(RUN_STAMP) $@
 
 ## run: migrate, load seed/ and serve on THERAPY_KB_HOST:THERAPY_KB_PORT (127.0.0.1:8000; SQLite under var/)
-run: $(STAMP)
+run: $(RUN_STAMP)
 	$(BIN)/therapy-kb migrate
 	$(BIN)/therapy-kb seed
 	$(BIN)/therapy-kb serve
@@ -47,9 +62,16 @@ $(NODE_STAMP): $(TS_DIR)/package.json $(TS_DIR)/package-lock.json
 sdk: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python clients/generate.py
 
-## test: the whole suite, on SQLite and PostgreSQL
-test: $(STAMP) $(CFF_SCHEMA) $(if $(shell command -v npm),$(NODE_STAMP))
-	THERAPY_KB_CFF_SCHEMA=$(CURDIR)/$(CFF_SCHEMA) $(BIN)/python -m pytest
+TEST_DEPS := $(STAMP) $(CFF_SCHEMA) $(if $(shell command -v npm),$(NODE_STAMP))
+
+## test: the whole suite in parallel; database behaviour on SQLite and PostgreSQL, HTTP on SQLite
+test: $(TEST_DEPS)
+	THERAPY_KB_CFF_SCHEMA=$(CURDIR)/$(CFF_SCHEMA) $(PYTEST) $(PYTEST_ARGS)
+
+## coverage: `make test` with line coverage of app/ (a table of what no test runs)
+coverage: $(TEST_DEPS)
+	THERAPY_KB_CFF_SCHEMA=$(CURDIR)/$(CFF_SCHEMA) $(PYTEST) --cov=app \
+		--cov-report=term-missing:skip-covered $(PYTEST_ARGS)
 
 ## screenshots: every explorer page at desktop and phone width into docs/screenshots (Chromium)
 screenshots: $(STAMP)
@@ -64,7 +86,8 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/hadolint Dockerfile
 
-## fuzz: schemathesis with every check against a running server (settings: schemathesis.toml)
+## fuzz: the long schemathesis search, every check, against a running server over seed/
+## (settings: schemathesis.toml; `make test` runs a short one)
 fuzz: $(STAMP)
 	$(BIN)/python -m tests.fuzz_server $(FUZZ_ARGS)
 
@@ -88,13 +111,13 @@ bench-scale: $(STAMP) wrk
 	$(BIN)/python -m bench.scale --db $(DB) --scales $(SCALES) \
 		--json-out var/bench-scale-$(DB).json $(BENCH_ARGS)
 
-check: $(STAMP)
+check: $(RUN_STAMP)
 	$(BIN)/therapy-kb check
 
-migrate: $(STAMP)
+migrate: $(RUN_STAMP)
 	$(BIN)/therapy-kb migrate
 
-seed: $(STAMP)
+seed: $(RUN_STAMP)
 	$(BIN)/therapy-kb seed
 
 clean:

@@ -1,10 +1,10 @@
-"""The generated clients work against a live server, on both engines.
+"""The generated clients work against a live server (on one engine: they only see HTTP).
 
 Once per session, ``clients/generate.py`` (what ``make sdk`` runs) writes the OpenAPI document,
 the Python client and the TypeScript types into a temporary directory and type-checks the
-TypeScript example. Each engine then gets a real ``therapy-kb serve`` over the knowledge base in
-seed/; the generated Python client and the compiled TypeScript example call it, and what they
-get is compared with what the server's own JSON says.
+TypeScript example. A real ``therapy-kb serve`` over the knowledge base in seed/ follows; the
+generated Python client and the compiled TypeScript example call it, and what they get is
+compared with what the server's own JSON says.
 """
 
 from __future__ import annotations
@@ -84,8 +84,8 @@ def model(kb: ModuleType, name: str) -> Any:
 
 
 @pytest.fixture(scope="module")
-def server(real_db_url: str) -> Iterator[str]:
-    with serve_in_process(real_db_url) as base:
+def server(http_real_db_url: str) -> Iterator[str]:
+    with serve_in_process(http_real_db_url) as base:
         yield base
 
 
