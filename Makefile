@@ -13,7 +13,7 @@ DB         ?= sqlite
 SCALES     ?= 10,100,1000
 BENCH_ARGS ?=
 
-.PHONY: run test coverage lint fuzz sdk check seed migrate clean bench bench-scale wrk screenshots
+.PHONY: run test coverage migration lint fuzz sdk check seed migrate clean bench bench-scale wrk screenshots
 
 # Tests: pytest-xdist workers (TEST_WORKERS=0 for one process), whole files per worker so that a
 # module's database is loaded once; extra pytest options in PYTEST_ARGS.
@@ -116,6 +116,17 @@ check: $(RUN_STAMP)
 
 migrate: $(RUN_STAMP)
 	$(BIN)/therapy-kb migrate
+
+## migration: a draft migration from the models (MESSAGE="what changes"), against the database
+## of THERAPY_KB_DATABASE_URL brought to the latest schema first; read it and edit it by hand
+migration: $(STAMP)
+	@test -n "$(MESSAGE)" || { echo 'usage: make migration MESSAGE="what changes"' >&2; exit 2; }
+	$(BIN)/therapy-kb migrate
+	$(BIN)/python -c 'import sys; from alembic import command; \
+		from app.config import get_settings; from app.db import create_db_engine; \
+		from app.migrate import alembic_config; \
+		command.revision(alembic_config(create_db_engine(get_settings())), \
+			message=sys.argv[1], autogenerate=True)' "$(MESSAGE)"
 
 seed: $(RUN_STAMP)
 	$(BIN)/therapy-kb seed
