@@ -100,6 +100,25 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         shutil.rmtree(shared, ignore_errors=True)
 
 
+# The files that take longest, longest first. pytest-xdist (``--dist loadfile``) hands whole
+# files to the workers in collection order; starting with these keeps one worker from being
+# left with a long file at the end while the others have finished.
+LONGEST_FIRST = [
+    "test_sdk.py",
+    "test_explorer_browser.py",  # when Chromium is there
+    "test_fuzz.py",
+    "test_reloads.py",
+    "test_releases.py",
+    "test_seeding.py",
+    "test_capacity.py",
+]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(LONGEST_FIRST)))
+
+
 def _shared_cluster_url(shared: Path) -> str:
     """The run's cluster, started here if no worker has started it yet."""
     state = shared / "cluster.json"
