@@ -68,7 +68,8 @@ if not HTTP_ENGINES or not set(HTTP_ENGINES) <= set(ENGINES):
 # pytest-postgresql is not used: its server runs as the current user, and initdb and pg_ctl
 # refuse root, where CI runs; tests/pgcluster.py runs them as the ``postgres`` user then.
 
-SHARED_DIR_KEY = "therapy_kb_pg_dir"
+SHARED_DIR_KEY = "therapy_kb_run_dir"
+_shared_dir = pytest.StashKey[Path]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -77,9 +78,6 @@ def pytest_configure(config: pytest.Config) -> None:
         config.stash[_shared_dir] = Path(workerinput[SHARED_DIR_KEY])
     else:
         config.stash[_shared_dir] = Path(tempfile.mkdtemp(prefix="therapy-kb-run-"))
-
-
-_shared_dir = pytest.StashKey[Path]()
 
 
 @pytest.hookimpl(optionalhook=True)
