@@ -27,7 +27,7 @@ from app.config import Settings
 from app.main import create_app
 from tests.conftest import FIXTURE_SEED
 
-EXAMPLES_PER_OPERATION = int(os.environ.get("THERAPY_KB_FUZZ_EXAMPLES", "5"))
+EXAMPLES_PER_OPERATION = int(os.environ.get("THERAPY_KB_FUZZ_EXAMPLES", "3"))
 LIVE_EXAMPLES = 2
 
 
