@@ -1,5 +1,6 @@
-"""The explorer's pages over the fixture seed, on SQLite and PostgreSQL: each kind of page, its
-figures against the API, caching, security headers and the friendly 404."""
+"""The explorer's pages over the fixture seed: each kind of page, its figures against the API,
+caching, security headers and the friendly 404. Pages render what the API's queries return, so
+they run on one engine; the evidence map, whose query only the explorer calls, on both."""
 
 from __future__ import annotations
 
@@ -21,7 +22,14 @@ from tests.helpers import ORIGIN
 
 
 @pytest.fixture(scope="module")
-def client(fixture_db_url: str) -> Iterator[TestClient]:
+def client(http_fixture_db_url: str) -> Iterator[TestClient]:
+    with TestClient(create_app(Settings(database_url=http_fixture_db_url))) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def db_client(fixture_db_url: str) -> Iterator[TestClient]:
+    """A client on each engine, for the evidence map's query."""
     with TestClient(create_app(Settings(database_url=fixture_db_url))) as client:
         yield client
 
@@ -80,8 +88,10 @@ def test_pages_revalidate_with_304(client: TestClient, path: str) -> None:
     assert again.headers["etag"] == etag
 
 
-def test_evidence_map_cells_name_their_level_and_link_the_indication(client: TestClient) -> None:
-    html = soup(client.get("/"))
+def test_evidence_map_cells_name_their_level_and_link_the_indication(
+    db_client: TestClient,
+) -> None:
+    html = soup(db_client.get("/"))
     cells = {a["href"]: a.get_text(strip=True) for a in html.select("table.map td.cell a[href]")}
     assert cells == {
         "/conditions/low-mood#alpha": "strong",
@@ -108,8 +118,8 @@ def test_evidence_map_cells_name_their_level_and_link_the_indication(client: Tes
         ("population=&guideline=", None),  # the form's "any"
     ],
 )
-def test_evidence_map_filters(client: TestClient, query: str, expected: set[str] | None) -> None:
-    response = client.get(f"/?{query}")
+def test_evidence_map_filters(db_client: TestClient, query: str, expected: set[str] | None) -> None:
+    response = db_client.get(f"/?{query}")
     assert response.status_code == 200
     links = {str(a["href"]) for a in soup(response).select("table.map td.cell a[href]")}
     assert links == (expected if expected is not None else links)

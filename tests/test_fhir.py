@@ -147,9 +147,14 @@ def test_next_link_keeps_the_search(client: TestClient) -> None:
     assert len({r["id"] for r in paged}) == 4
 
 
-def test_count_zero_gives_the_total_only(client: TestClient) -> None:
-    bundle = fhir_get(client, "/fhir/Evidence?_count=0")
-    assert bundle["total"] == 4
+@pytest.mark.parametrize(
+    ("resource_type", "total"), [("PlanDefinition", 2), ("Evidence", 4), ("Citation", 3)]
+)
+def test_count_zero_gives_the_total_only(
+    client: TestClient, resource_type: str, total: int
+) -> None:
+    bundle = fhir_get(client, f"/fhir/{resource_type}?_count=0")
+    assert bundle["total"] == total
     assert "entry" not in bundle
     assert [link["relation"] for link in bundle["link"]] == ["self"]
 

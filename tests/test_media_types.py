@@ -1,5 +1,6 @@
 """Every representation is an operation of its own, and one Accept rule holds for every operation
-(app/web/negotiation.py): walked from the OpenAPI document, on both engines."""
+(app/web/negotiation.py): walked from the OpenAPI document, on one engine (the rule runs in
+front of the database)."""
 
 from __future__ import annotations
 
@@ -73,8 +74,8 @@ def without_accept(client: TestClient, url: str, method: str = "GET") -> Respons
 
 
 @pytest.fixture(scope="module")
-def client(fixture_db_url: str) -> Iterator[TestClient]:
-    with TestClient(create_app(Settings(database_url=fixture_db_url))) as client:
+def client(http_fixture_db_url: str) -> Iterator[TestClient]:
+    with TestClient(create_app(Settings(database_url=http_fixture_db_url))) as client:
         yield client
 
 
