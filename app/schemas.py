@@ -19,6 +19,7 @@ from app.domain import (
     Comparator,
     ComponentKind,
     Delivery,
+    EffectDirection,
     EffectMeasure,
     Evidence,
     ExportFormat,
@@ -87,10 +88,27 @@ class GuidelinePosition(BaseModel):
     note: str | None = Field(description="What the position covers, in a sentence.")
 
 
+class OrientedFigure(BaseModel):
+    """An effect turned to favour the therapy above no effect (0 for differences, 1 for
+    ratios): a difference negated, a ratio inverted, the interval's ends swapped, whenever the
+    source's lower values favoured the therapy."""
+
+    model_config = _example({"value": 0.84, "ci_low": 0.71, "ci_high": 0.97})
+
+    value: float = Field(description="The estimate; above no effect favours the therapy.")
+    ci_low: float | None = Field(description="Lower end of the 95% interval, when stated.")
+    ci_high: float | None = Field(description="Upper end of the 95% interval, when stated.")
+
+
+class Link(BaseModel):
+    url: str = Field(description="Its address in this API.")
+
+
 class Effect(BaseModel):
     model_config = _example(
         {
             "measure": "g",
+            "direction": "higher-favours-therapy",
             "value": 0.84,
             "ci_low": 0.71,
             "ci_high": 0.97,
@@ -101,11 +119,17 @@ class Effect(BaseModel):
             "citation": "cuijpers2014",
             "note": None,
             "significant": True,
+            "oriented": {"value": 0.84, "ci_low": 0.71, "ci_high": 0.97},
         }
     )
 
     measure: EffectMeasure = Field(
         description="g (Hedges), d (Cohen), SMD, RR, OR, HR or MD (mean difference)."
+    )
+    direction: EffectDirection | None = Field(
+        description="Which way the figure favours the therapy (not the comparator):"
+        " higher-favours-therapy or lower-favours-therapy; null only when the cited work does not"
+        " state it (the note says so)."
     )
     value: float = Field(description="The estimate, with the sign the cited work gives it.")
     ci_low: float | None = Field(description="Lower end of the 95% interval, when stated.")
@@ -120,6 +144,10 @@ class Effect(BaseModel):
         description="Whether the interval excludes no effect (0, or 1 for ratios); null without"
         " an interval."
     )
+    oriented: OrientedFigure | None = Field(
+        description="The same figure turned so that above no effect favours the therapy;"
+        " null when the direction is not stated."
+    )
 
 
 class EvidenceBasis(BaseModel):
@@ -132,9 +160,26 @@ class EvidenceBasis(BaseModel):
     effects: list[Effect] = Field(description="Pooled or trial effects, as the works state them.")
 
 
-class Indication(EvidenceBasis):
+class IndicationIdentity(BaseModel):
+    """What names one indication: its id, its variant, and its own address."""
+
+    id: str = Field(
+        description="The indication's one id, modality:condition:population[:variant], the same"
+        " in exports, search, release diffs and (with '.' for ':') FHIR."
+    )
+    variant: str | None = Field(
+        description="The variant of the modality the evidence is for (from the modality's"
+        " vocabulary, see /v1/meta); null when it is for the modality as a whole."
+    )
+    record: Link = Field(description="This indication at /v1/indications/{id}.")
+
+
+class Indication(EvidenceBasis, IndicationIdentity):
     model_config = _example(
         {
+            "id": "cbt:major-depression:adults",
+            "variant": None,
+            "record": {"url": "/v1/indications/cbt:major-depression:adults"},
             "condition": "major-depression",
             "condition_name": "Major depressive disorder",
             "codes": [{"system": "icd-11", "code": "6A70", "display": "…"}],
@@ -169,6 +214,7 @@ class Format(BaseModel):
     model_config = _example(
         {
             "delivery": "individual",
+            "variant": None,
             "sessions": {"min": 12, "max": 16},
             "weeks": {"min": 12, "max": 16},
             "session_minutes": {"min": 45, "max": 50},
@@ -179,6 +225,10 @@ class Format(BaseModel):
     )
 
     delivery: Delivery = Field(description="How the modality is delivered.")
+    variant: str | None = Field(
+        default=None,
+        description="The variant this format delivers (from the modality's vocabulary), if one.",
+    )
     sessions: Range | None = Field(description="Typical number of sessions.")
     weeks: Range | None = Field(description="Typical duration in weeks.")
     session_minutes: Range | None = Field(description="Typical session length in minutes.")
@@ -383,7 +433,7 @@ class ConditionSummary(BaseModel):
     url: str
 
 
-class ConditionIndication(EvidenceBasis):
+class ConditionIndication(EvidenceBasis, IndicationIdentity):
     modality: str = Field(description="Slug of the modality.")
     modality_name: str = Field(description="Name of the modality.")
     category: Category = Field(
@@ -404,6 +454,9 @@ class IndicationRow(ConditionIndication):
 
     model_config = _example(
         {
+            "id": "ipt:major-depression:adolescents",
+            "variant": None,
+            "record": {"url": "/v1/indications/ipt:major-depression:adolescents"},
             "grade_basis": "…",
             "guidelines": [],
             "effects": [],
@@ -435,6 +488,7 @@ class ConditionDetail(ConditionSummary):
 
 class CompareFormat(BaseModel):
     delivery: Delivery
+    variant: str | None = None
     sessions: Range | None
     weeks: Range | None
     session_minutes: Range | None
@@ -484,6 +538,9 @@ class Comparison(BaseModel):
     condition: str | None = Field(description="The condition the comparison is narrowed to.")
     population: Population | None = Field(
         default=None, description="The population the comparison is narrowed to."
+    )
+    variant: str | None = Field(
+        default=None, description="The variant the comparison is narrowed to."
     )
     evidence_matrix: EvidenceMatrix
 
@@ -621,7 +678,7 @@ class ReleaseDiff(BaseModel):
                 "removed": [],
                 "changed": [
                     {
-                        "id": "ipt:major-depression [adults]",
+                        "id": "ipt:major-depression:adults",
                         "fields": ["evidence"],
                         "old_evidence": "moderate",
                         "new_evidence": "strong",
@@ -639,7 +696,9 @@ class ReleaseDiff(BaseModel):
     new_content_hash: str = Field(description="Content hash of the newer release.")
     modalities: DiffSection = Field(description="By slug; claims are compared separately.")
     conditions: DiffSection = Field(description="By slug.")
-    indications: DiffSection = Field(description="By 'modality:condition [population]'.")
+    indications: DiffSection = Field(
+        description="By indication id, 'modality:condition:population[:variant]'."
+    )
     claims: DiffSection = Field(
         description="Pros, cons, components and formats, by 'modality:kind:statement or name'."
     )

@@ -6,6 +6,8 @@ are one panel with no effect at 0; ratios (RR, OR, HR) another, on a log scale w
 at 1, so that 0.5 and 2 lie equally far from it; mean differences (MD) a third, each on its own
 outcome's scale (their rows are not comparable with one another, only with 0). An effect
 without an interval is drawn as a hollow diamond with no whiskers and says so in its label.
+Every figure is drawn oriented (``Effect.oriented``): right of no effect favours the therapy,
+whatever the sign convention of its source; one whose direction is not stated is left out.
 """
 
 from __future__ import annotations
@@ -72,7 +74,8 @@ class ForestRow:
 
 
 def forest_rows(indications: list[s.ConditionIndication]) -> list[ForestRow]:
-    """Every effect of these indications, in their order (strongest evidence first)."""
+    """Every effect of these indications whose direction is known, in their order (strongest
+    evidence first), each turned so that right of no effect favours the therapy."""
     return [
         ForestRow(
             modality=i.modality,
@@ -80,9 +83,9 @@ def forest_rows(indications: list[s.ConditionIndication]) -> list[ForestRow]:
             condition=i.condition,
             population=i.population.value,
             measure=e.measure,
-            value=e.value,
-            ci_low=e.ci_low,
-            ci_high=e.ci_high,
+            value=e.oriented.value,
+            ci_low=e.oriented.ci_low,
+            ci_high=e.oriented.ci_high,
             comparator=e.comparator.value,
             outcome=e.outcome,
             studies=e.studies,
@@ -92,6 +95,7 @@ def forest_rows(indications: list[s.ConditionIndication]) -> list[ForestRow]:
         )
         for i in indications
         for e in i.effects
+        if e.oriented is not None
     ]
 
 
@@ -181,7 +185,10 @@ def _draw_panel(ax: object, title: str, rows: list[ForestRow]) -> None:
         pad = (high - low) * 0.08 or 0.5
         ax.set_xlim(low - pad, high + pad)
     ax.set_title(title, fontsize=10, fontweight="bold")
-    ax.set_xlabel("estimate with 95% interval; dashed line: no effect")
+    ax.set_xlabel(
+        "estimate with 95% interval, turned so that right of the dashed line (no effect)"
+        " favours the therapy"
+    )
     ax.grid(axis="x", color="#e5e7eb", linewidth=0.6)
     ax.set_axisbelow(True)
     for axis in (ax, right):

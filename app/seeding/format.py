@@ -38,10 +38,12 @@ from app.domain import (
     Comparator,
     ComponentKind,
     Delivery,
+    EffectDirection,
     EffectMeasure,
     Evidence,
     Population,
     Recommendation,
+    variants_of,
 )
 
 CITATION_KEY_RE = r"^[a-z][a-z0-9_-]*$"
@@ -190,6 +192,9 @@ class Effect(SeedModel):
     """A pooled (or trial) estimate exactly as the cited work states it."""
 
     measure: EffectMeasure
+    # Required, and null only when the cited work does not say which way its figure runs (the
+    # note must then say so): a figure whose direction is unknown is kept but never oriented.
+    direction: EffectDirection | None
     value: float
     ci_low: float | None = None
     ci_high: float | None = None
@@ -214,6 +219,10 @@ class Effect(SeedModel):
             self.value <= 0 or (self.ci_low is not None and self.ci_low <= 0)
         ):
             raise ValueError(f"a ratio ({self.measure.value}) must be greater than 0")
+        if self.direction is None and self.note is None:
+            raise ValueError(
+                "direction is null (the cited work does not state it): the note must say so"
+            )
         return self
 
     @property
@@ -225,10 +234,15 @@ class Effect(SeedModel):
         return not self.ci_low <= null <= self.ci_high
 
 
+# A variant is one of its modality's (app.domain.MODALITY_VARIANTS), checked by the modality.
+Variant = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+
+
 class Indication(Cited):
     condition: Slug
     evidence: Evidence
     population: Population
+    variant: Variant | None = None
     summary: Text
     grade_basis: Text
     guidelines: list[Guideline] = []
@@ -242,6 +256,7 @@ class Consideration(Cited):
 
 class Format(Cited):
     delivery: Delivery
+    variant: Variant | None = None
     sessions: Range | None = None
     weeks: Range | None = None
     session_minutes: Range | None = None
@@ -277,9 +292,21 @@ class Modality(Cited):
     def _unique_parts(self) -> Self:
         _no_duplicates(self.aliases, "alias")
         _no_duplicates(
-            [(i.condition, i.population.value) for i in self.indications],
-            "indication (condition, population)",
+            [(i.condition, i.population.value, i.variant) for i in self.indications],
+            "indication (condition, population, variant)",
         )
+        allowed = variants_of(self.slug)
+        named: list[tuple[str, str | None]] = [
+            *((f"indications[{n}]", i.variant) for n, i in enumerate(self.indications)),
+            *((f"formats[{n}]", f.variant) for n, f in enumerate(self.formats)),
+        ]
+        for where, variant in named:
+            if variant is not None and variant not in allowed:
+                known = ", ".join(allowed) if allowed else "none"
+                raise ValueError(
+                    f"{where}.variant: '{variant}' is not a variant of '{self.slug}'"
+                    f" (known: {known})"
+                )
         _no_duplicates([(c.kind.value, c.name) for c in self.components], "component")
         return self
 

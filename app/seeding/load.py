@@ -402,6 +402,7 @@ def _insert_modalities(
                     "condition_id": condition_ids[i.condition],
                     "evidence": i.evidence.value,
                     "population": i.population.value,
+                    "variant": i.variant,
                     "summary": i.summary,
                     "grade_basis": i.grade_basis,
                 },
@@ -467,7 +468,7 @@ def _insert_evidence_details(
 
 
 def _format_row(f: sf.Format) -> dict[str, Any]:
-    row: dict[str, Any] = {"delivery": f.delivery.value, "notes": f.notes}
+    row: dict[str, Any] = {"delivery": f.delivery.value, "variant": f.variant, "notes": f.notes}
     for name in ("sessions", "weeks", "session_minutes", "group_size"):
         rng: sf.Range | None = getattr(f, name)
         row[f"{name}_min"] = rng.min if rng else None
