@@ -245,6 +245,9 @@ def test_modality_detail_whole_shape(client: TestClient) -> None:
         "citations": ["alpha2001"],
         "indications": [
             {
+                "id": "alpha:low-mood:adults",
+                "variant": None,
+                "record": {"url": f"{ORIGIN}/v1/indications/alpha:low-mood:adults"},
                 "condition": "low-mood",
                 "condition_name": "Low mood disorder",
                 "codes": [
@@ -267,6 +270,7 @@ def test_modality_detail_whole_shape(client: TestClient) -> None:
                 "effects": [
                     {
                         "measure": "g",
+                        "direction": "higher-favours-therapy",
                         "value": 0.6,
                         "ci_low": 0.4,
                         "ci_high": 0.8,
@@ -277,9 +281,12 @@ def test_modality_detail_whole_shape(client: TestClient) -> None:
                         "citation": "alpha2001",
                         "note": None,
                         "significant": True,
+                        "oriented": {"value": 0.6, "ci_low": 0.4, "ci_high": 0.8},
                     },
                     {
+                        # Lower favours the therapy: inverted, the interval's ends swapped.
                         "measure": "OR",
+                        "direction": "lower-favours-therapy",
                         "value": 1.3,
                         "ci_low": 0.9,
                         "ci_high": 1.8,
@@ -290,11 +297,15 @@ def test_modality_detail_whole_shape(client: TestClient) -> None:
                         "citation": "alpha2001",
                         "note": "No significant difference.",
                         "significant": False,
+                        "oriented": {"value": 1 / 1.3, "ci_low": 1 / 1.8, "ci_high": 1 / 0.9},
                     },
                 ],
                 "citations": ["alpha2001"],
             },
             {
+                "id": "alpha:worry:adolescents",
+                "variant": None,
+                "record": {"url": f"{ORIGIN}/v1/indications/alpha:worry:adolescents"},
                 "condition": "worry",
                 "condition_name": "Worry disorder",
                 "codes": [{"system": "icd-11", "code": "6Z98", "display": "Fixture worry"}],
@@ -321,6 +332,7 @@ def test_modality_detail_whole_shape(client: TestClient) -> None:
         "formats": [
             {
                 "delivery": "individual",
+                "variant": None,
                 "sessions": {"min": 12, "max": 16},
                 "weeks": {"min": 12, "max": 16},
                 "session_minutes": {"min": 45, "max": 50},
