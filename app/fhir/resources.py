@@ -356,7 +356,11 @@ def _oriented_note(e: s.Effect) -> str | None:
     if e.direction is None or e.oriented is None:
         return None
     o = e.oriented
-    interval = f" (95% interval {o.ci_low:g} to {o.ci_high:g})" if o.ci_low is not None else ""
+    interval = (
+        f" (95% interval {o.ci_low:.4g} to {o.ci_high:.4g})"
+        if o.ci_low is not None and o.ci_high is not None
+        else ""
+    )
     no_effect = e.measure.null_value
     return (
         f"Direction: {e.direction.value}. Oriented so that above {no_effect:g} favours the"
