@@ -488,7 +488,9 @@ class ConditionDetail(ConditionSummary):
 
 class CompareFormat(BaseModel):
     delivery: Delivery
-    variant: str | None = None
+    variant: str | None = Field(
+        default=None, description="The variant this format delivers, if one."
+    )
     sessions: Range | None
     weeks: Range | None
     session_minutes: Range | None

@@ -459,6 +459,7 @@ def test_compare_aligns_fields_and_builds_matrix(client: TestClient) -> None:
     assert alpha["formats"] == [
         {
             "delivery": "individual",
+            "variant": None,
             "sessions": {"min": 12, "max": 16},
             "weeks": {"min": 12, "max": 16},
             "session_minutes": {"min": 45, "max": 50},

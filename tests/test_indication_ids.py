@@ -24,6 +24,7 @@ from app.domain import (
     oriented,
 )
 from app.main import create_app
+from app.release.history import diff
 from app.seeding import read_seed_dir
 from tests.conftest import REAL_SEED
 from tests.helpers import ORIGIN
@@ -219,3 +220,46 @@ def test_fhir_evidence_ids_use_dots(client: TestClient) -> None:
     assert body["id"] == "online.major-depression.adults.guided-icbt"
     notes = [n["text"] for s in body["statistic"] for n in s.get("note", [])]
     assert any(text.startswith("Direction: ") for text in notes)
+
+
+def _export(version: str, indication: dict[str, Any]) -> bytes:
+    return json.dumps(
+        {
+            "release": {"version": version, "content_hash": version},
+            "citations": [],
+            "conditions": [],
+            "modalities": [
+                {
+                    "slug": "cbt",
+                    "pros": [],
+                    "cons": [],
+                    "formats": [],
+                    "components": [],
+                    "indications": [indication],
+                }
+            ],
+        }
+    ).encode()
+
+
+def test_diff_against_an_export_from_before_the_id() -> None:
+    """An older stored export has no `id` on its indications: the diff derives the same id
+    from its fields, so an unchanged indication is not reported as removed and added."""
+
+    old = {"condition": "insomnia", "population": "adults", "evidence": "moderate"}
+    new = {
+        **old,
+        "id": "cbt:insomnia:adults",
+        "variant": None,
+        "record": {"url": "/v1/indications/cbt:insomnia:adults"},
+        "evidence": "strong",
+    }
+    d = diff(_export("1.0.0", old), _export("2.0.0", new))
+    assert (d.indications.added, d.indications.removed) == ([], [])
+    (change,) = d.indications.changed
+    assert (change.id, change.fields) == ("cbt:insomnia:adults", ["evidence"])
+    # A variant makes another indication.
+    varied = {**new, "id": "cbt:insomnia:adults:cbt-i", "variant": "cbt-i"}
+    d = diff(_export("1.0.0", old), _export("2.0.0", varied))
+    assert d.indications.added == ["cbt:insomnia:adults:cbt-i"]
+    assert d.indications.removed == ["cbt:insomnia:adults"]

@@ -56,6 +56,8 @@ class ForestRow:
     participants: int | None
     citation: str
     note: str | None
+    # The figure as its source states it, when orienting it changed it.
+    as_stated: str | None = None
 
     @property
     def label(self) -> str:
@@ -92,11 +94,20 @@ def forest_rows(indications: list[s.ConditionIndication]) -> list[ForestRow]:
             participants=e.participants,
             citation=e.citation,
             note=e.note,
+            as_stated=_as_stated(e),
         )
         for i in indications
         for e in i.effects
         if e.oriented is not None
     ]
+
+
+def _as_stated(e: s.Effect) -> str | None:
+    if e.oriented is None or e.oriented.value == e.value:
+        return None
+    if e.ci_low is None or e.ci_high is None:
+        return f"{e.value:g}"
+    return f"{e.value:g} ({e.ci_low:g} to {e.ci_high:g})"
 
 
 def panels(rows: list[ForestRow]) -> list[tuple[str, list[ForestRow]]]:
