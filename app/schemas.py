@@ -169,7 +169,7 @@ class IndicationIdentity(BaseModel):
     )
     variant: str | None = Field(
         description="The variant of the modality the evidence is for (from the modality's"
-        " vocabulary, see /v1/meta); null when it is for the modality as a whole."
+        " vocabulary: guided-icbt, dbt-a, erp …); null when it is for the modality as a whole."
     )
     record: Link = Field(description="This indication at /v1/indications/{id}.")
 
