@@ -135,6 +135,8 @@ def _apply(session: Session, seed: sf.SeedSet, now: datetime) -> LoadReport:
     # A database upgraded from a release without grade bases keeps its indications until they
     # are rewritten: treat their modalities as changed, whatever their stored hash says.
     stale = _modalities_missing_grade_basis(session)
+    # A migration that adds what only a load can fill clears the modalities' hashes.
+    stale += [slug for slug, hashed in stored["modalities"].items() if not hashed]
     for slug in stale:
         stored["modalities"][slug] = ""
     report = LoadReport(

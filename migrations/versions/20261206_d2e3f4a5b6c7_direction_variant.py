@@ -3,7 +3,8 @@
 ``indication_effect.direction`` says which way a figure favours the therapy; ``variant`` names
 one of a modality's variants (guided iCBT, DBT-A, ERP …) on an indication or a format, and an
 indication is unique per modality, condition, population and variant. The columns are nullable
-so that an upgraded database keeps its rows; the next seed load fills them.
+so that an upgraded database keeps its rows; the upgrade clears the modalities' content hashes
+so that the next seed load rewrites them all and fills the new columns.
 
 Revision ID: d2e3f4a5b6c7
 Revises: b7c8d9e0f1a2
@@ -59,6 +60,9 @@ def upgrade() -> None:
         "search_document",
         sa.Column("variant", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
     )
+    # Every stored effect now lacks its direction: the next load rewrites every modality,
+    # whatever its stored hash says (no content is written here).
+    op.execute("UPDATE modality SET content_hash = ''")
 
 
 def downgrade() -> None:
