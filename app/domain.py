@@ -118,6 +118,15 @@ class EffectMeasure(StrEnum):
 RATIO_MEASURES = frozenset({EffectMeasure.rr, EffectMeasure.or_, EffectMeasure.hr})
 
 
+class AcceptabilityMeasure(StrEnum):
+    """How a dropout figure is expressed: a ratio against a comparator (above 1: more dropout
+    with the therapy), or the proportion of people who dropped out."""
+
+    rr = "RR"
+    or_ = "OR"
+    proportion = "proportion"
+
+
 class EffectDirection(StrEnum):
     """Which way a recorded figure favours the therapy the indication is about (not the
     comparator): what lets a program tell benefit from harm whatever the sign convention of

@@ -233,6 +233,10 @@ class Indication(SQLModel, table=True):
     # NULL only in a database upgraded from a release that had no grade bases; every seed load
     # fills it.
     grade_basis: str | None = None
+    # Dropout figures and harms as the seed states them (lists of objects; NULL reads as none):
+    # read only with their indication, never filtered on, so they need no table of their own.
+    acceptability: list[dict[str, Any]] | None = Field(default=None, sa_type=JSON)
+    harms: list[dict[str, Any]] | None = Field(default=None, sa_type=JSON)
     position: int
 
 

@@ -12,6 +12,7 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.domain import (
+    AcceptabilityMeasure,
     Category,
     CitationType,
     ClaimType,
@@ -150,6 +151,52 @@ class Effect(BaseModel):
     )
 
 
+class Acceptability(BaseModel):
+    model_config = _example(
+        {
+            "outcome": "Dropout from the study",
+            "measure": "RR",
+            "value": 1.39,
+            "ci_low": 1.03,
+            "ci_high": 1.88,
+            "comparator": "waitlist",
+            "comparator_value": None,
+            "studies": None,
+            "participants": None,
+            "citation": "lewis2018",
+            "note": None,
+        }
+    )
+
+    outcome: str = Field(description="What was counted: dropout from treatment or the study.")
+    measure: AcceptabilityMeasure = Field(
+        description="RR or OR against the comparator (above 1: more dropout with the therapy),"
+        " or proportion: the share who dropped out of the therapy."
+    )
+    value: float = Field(description="The figure as the cited work states it.")
+    ci_low: float | None = Field(description="Lower end of the 95% interval, when stated.")
+    ci_high: float | None = Field(description="Upper end of the 95% interval, when stated.")
+    comparator: Comparator | None = Field(
+        description="What the therapy was compared with; null for dropout overall."
+    )
+    comparator_value: float | None = Field(
+        description="With a proportion: the comparator's proportion, when the work gives it."
+    )
+    studies: int | None = Field(description="Studies behind the figure, when stated.")
+    participants: int | None = Field(description="Participants behind it, when stated.")
+    citation: str = Field(description="Key of the work that states the figure.")
+    note: str | None = Field(description="Which trials, which arms, other caveats.")
+
+
+class Harm(BaseModel):
+    model_config = _example(
+        {"statement": "The review found no adverse outcomes reported.", "citation": "trauer2015"}
+    )
+
+    statement: str = Field(description="Deterioration or adverse events, in a sentence.")
+    citation: str = Field(description="Key of the work that supports it.")
+
+
 class EvidenceBasis(BaseModel):
     """Why an indication has its level: the deciding sources, as sentences and as data."""
 
@@ -158,6 +205,14 @@ class EvidenceBasis(BaseModel):
     )
     guidelines: list[GuidelinePosition] = Field(description="Guideline positions.")
     effects: list[Effect] = Field(description="Pooled or trial effects, as the works state them.")
+    acceptability: list[Acceptability] = Field(
+        default_factory=list,
+        description="Dropout, against a comparator or overall, as the cited works state it.",
+    )
+    harms: list[Harm] = Field(
+        default_factory=list,
+        description="Deterioration and adverse events, as cited statements.",
+    )
 
 
 class IndicationIdentity(BaseModel):

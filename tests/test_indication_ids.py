@@ -263,3 +263,72 @@ def test_diff_against_an_export_from_before_the_id() -> None:
     d = diff(_export("1.0.0", old), _export("2.0.0", varied))
     assert d.indications.added == ["cbt:insomnia:adults:cbt-i"]
     assert d.indications.removed == ["cbt:insomnia:adults"]
+
+
+def test_acceptability_and_harms_are_served(client: TestClient) -> None:
+    ptsd = client.get("/v1/indications/online:ptsd:adults").json()
+    assert ptsd["acceptability"] == [
+        {
+            "outcome": "Dropout from the study",
+            "measure": "RR",
+            "value": 1.39,
+            "ci_low": 1.03,
+            "ci_high": 1.88,
+            "comparator": "waitlist",
+            "comparator_value": None,
+            "studies": 8,
+            "participants": 585,
+            "citation": "lewis2018",
+            "note": "More people dropped out with internet-based CBT than on the waiting list;"
+            " GRADE certainty low.",
+        }
+    ]
+    assert all("dropout" not in e["outcome"].lower() for e in ptsd["effects"])
+    insomnia = client.get("/v1/indications/cbt:insomnia:adults:cbt-i").json()
+    assert [h["citation"] for h in insomnia["harms"]] == ["trauer2015"]
+    anxiety = client.get("/v1/indications/cbt:anxiety-disorders:adults").json()
+    (dropout,) = anxiety["acceptability"]
+    assert (dropout["measure"], dropout["value"], dropout["comparator_value"]) == (
+        "proportion",
+        0.29,
+        0.172,
+    )
+    # Every figure and statement cites a work its indication cites.
+    for item in every_indication(client):
+        for part in item["acceptability"] + item["harms"]:
+            assert part["citation"] in item["citations"], item["id"]
+
+
+def test_acceptability_and_harms_in_the_exports(client: TestClient) -> None:
+    content = client.get("/v1/export?format=csv").content
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        figures = list(
+            csv.DictReader(io.StringIO(archive.read("acceptability_figures.csv").decode()))
+        )
+        harms = list(csv.DictReader(io.StringIO(archive.read("harms.csv").decode())))
+    assert {r["indication"] for r in figures} == {
+        "online:ptsd:adults",
+        "cbt:anxiety-disorders:adults",
+    }
+    assert [r["indication"] for r in harms] == ["cbt:insomnia:adults:cbt-i"]
+    records = [
+        json.loads(line) for line in client.get("/v1/export?format=ndjson").text.splitlines()
+    ]
+    kinds = {r["type"] for r in records}
+    assert {"acceptability_figure", "harm"} <= kinds
+
+
+def test_acceptability_and_harms_in_fhir(client: TestClient) -> None:
+    evidence = client.get("/fhir/Evidence/online.ptsd.adults").json()
+    (note,) = evidence["note"]
+    assert note["text"].startswith("Acceptability: Dropout from the study, RR 1.39")
+    assert "Citation/lewis2018" in note["text"]
+    insomnia = client.get("/fhir/Evidence/cbt.insomnia.adults.cbt-i").json()
+    assert [n["text"][:7] for n in insomnia["note"]] == ["Harms: "]
+
+
+def test_condition_page_shows_dropout_and_harms(client: TestClient) -> None:
+    page = client.get("/conditions/insomnia").text
+    assert '<ul class="harms">' in page
+    assert "(cbt-i)" in page
+    assert '<ul class="acceptability">' in client.get("/conditions/ptsd").text

@@ -283,6 +283,7 @@ def evidence(r: IndicationRecord, titles: dict[str, str], release: m.Release) ->
                 },
             ],
             "statistic": [_statistic(e, titles) for e in i.effects],
+            "note": [{"text": text} for text in _acceptability_and_harms(i, titles)] or None,
             "certainty": [_certainty(i.evidence, i.grade_basis, release)],
         }
     )
@@ -348,6 +349,30 @@ def _statistic(e: s.Effect, titles: dict[str, str]) -> Json:
             else None,
         }
     )
+
+
+def _acceptability_and_harms(i: s.Indication, titles: dict[str, str]) -> list[str]:
+    """Dropout figures and harms as notes, each naming its source."""
+
+    def source(key: str) -> str:
+        return f"{titles.get(key, key)} (Citation/{citation_id(key)})"
+
+    notes = []
+    for a in i.acceptability:
+        interval = (
+            f" (95% interval {a.ci_low:g} to {a.ci_high:g})"
+            if a.ci_low is not None and a.ci_high is not None
+            else ""
+        )
+        against = f" against {COMPARATOR_TEXT[a.comparator]}" if a.comparator else ""
+        theirs = f" ({a.comparator_value:g} with the comparator)" if a.comparator_value else ""
+        caveat = f" {a.note}" if a.note else ""
+        notes.append(
+            f"Acceptability: {a.outcome}, {a.measure.value} {a.value:g}{interval}{theirs}"
+            f"{against}.{caveat} Stated in: {source(a.citation)}."
+        )
+    notes += [f"Harms: {h.statement} Stated in: {source(h.citation)}." for h in i.harms]
+    return notes
 
 
 def _oriented_note(e: s.Effect) -> str | None:

@@ -317,7 +317,13 @@ def evidence_basis_fields(
 ) -> dict[str, Any]:
     """The EvidenceBasis fields of one indication, for a schema's constructor."""
     guidelines, effects = bases.get(indication.id or 0, ([], []))
-    return {"grade_basis": indication.grade_basis, "guidelines": guidelines, "effects": effects}
+    return {
+        "grade_basis": indication.grade_basis,
+        "guidelines": guidelines,
+        "effects": effects,
+        "acceptability": [s.Acceptability(**a) for a in indication.acceptability or []],
+        "harms": [s.Harm(**h) for h in indication.harms or []],
+    }
 
 
 def as_utc(moment: datetime) -> datetime:

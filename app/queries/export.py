@@ -157,6 +157,29 @@ def effect_rows(session: Session) -> Iterator[dict[str, Any]]:
         }
 
 
+def _indication_lists(session: Session) -> Iterator[tuple[str, m.Indication]]:
+    query = (
+        select(col(m.Modality.slug), col(m.Condition.slug), m.Indication)
+        .join(m.Modality, col(m.Modality.id) == m.Indication.modality_id)
+        .join(m.Condition, col(m.Condition.id) == m.Indication.condition_id)
+        .order_by(m.Modality.slug, col(m.Indication.position))
+    )
+    for modality, condition, i in _stream(session, query):
+        yield indication_id(modality, condition, i.population, i.variant), i
+
+
+def acceptability_rows(session: Session) -> Iterator[dict[str, Any]]:
+    for id_, i in _indication_lists(session):
+        for figure in i.acceptability or []:
+            yield {"indication": id_, **figure}
+
+
+def harm_rows(session: Session) -> Iterator[dict[str, Any]]:
+    for id_, i in _indication_lists(session):
+        for harm in i.harms or []:
+            yield {"indication": id_, **harm}
+
+
 def consideration_rows(session: Session) -> Iterator[dict[str, Any]]:
     query = (
         select(col(m.Modality.slug), m.Consideration)
@@ -347,6 +370,25 @@ TABLES: dict[str, tuple[list[str], RowSource]] = {
         ],
         effect_rows,
     ),
+    # "…_figures" so that an NDJSON record is an "acceptability_figure".
+    "acceptability_figures": (
+        [
+            "indication",
+            "outcome",
+            "measure",
+            "value",
+            "ci_low",
+            "ci_high",
+            "comparator",
+            "comparator_value",
+            "studies",
+            "participants",
+            "citation",
+            "note",
+        ],
+        acceptability_rows,
+    ),
+    "harms": (["indication", "statement", "citation"], harm_rows),
     "considerations": (["id", "modality", "kind", "statement", "detail"], consideration_rows),
     "formats": (
         [

@@ -405,6 +405,8 @@ def _insert_modalities(
                     "evidence": i.evidence.value,
                     "population": i.population.value,
                     "variant": i.variant,
+                    "acceptability": [a.model_dump(mode="json") for a in i.acceptability],
+                    "harms": [h.model_dump(mode="json") for h in i.harms],
                     "summary": i.summary,
                     "grade_basis": i.grade_basis,
                 },

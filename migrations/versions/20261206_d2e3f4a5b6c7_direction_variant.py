@@ -1,8 +1,9 @@
-"""effect direction, and variants on indications and formats
+"""effect direction, variants on indications and formats, acceptability and harms
 
 ``indication_effect.direction`` says which way a figure favours the therapy; ``variant`` names
 one of a modality's variants (guided iCBT, DBT-A, ERP …) on an indication or a format, and an
-indication is unique per modality, condition, population and variant. The columns are nullable
+indication is unique per modality, condition, population and variant; ``acceptability`` and
+``harms`` hold an indication's dropout figures and harm statements. The columns are nullable
 so that an upgraded database keeps its rows; the upgrade clears the modalities' content hashes
 so that the next seed load rewrites them all and fills the new columns.
 
@@ -43,6 +44,8 @@ def upgrade() -> None:
             sa.Column("variant", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True)
         )
         batch_op.create_check_constraint("variant", VARIANTS)
+        batch_op.add_column(sa.Column("acceptability", sa.JSON(), nullable=True))
+        batch_op.add_column(sa.Column("harms", sa.JSON(), nullable=True))
         batch_op.drop_constraint(
             op.f("uq_indication_modality_id_condition_id_population"), type_="unique"
         )
@@ -91,6 +94,8 @@ def downgrade() -> None:
             ["modality_id", "condition_id", "population"],
         )
         batch_op.drop_constraint(op.f("ck_indication_variant"), type_="check")
+        batch_op.drop_column("harms")
+        batch_op.drop_column("acceptability")
         batch_op.drop_column("variant")
     with op.batch_alter_table("indication_effect", schema=None) as batch_op:
         batch_op.drop_constraint(op.f("ck_indication_effect_direction"), type_="check")
