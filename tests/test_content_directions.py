@@ -111,8 +111,6 @@ def test_significant_control_comparisons_favour_the_therapy(seed: SeedSet) -> No
     for where, e in effects(seed):
         if e.direction is None or e.significant is not True or not e.comparator.is_control:
             continue
-        if "dropout" in e.outcome.lower():  # a harm: may well favour the control
-            continue
         value, _, _ = oriented(e.measure, e.direction, e.value, e.ci_low, e.ci_high)
         if value <= e.measure.null_value:
             wrong.append(f"{where}: oriented {value:.3g}")
@@ -170,3 +168,11 @@ def test_online_depression_is_graded_per_variant(seed: SeedSet) -> None:
         if i.condition == "major-depression" and i.population.value == "adults"
     }
     assert grades == {"guided-icbt": "strong", "unguided-icbt": "moderate"}
+
+
+def test_dropout_is_acceptability_not_an_effect(seed: SeedSet) -> None:
+    """A dropout figure says how acceptable a treatment is, not how well it works."""
+    assert not [where for where, e in effects(seed) if "dropout" in e.outcome.lower()]
+    figures = [a for x in seed.modalities for i in x.indications for a in i.acceptability]
+    assert figures
+    assert all("dropout" in a.outcome.lower() for a in figures)
