@@ -300,6 +300,8 @@ def test_modality_detail_whole_shape(client: TestClient) -> None:
                         "oriented": {"value": 1 / 1.3, "ci_low": 1 / 1.8, "ci_high": 1 / 0.9},
                     },
                 ],
+                "acceptability": [],
+                "harms": [],
                 "citations": ["alpha2001"],
             },
             {
@@ -315,6 +317,8 @@ def test_modality_detail_whole_shape(client: TestClient) -> None:
                 "grade_basis": "Fixture grade basis naming the fixture trials.",
                 "guidelines": [],
                 "effects": [],
+                "acceptability": [],
+                "harms": [],
                 "citations": ["alpha2001", "gamma2010"],
             },
         ],
