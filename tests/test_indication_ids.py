@@ -332,3 +332,7 @@ def test_condition_page_shows_dropout_and_harms(client: TestClient) -> None:
     assert '<ul class="harms">' in page
     assert "(cbt-i)" in page
     assert '<ul class="acceptability">' in client.get("/conditions/ptsd").text
+    online = client.get("/modalities/online").text
+    assert "(guided-icbt)" in online
+    assert "(unguided-icbt)" in online
+    assert "(videoconference)" in online  # a format's variant
