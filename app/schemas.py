@@ -244,6 +244,8 @@ class Indication(EvidenceBasis, IndicationIdentity):
             "grade_basis": "…",
             "guidelines": [],
             "effects": [],
+            "acceptability": [],
+            "harms": [],
             "citations": ["cuijpers2011"],
         }
     )
@@ -515,6 +517,8 @@ class IndicationRow(ConditionIndication):
             "grade_basis": "…",
             "guidelines": [],
             "effects": [],
+            "acceptability": [],
+            "harms": [],
             "modality": "ipt",
             "modality_name": "Interpersonal psychotherapy",
             "category": "approach",
