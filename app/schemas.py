@@ -361,18 +361,23 @@ class ClaimRef(BaseModel):
             "modality": "ipt",
             "type": "indication",
             "path": "indications[0]",
-            "id": "ipt#indications[0]",
-            "text": "IPT for Major depressive disorder",
-            "url": "/v1/modalities/ipt",
+            "id": "ipt:major-depression:adults",
+            "text": "IPT for Major depressive disorder (strong, adults)",
+            "url": "/v1/indications/ipt:major-depression:adults",
         }
     )
 
     modality: str = Field(description="Slug of the modality the claim belongs to.")
     type: ClaimType = Field(description="What kind of claim.")
     path: str = Field(description="Where the claim sits in the modality ('' for the modality).")
-    id: str = Field(description="Public id of the claim: modality#path.")
+    id: str = Field(
+        description="Public id of the claim: an indication's id"
+        " (modality:condition:population[:variant]), or modality#path for any other claim."
+    )
     text: str = Field(description="The claim in brief.")
-    url: str = Field(description="The modality carrying the claim.")
+    url: str = Field(
+        description="An indication's own record; for any other claim, the modality carrying it."
+    )
 
 
 class CitationDetail(Citation):

@@ -436,7 +436,7 @@ def test_citation_detail_lists_every_claim_citing_it(client: TestClient) -> None
     body = client.get("/v1/citations/gamma2010").json()
     # In the order the claims stand in the seed file.
     assert [c["id"] for c in body["cited_by"]] == [
-        "alpha#indications[1]",
+        "alpha:worry:adolescents",
         "alpha#pros[0]",
         "alpha#cons[0]",
         "alpha#components[0]",

@@ -336,3 +336,11 @@ def test_condition_page_shows_dropout_and_harms(client: TestClient) -> None:
     assert "(guided-icbt)" in online
     assert "(unguided-icbt)" in online
     assert "(videoconference)" in online  # a format's variant
+
+
+def test_a_citation_names_the_indications_citing_it_by_id(client: TestClient) -> None:
+    cited_by = client.get("/v1/citations/trauer2015").json()["cited_by"]
+    (ref,) = [r for r in cited_by if r["type"] == "indication"]
+    assert ref["id"] == "cbt:insomnia:adults:cbt-i"
+    assert ref["url"] == f"{ORIGIN}/v1/indications/cbt:insomnia:adults:cbt-i"
+    assert ref["path"].startswith("indications[")
