@@ -13,7 +13,7 @@ from app.migrate import downgrade, upgrade
 from app.seeding import load_seed, read_seed_dir
 from tests.conftest import REAL_SEED
 
-BEFORE = "b7c8d9e0f1a2"  # the revision before directions and variants
+BEFORE = "c8d9e0f1a2b3"  # the revision before directions and variants
 
 
 def test_down_and_up_over_variants(empty_db_url: str) -> None:

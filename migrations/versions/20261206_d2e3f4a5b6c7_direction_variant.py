@@ -8,7 +8,7 @@ so that an upgraded database keeps its rows; the upgrade clears the modalities' 
 so that the next seed load rewrites them all and fills the new columns.
 
 Revision ID: d2e3f4a5b6c7
-Revises: b7c8d9e0f1a2
+Revises: c8d9e0f1a2b3
 Create Date: 2026-12-06 03:30:00
 """
 
@@ -19,7 +19,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "d2e3f4a5b6c7"
-down_revision: str | None = "b7c8d9e0f1a2"
+down_revision: str | None = "c8d9e0f1a2b3"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
