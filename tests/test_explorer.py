@@ -129,16 +129,19 @@ def test_evidence_map_filters(db_client: TestClient, query: str, expected: set[s
 
 def test_condition_page_states_the_figures_of_the_api(client: TestClient) -> None:
     api = client.get("/v1/conditions/low-mood").json()
-    effects = [(i["modality"], e) for i in api["modalities"] for e in i["effects"]]
+    # The page states each figure oriented to favour the therapy, as the API's `oriented`.
+    effects = [(i["modality"], e) for i in api["modalities"] for e in i["effects"] if e["oriented"]]
     rows = soup(client.get("/conditions/low-mood")).select("#effects-table tbody tr")
     assert len(rows) == len(effects) > 0
+    assert any(e["oriented"]["value"] != e["value"] for _, e in effects)  # one is turned
     for row, (modality, effect) in zip(rows, effects, strict=True):
         assert row["data-modality"] == modality
         assert row["data-measure"] == effect["measure"]
-        assert float(str(row["data-value"])) == effect["value"]
+        oriented = effect["oriented"]
+        assert float(str(row["data-value"])) == oriented["value"]
         low, high = row["data-ci-low"], row["data-ci-high"]
-        assert (float(str(low)) if low else None) == effect["ci_low"]
-        assert (float(str(high)) if high else None) == effect["ci_high"]
+        assert (float(str(low)) if low else None) == oriented["ci_low"]
+        assert (float(str(high)) if high else None) == oriented["ci_high"]
 
 
 def test_condition_page_lists_strongest_first_with_guidelines(client: TestClient) -> None:

@@ -301,8 +301,11 @@ def test_evidence(client: TestClient) -> None:
     assert "sampleSize" not in odds
     assert [n["text"] for n in odds["note"]] == [
         "No significant difference.",
+        "Direction: lower-favours-therapy. Oriented so that above 1 favours the therapy:"
+        " 0.7692 (95% interval 0.5556 to 1.111).",
         "Stated in: A fixture trial of talking therapy (Citation/alpha2001).",
     ]
+    assert odds["quantity"] == {"value": 1.3}  # the source's own figure
 
 
 def test_evidence_without_effects_has_no_statistic(client: TestClient) -> None:
@@ -316,6 +319,9 @@ def test_evidence_without_effects_has_no_statistic(client: TestClient) -> None:
 
 def test_a_condition_without_codes_is_text_only() -> None:
     indication = s.Indication(
+        id="x:anxiety-disorders:adults",
+        variant=None,
+        record=s.Link(url="/v1/indications/x:anxiety-disorders:adults"),
         condition="anxiety-disorders",
         condition_name="Anxiety disorders",
         codes=[],

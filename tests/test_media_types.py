@@ -32,7 +32,10 @@ EXAMPLES = {
     "modalities": "alpha,beta",
     "q": "fixture",
 }
-OTHER_EXAMPLES = {"/v1/conditions/{slug}": {"slug": "worry"}}
+OTHER_EXAMPLES = {
+    "/v1/conditions/{slug}": {"slug": "worry"},
+    "/v1/indications/{id}": {"id": "alpha:low-mood:adults"},
+}
 # Every operation the Accept rule covers: all but FHIR's, which has formats of its own.
 OPERATIONS = [
     (path, op)

@@ -10,7 +10,7 @@ from app import schemas as s
 from app.domain import SLUG_RE
 from app.queries.compare import compare
 from app.release import ReleaseDep
-from app.routes.params import ConditionDep, PopulationQuery
+from app.routes.params import ConditionDep, PopulationQuery, VariantQuery
 from app.web.params import MAX_COMPARE, MIN_COMPARE, parse_modalities
 
 router = APIRouter(prefix="/v1", tags=["compare"])
@@ -37,6 +37,7 @@ def compare_(
         ),
     ],
     population: PopulationQuery = None,
+    variant: VariantQuery = None,
 ) -> s.Comparison:
     """Compare 2-6 modalities; with a condition, strongest evidence first. With a population,
     only its indications count: the evidence matrix has a row for each condition one of the
@@ -49,4 +50,5 @@ def compare_(
         condition.ids if condition else None,
         condition.slug if condition else None,
         population,
+        variant,
     )

@@ -23,6 +23,7 @@ from app.routes.params import (
     PagingDep,
     PopulationQuery,
     TextQuery,
+    VariantQuery,
     set_link_header,
 )
 
@@ -44,6 +45,7 @@ def list_(
     paging: PagingDep,
     condition: ConditionDep,
     population: PopulationQuery = None,
+    variant: VariantQuery = None,
     q: TextQuery = None,
     category: Annotated[Category | None, Query(description="approach or delivery.")] = None,
     min_evidence: Annotated[
@@ -82,6 +84,7 @@ def list_(
             delivery=delivery,
             guideline=guideline,
             population=population,
+            variant=variant,
             q=q,
             sort=sort,
             limit=paging.limit,

@@ -10,7 +10,7 @@ from app import schemas as s
 from app.domain import SearchType
 from app.queries.search import search
 from app.release import ReleaseDep
-from app.routes.params import PagingDep, set_link_header
+from app.routes.params import PagingDep, VariantQuery, set_link_header
 from app.web.guards import CONTROL_CHARACTERS
 from app.web.params import MAX_Q
 
@@ -42,8 +42,10 @@ def search_(
     type: Annotated[  # noqa: A002  (the public parameter name)
         SearchType | None, Query(description="Only hits of this type.")
     ] = None,
+    variant: VariantQuery = None,
 ) -> s.Page[s.SearchHit]:
-    """Search modalities, conditions, claims and citations; best match first."""
-    page = search(snapshot.session, q, type, paging.limit, paging.offset)
+    """Search modalities, conditions, claims and citations; best match first. With a variant,
+    only the indications and formats of that variant."""
+    page = search(snapshot.session, q, type, paging.limit, paging.offset, variant)
     set_link_header(request, response, page.total, paging)
     return page
