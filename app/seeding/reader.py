@@ -18,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 from app.errors import SeedInvalid, SeedProblem
 from app.seeding.checks import SeedFiles, cross_check
 from app.seeding.format import CitationsFile, ConditionsFile, Modality, Release, SeedSet
+from app.trial_records import TrialData
 
 
 @dataclass
@@ -163,11 +164,25 @@ def read_seed_dir(directory: Path | str) -> SeedSet:
             )
         )
     )
+    trials = _read_trials(root, problems) if (root / "trials").is_dir() else None
     if problems or release is None:
         raise SeedInvalid(problems)
     return SeedSet(
+        trials=trials,
         release=release,
         citations=sorted(citations, key=lambda c: c.key),
         conditions=sorted(conditions, key=lambda c: c.slug),
         modalities=sorted((m for _, m in modalities), key=lambda m: m.slug),
     )
+
+
+def _read_trials(root: Path, problems: list[SeedProblem]) -> TrialData | None:
+    """The trial layer, its problems added to the seed's, so that one check reports all."""
+    # Imported here: the trial reader builds on this module's YAML reading.
+    from app.seeding.trials import read_trials
+
+    try:
+        return read_trials(root)
+    except SeedInvalid as exc:
+        problems.extend(exc.problems)
+        return None

@@ -35,8 +35,8 @@ from app.seeding.trials.format import (
     Rule,
     Therapy,
 )
-from app.seeding.trials.records import TrialComparison, TrialData, TrialDataset, TrialExclusion
 from app.seeding.trials.signs import Agreement, agreement, arm1_better
+from app.trial_records import TrialComparison, TrialData, TrialDataset, TrialExclusion
 
 DATASETS_FILE = Path("trials") / "metapsy" / "datasets.yaml"
 MAPPING_FILE = Path("trials") / "mapping.yaml"
