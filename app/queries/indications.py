@@ -13,6 +13,7 @@ from app.domain import Category, Evidence, Population, Recommendation
 from app.queries.common import EVIDENCE_RANK_SQL, Memo, codes_for, indication_criteria
 from app.queries.conditions import indications_where
 from app.queries.modalities import get_modality_row
+from app.queries.trial_table import trial_table
 
 # Strongest first, then by modality slug, condition slug and population: the three name one
 # indication, so the order is total and a page never shifts between requests.
@@ -57,7 +58,9 @@ def list_indications(session: Session, memo: Memo, f: IndicationFilter) -> s.Pag
         .join(m.Modality, col(m.Modality.id) == m.Indication.modality_id)
         .where(*criteria)
     ).scalar_one()
-    found = indications_where(session, criteria, LIST_ORDER, f.limit, f.offset)
+    found = indications_where(
+        session, criteria, LIST_ORDER, f.limit, f.offset, trials=trial_table(session, memo)
+    )
     codes = codes_for(session, (c.id for c, _ in found if c.id is not None))
     items = [
         s.IndicationRow(**fields, condition_name=c.name, codes=codes.get(c.id or 0, []))
