@@ -439,7 +439,8 @@ class TrialComparison(SQLModel, table=True):
     study_id: int = fk("trial_study.id", ondelete="CASCADE")
     condition_id: int = fk("condition.id", ondelete="RESTRICT")
     row: int = Field(description="the row's position among the file's data rows, from 1")
-    source_id: str | None = Field(default=None, max_length=40)
+    year: int | None = Field(default=None, description="the row's own year (a study may differ)")
+    source_id: str | None = None
     modality: str | None = Field(default=None, max_length=20)
     family: str = Field(max_length=30)
     variant: str | None = Field(default=None, max_length=30)

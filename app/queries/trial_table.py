@@ -439,7 +439,7 @@ def load_trial_table(session: Session) -> TrialTable:
             source_id=c.source_id,
             study=f"{name}/{st.trial_key}",
             study_label=st.label,
-            year=st.year,
+            year=c.year,
             reference=st.reference,
             condition_id=c.condition_id,
             condition=slug,
@@ -471,13 +471,13 @@ def load_trial_table(session: Session) -> TrialTable:
         for c, st, name, slug in session.execute(query).all()
     )
     modality_slugs: dict[int, str] = dict(
-        session.execute(select(col(m.Modality.id), col(m.Modality.slug))).tuples().all()
+        session.execute(select(col(m.Modality.id), col(m.Modality.slug))).all()
     )
     children: dict[int, list[int]] = defaultdict(list)
     slugs: dict[int, str] = {}
     for cid, parent, slug in session.execute(
         select(col(m.Condition.id), col(m.Condition.parent_id), col(m.Condition.slug))
-    ).tuples():
+    ).all():
         slugs[cid] = slug
         if parent is not None:
             children[parent].append(cid)

@@ -249,7 +249,7 @@ def _insert_trials(session: Session, trials: TrialData) -> None:
     rows = []
     for c in trials.comparisons:
         row = asdict(c)
-        for moved in ("dataset", "study", "trial_key", "year", "reference", "condition"):
+        for moved in ("dataset", "study", "trial_key", "reference", "condition"):
             del row[moved]
         row["online"] = "online" in row.pop("also_counts_for")
         rows.append(
