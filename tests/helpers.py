@@ -26,6 +26,9 @@ TABLES = [
     "component",
     "claim_citation",
     "search_document",
+    "trial_dataset",
+    "trial_study",
+    "trial_comparison",
 ]
 
 
