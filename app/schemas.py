@@ -838,7 +838,7 @@ class TrialStudy(BaseModel):
     reference: str | None = Field(
         description="The reference as the dataset gives it (data, not one of our citations)."
     )
-    dataset: DatasetAttribution
+    dataset: DatasetAttribution = Field(description="The dataset, to credit.")
     comparisons: list[str] = Field(description="Ids of the study's comparisons.")
 
 
@@ -925,9 +925,9 @@ class Pooled(BaseModel):
     participants: int | None = Field(description="Participants, summed over the effects.")
     estimate: float | None = Field(description="Pooled Hedges' g; positive favours the therapy.")
     ci_low: float | None = Field(description="95% interval, Hartung-Knapp (normal for one).")
-    ci_high: float | None
+    ci_high: float | None = Field(description="Upper end of that interval.")
     pi_low: float | None = Field(description="95% prediction interval (from 2 effects).")
-    pi_high: float | None
+    pi_high: float | None = Field(description="Upper end of the prediction interval.")
     tau2: float | None = Field(description="Between-study variance, by the method chosen.")
     i2: float | None = Field(description="I² in percent, as metafor defines it.")
     q: float | None = Field(description="Cochran's Q.")
