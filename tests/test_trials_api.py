@@ -13,6 +13,7 @@ import io
 import json
 import math
 import subprocess
+import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -470,3 +471,26 @@ def every_page(client: TestClient, url: str) -> list[dict[str, Any]]:
         offset += body["limit"]
         if offset >= body["total"]:
             return items
+
+
+# --- exports ---------------------------------------------------------------------------------
+
+
+def test_the_exports_hold_the_trial_tables(client: TestClient) -> None:
+    archive = zipfile.ZipFile(io.BytesIO(client.get("/v1/export.zip").content))
+    with archive.open("trial_comparisons.csv") as f:
+        rows = list(csv.DictReader(io.TextIOWrapper(f, encoding="utf-8")))
+    assert [r["id"] for r in rows] == [tid(c) for c in TRIALS.comparisons]
+    with archive.open("trial_studies.csv") as f:
+        studies = {r["id"] for r in csv.DictReader(io.TextIOWrapper(f, encoding="utf-8"))}
+    assert {r["study"] for r in rows} == studies
+    with archive.open("trial_datasets.csv") as f:
+        names = [r["name"] for r in csv.DictReader(io.TextIOWrapper(f, encoding="utf-8"))]
+    assert names == [d.name for d in TRIALS.datasets]
+    whole = client.get("/v1/export.json").json()
+    assert len(whole["trial_comparisons"]) == len(TRIALS.comparisons)
+    assert [d["name"] for d in whole["release"]["datasets"]] == names
+    lines = client.get("/v1/export.ndjson").text.splitlines()
+    kinds = [json.loads(line)["type"] for line in lines]
+    assert kinds.count("trial_comparison") == len(TRIALS.comparisons)
+    assert kinds.count("trial_dataset") == len(TRIALS.datasets)
