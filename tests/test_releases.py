@@ -166,6 +166,8 @@ def test_diff_names_every_change(live: TestClient, engine: Engine, tmp_path: Pat
                 "fields": ["evidence"],
                 "old_evidence": "limited",
                 "new_evidence": "moderate",
+                "old_version": None,
+                "new_version": None,
             }
         ],
     }
