@@ -55,6 +55,7 @@ class LoadReport:
     citations: EntityDiff
     conditions: EntityDiff
     modalities: EntityDiff
+    trials: str | None = None  # what the trial layer holds, when the seed has one
 
     @property
     def changed(self) -> bool:
@@ -74,6 +75,8 @@ class LoadReport:
                     shown = ", ".join(keys[:REPORT_KEYS])
                     more = f" and {len(keys) - REPORT_KEYS} more" if len(keys) > REPORT_KEYS else ""
                     out.append(f"{kind} {verb} ({len(keys)}): {shown}{more}")
+        if self.trials:
+            out.append(self.trials)
         return out
 
 
@@ -144,6 +147,7 @@ def _apply(session: Session, seed: sf.SeedSet, now: datetime) -> LoadReport:
         citations=_diff(stored["citations"], hashes["citations"]),
         conditions=_diff(stored["conditions"], hashes["conditions"]),
         modalities=_diff(stored["modalities"], hashes["modalities"]),
+        trials=_trials_line(seed.trials),
     )
     # A version names one content, forever: refuse before anything is written.
     kept = session.execute(
@@ -217,6 +221,16 @@ def _write(
             content_hash=report.content_hash,
             loaded_at=now,
         )
+    )
+
+
+def _trials_line(trials: TrialData | None) -> str | None:
+    if trials is None:
+        return None
+    studies = len({(c.dataset, c.trial_key) for c in trials.comparisons})
+    return (
+        f"trial layer: {len(trials.datasets)} datasets, {studies} studies,"
+        f" {len(trials.comparisons)} comparisons ({len(trials.exclusions)} rows left out)"
     )
 
 
