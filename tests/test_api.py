@@ -292,6 +292,7 @@ def test_modality_detail_whole_shape(client: TestClient) -> None:
                         "significant": False,
                     },
                 ],
+                "pooled": [],  # the fixture seed has no trial layer
                 "citations": ["alpha2001"],
             },
             {
@@ -304,6 +305,7 @@ def test_modality_detail_whole_shape(client: TestClient) -> None:
                 "grade_basis": "Fixture grade basis naming the fixture trials.",
                 "guidelines": [],
                 "effects": [],
+                "pooled": [],
                 "citations": ["alpha2001", "gamma2010"],
             },
         ],
