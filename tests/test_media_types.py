@@ -37,7 +37,11 @@ OPERATIONS = [
     (path, op)
     for path, item in DOC["paths"].items()
     for method, op in item.items()
-    if method == "get" and not path.startswith("/fhir/")
+    if method == "get"
+    and not path.startswith("/fhir/")
+    # The fixture seed has no trial layer, so no comparison to ask for: tests/test_trials_api.py
+    # holds /v1/trials/{id} to the same rule on the real seed.
+    and path != "/v1/trials/{id}"
 ]
 
 

@@ -497,3 +497,22 @@ def test_the_exports_hold_the_trial_tables(client: TestClient) -> None:
     kinds = [json.loads(line)["type"] for line in lines]
     assert kinds.count("trial_comparison") == len(TRIALS.comparisons)
     assert kinds.count("trial_dataset") == len(TRIALS.datasets)
+
+
+@pytest.mark.parametrize(
+    ("url", "media_type"),
+    [
+        ("/v1/trials/depression-psyctr-1", "application/json"),
+        ("/v1/trials.csv?modality=ipt", "text/csv"),
+        ("/v1/pooled?modality=ipt", "application/json"),
+    ],
+)
+def test_the_accept_rule_holds_for_trial_operations(
+    client: TestClient, url: str, media_type: str
+) -> None:
+    """What tests/test_media_types.py asks of every operation, here where there are trials."""
+    assert client.get(url, headers={"Accept": media_type}).status_code == 200
+    refused = client.get(url, headers={"Accept": "application/x-unknown"})
+    assert refused.status_code == 406
+    assert refused.json()["available"] == [media_type]
+    assert "accept" not in client.get(url).headers.get("vary", "").lower()
