@@ -42,10 +42,6 @@ router = APIRouter(prefix="/v1", tags=["trials"])
 
 VARIANTS = sorted({v.value for vocabulary in MODALITY_VARIANTS.values() for v in vocabulary})
 COMPARATORS = [CONTROL, *(c.value for c in Comparator)]
-FAMILIES = [f.value for f in TherapyFamily]
-DELIVERIES = [d.value for d in Delivery]
-POPULATIONS = [p.value for p in Population]
-TIMES = [t.value for t in TimePoint]
 FILTERS = (
     "modality",
     "family",
@@ -63,18 +59,6 @@ FILTERS = (
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"description": "No such modality, condition or dataset; suggests the nearest name."}
 }
-
-
-def _vocabulary(description: str, allowed: list[str], example: str) -> Any:
-    """A parameter that takes one value of a vocabulary, checked by ``_one_of`` (so that a
-    wrong value gets the nearest one suggested); the document lists them as an enum."""
-    return Query(
-        min_length=1,
-        max_length=40,
-        description=description,
-        examples=[example],
-        json_schema_extra={"enum": allowed},
-    )
 
 
 def _one_of(parameter: str, value: str | None, allowed: list[str]) -> str | None:
@@ -120,7 +104,9 @@ def trial_filters(
             examples=["ipt"],
         ),
     ] = None,
-    family: Annotated[str | None, _vocabulary("The therapy's family.", FAMILIES, "cbt")] = None,
+    family: Annotated[
+        TherapyFamily | None, Query(description="The therapy's family.", examples=["cbt"])
+    ] = None,
     variant: Annotated[
         str | None,
         Query(
@@ -142,24 +128,18 @@ def trial_filters(
         ),
     ] = None,
     format: Annotated[  # noqa: A002  (the public parameter name)
-        str | None, _vocabulary("Delivery format.", DELIVERIES, "group")
+        Delivery | None, Query(description="Delivery format.", examples=["group"])
     ] = None,
     population: Annotated[
-        str | None,
-        _vocabulary(
-            "The rows' population: age group, or perinatal (rows of a dataset that states"
-            " none match no value).",
-            POPULATIONS,
-            "adults",
-        ),
+        Population | None, Query(description="Age group (or perinatal).", examples=["adults"])
     ] = None,
     risk_of_bias: Annotated[
         Literal["low"] | None,
         Query(description="'low': only rows rated at low risk of bias by their dataset's rule."),
     ] = None,
     time: Annotated[
-        str, _vocabulary("post (post-treatment, the default) or follow-up.", TIMES, "post")
-    ] = TimePoint.post.value,
+        TimePoint, Query(description="post (post-treatment, the default) or follow-up.")
+    ] = TimePoint.post,
     min_year: Annotated[
         int | None, Query(ge=1900, le=2100, description="Published in or after this year.")
     ] = None,
@@ -176,28 +156,21 @@ def trial_filters(
         ),
     ] = None,
 ) -> Filters:
-    for name, value, allowed in (
-        ("family", family, FAMILIES),
-        ("variant", variant, VARIANTS),
-        ("comparator", comparator, COMPARATORS),
-        ("format", format, DELIVERIES),
-        ("population", population, POPULATIONS),
-        ("time", time, TIMES),
-    ):
-        _one_of(name, value, allowed)
+    _one_of("variant", variant, VARIANTS)
+    _one_of("comparator", comparator, COMPARATORS)
     if min_year is not None and max_year is not None and min_year > max_year:
         reason = f"min_year {min_year} is after max_year {max_year}"
         raise InvalidParameter(reason, errors=[{"parameter": "min_year", "reason": reason}])
     trial_filter = TrialFilter(
         modality=modality,
-        family=family,
+        family=family.value if family else None,
         variant=variant,
         condition_ids=frozenset(condition.ids) if condition else None,
         comparator=comparator,
-        format=format,
-        population=population,
+        format=format.value if format else None,
+        population=population.value if population else None,
         low_risk_of_bias=risk_of_bias == "low",
-        time=time,
+        time=time.value,
         min_year=min_year,
         max_year=max_year,
         dataset=dataset,
