@@ -26,6 +26,7 @@ TABLES = [
     "component",
     "claim_citation",
     "search_document",
+    "code_lookup",
     "trial_dataset",
     "trial_study",
     "trial_comparison",

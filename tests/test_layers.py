@@ -47,6 +47,7 @@ LAYER_OF: dict[str, str] = {
     "app.schemas": "domain",
     "app.citations": "computation",
     "app.suggest": "computation",
+    "app.icd": "computation",
     "app.meta_analysis*": "computation",
     "app.db": "db",
     "app.migrate": "db",

@@ -5,7 +5,7 @@ to the vocabularies the trial data needed (comparators ``no-treatment`` and ``ot
 deliveries ``guided-self-help``, ``couple`` and ``mixed``).
 
 Revision ID: c9d0e1f2a3b4
-Revises: b7c8d9e0f1a2
+Revises: c8d9e0f1a2b3
 Create Date: 2026-12-06 03:01:25
 """
 
@@ -16,7 +16,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "c9d0e1f2a3b4"
-down_revision: str | None = "b7c8d9e0f1a2"
+down_revision: str | None = "c8d9e0f1a2b3"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
