@@ -38,6 +38,7 @@ from app.routes import (
     modalities,
     releases,
     search,
+    trials,
 )
 from app.web import openapi, problems
 from app.web.absolute_urls import AbsoluteUrlMiddleware
@@ -120,6 +121,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             search,
             export,
             releases,
+            trials,
             meta,
             fhir,
         )

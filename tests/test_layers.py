@@ -43,6 +43,7 @@ LAYER_OF: dict[str, str] = {
     "app.errors": "domain",
     "app.domain": "domain",
     "app.models": "domain",
+    "app.trial_records": "domain",
     "app.schemas": "domain",
     "app.citations": "computation",
     "app.suggest": "computation",

@@ -27,6 +27,7 @@ from app.queries.common import (
     not_found,
     text_match,
 )
+from app.queries.trial_table import TrialTable, trial_table
 
 Parent = m.ParentCondition
 
@@ -122,7 +123,7 @@ def get_condition(session: Session, memo: Memo, slug: str) -> s.ConditionDetail:
     found = _with_parent(session, slug)
     if found is None:
         raise not_found(session, memo, "condition", m.Condition.slug, slug)
-    return _detail(session, *found)
+    return _detail(session, *found, trial_table(session, memo))
 
 
 @dataclass(frozen=True)
@@ -145,7 +146,7 @@ def condition_or_code(
     ``get_condition`` costs; a code, two statements."""
     found = _with_parent(session, slug_or_code)
     if found is not None:
-        return _detail(session, *found)
+        return _detail(session, *found, trial_table(session, memo))
     led_to = code_condition(session, slug_or_code).condition
     if led_to is not None:
         return CodeRedirect(led_to.slug)
@@ -161,7 +162,9 @@ def _with_parent(session: Session, slug: str) -> tuple[m.Condition, str | None] 
     return None if found is None else (found[0], found[1])
 
 
-def _detail(session: Session, condition: m.Condition, parent: str | None) -> s.ConditionDetail:
+def _detail(
+    session: Session, condition: m.Condition, parent: str | None, trials: TrialTable
+) -> s.ConditionDetail:
     assert condition.id is not None
     codes = codes_for(session, [condition.id])
     children = session.execute(
@@ -169,7 +172,7 @@ def _detail(session: Session, condition: m.Condition, parent: str | None) -> s.C
         .where(m.Condition.parent_id == condition.id)
         .order_by(func.lower(m.Condition.name))
     ).all()
-    modalities = indications_for(session, descendants(session, condition.id))
+    modalities = indications_for(session, descendants(session, condition.id), trials=trials)
     return s.ConditionDetail(
         **_summary(condition, parent, codes.get(condition.id, [])).model_dump(),
         children=[
@@ -194,6 +197,7 @@ def indications_for(
     modality_ids: list[int] | None = None,
     population: Population | None = None,
     variant: str | None = None,
+    trials: TrialTable | None = None,
 ) -> list[s.ConditionIndication]:
     """Indications for these conditions (of these modalities, for this population and
     variant), strongest first, each with its citations and evidence basis: four statements."""
@@ -202,7 +206,10 @@ def indications_for(
     )
     if modality_ids is not None:
         criteria.append(col(m.Indication.modality_id).in_(modality_ids))
-    return [s.ConditionIndication(**fields) for _, fields in indications_where(session, criteria)]
+    return [
+        s.ConditionIndication(**fields)
+        for _, fields in indications_where(session, criteria, trials=trials)
+    ]
 
 
 def indications_where(
@@ -211,6 +218,7 @@ def indications_where(
     order: Sequence[Any] = STRONGEST_FIRST,
     limit: int | None = None,
     offset: int = 0,
+    trials: TrialTable | None = None,
 ) -> list[tuple[m.Condition, dict[str, Any]]]:
     """The indications meeting every criterion (on the indication, its modality or its
     condition), in this order, one page of them when a limit is given: each as its condition's
@@ -227,7 +235,7 @@ def indications_where(
     ).all()
     indication_ids = [i.id for i, _, _ in rows if i.id is not None]
     keys = indication_citations(session, indication_ids)
-    bases = evidence_bases(session, indication_ids)
+    bases = evidence_bases(session, indication_ids, trials)
     return [
         (
             c,

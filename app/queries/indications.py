@@ -14,6 +14,7 @@ from app.errors import NotFound
 from app.queries.common import EVIDENCE_RANK_SQL, Memo, codes_for, indication_criteria
 from app.queries.conditions import indications_where
 from app.queries.modalities import get_modality_row
+from app.queries.trial_table import trial_table
 from app.suggest import suggest
 
 # Strongest first, then by modality slug, condition slug, population and variant: the four
@@ -62,7 +63,9 @@ def list_indications(session: Session, memo: Memo, f: IndicationFilter) -> s.Pag
         .join(m.Modality, col(m.Modality.id) == m.Indication.modality_id)
         .where(*criteria)
     ).scalar_one()
-    found = indications_where(session, criteria, LIST_ORDER, f.limit, f.offset)
+    found = indications_where(
+        session, criteria, LIST_ORDER, f.limit, f.offset, trials=trial_table(session, memo)
+    )
     codes = codes_for(session, (c.id for c, _ in found if c.id is not None))
     items = [
         s.IndicationRow(**fields, condition_name=c.name, codes=codes.get(c.id or 0, []))

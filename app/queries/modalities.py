@@ -36,6 +36,7 @@ from app.queries.common import (
     not_found,
     text_match,
 )
+from app.queries.trial_table import TrialTable, load_trial_table, trial_table
 
 
 class ModalitySort(StrEnum):
@@ -167,7 +168,9 @@ PRELOAD_BATCH = 200
 
 def every_modality(session: Session) -> Iterator[tuple[dict[str, str], s.ModalityDetail]]:
     """Every whole record, as (path parameters, record), read in batches of 200 modalities
-    (six statements a batch): what ``GET /v1/modalities/{slug}`` preloads per release."""
+    (six statements a batch, and four for the trial table once): what
+    ``GET /v1/modalities/{slug}`` preloads per release."""
+    trials = load_trial_table(session)
     last = ""
     while True:
         rows = list(
@@ -180,7 +183,7 @@ def every_modality(session: Session) -> Iterator[tuple[dict[str, str], s.Modalit
         )
         if not rows:
             return
-        for row, detail in zip(rows, modality_details(session, rows), strict=True):
+        for row, detail in zip(rows, modality_details(session, rows, trials), strict=True):
             yield {"slug": row.slug}, detail
         last = rows[-1].slug
 
@@ -198,7 +201,7 @@ def get_modality(
 ) -> s.ModalityDetail:
     """The whole record: nine statements, ten with the citations embedded."""
     row = get_modality_row(session, memo, slug)
-    detail = modality_details(session, [row])[0]
+    detail = modality_details(session, [row], trial_table(session, memo))[0]
     if include_citations:
         cited = sorted({key for part in _cited_parts(detail) for key in part})
         rows = session.execute(
@@ -215,7 +218,9 @@ def _cited_parts(detail: s.ModalityDetail) -> list[list[str]]:
     return parts
 
 
-def modality_details(session: Session, rows: list[m.Modality]) -> list[s.ModalityDetail]:
+def modality_details(
+    session: Session, rows: list[m.Modality], trials: TrialTable | None = None
+) -> list[s.ModalityDetail]:
     """Whole records for several modalities at once: eight statements for any number of them."""
     ids = [x.id for x in rows if x.id is not None]
     links = citation_links(session, ids)
@@ -232,7 +237,9 @@ def modality_details(session: Session, rows: list[m.Modality]) -> list[s.Modalit
         session, (c.id for pairs in indications.values() for _, c in pairs if c.id is not None)
     )
     bases = evidence_bases(
-        session, (i.id for pairs in indications.values() for i, _ in pairs if i.id is not None)
+        session,
+        (i.id for pairs in indications.values() for i, _ in pairs if i.id is not None),
+        trials,
     )
     considerations = _by_modality(session, m.Consideration, ids)
     formats = _by_modality(session, m.Format, ids)
