@@ -103,7 +103,7 @@ def get_indication(session: Session, memo: Memo, id_: str) -> s.IndicationRow:
             if variant
             else col(m.Indication.variant).is_(None),
         ]
-    found = indications_where(session, criteria, LIST_ORDER, 1)
+    found = indications_where(session, criteria, LIST_ORDER, 1, trials=trial_table(session, memo))
     if not found:
         known = memo("every indication id", lambda: _every_id(session))
         close = suggest(id_, known)
