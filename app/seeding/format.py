@@ -223,6 +223,14 @@ class Guideline(SeedModel):
     note: Text | None = None
 
 
+def _check_interval(value: float, ci_low: float | None, ci_high: float | None) -> None:
+    """An interval is given whole or not at all, and contains its figure."""
+    if (ci_low is None) != (ci_high is None):
+        raise ValueError("give both ci_low and ci_high, or neither")
+    if ci_low is not None and ci_high is not None and not ci_low <= value <= ci_high:
+        raise ValueError(f"the interval [{ci_low}, {ci_high}] does not contain the value {value}")
+
+
 class Effect(SeedModel):
     """A pooled (or trial) estimate exactly as the cited work states it."""
 
@@ -242,14 +250,7 @@ class Effect(SeedModel):
 
     @model_validator(mode="after")
     def _interval(self) -> Self:
-        if (self.ci_low is None) != (self.ci_high is None):
-            raise ValueError("give both ci_low and ci_high, or neither")
-        if self.ci_low is not None and self.ci_high is not None:
-            if not self.ci_low <= self.value <= self.ci_high:
-                raise ValueError(
-                    f"the interval [{self.ci_low}, {self.ci_high}] does not contain the value"
-                    f" {self.value}"
-                )
+        _check_interval(self.value, self.ci_low, self.ci_high)
         if self.measure in RATIO_MEASURES and (
             self.value <= 0 or (self.ci_low is not None and self.ci_low <= 0)
         ):
@@ -289,14 +290,7 @@ class Acceptability(SeedModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
-        if (self.ci_low is None) != (self.ci_high is None):
-            raise ValueError("give both ci_low and ci_high, or neither")
-        if self.ci_low is not None and self.ci_high is not None:
-            if not self.ci_low <= self.value <= self.ci_high:
-                raise ValueError(
-                    f"the interval [{self.ci_low}, {self.ci_high}] does not contain the value"
-                    f" {self.value}"
-                )
+        _check_interval(self.value, self.ci_low, self.ci_high)
         if self.measure is AcceptabilityMeasure.proportion:
             for name in ("value", "ci_low", "ci_high", "comparator_value"):
                 number = getattr(self, name)
