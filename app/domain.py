@@ -312,22 +312,3 @@ EXPORT_EXTENSIONS = {
     ExportFormat.ndjson: "ndjson",
     ExportFormat.csv: "zip",
 }
-
-
-# Where each kind of item lives in the API: the one rule for every ``url`` field. Paths here;
-# app/web/absolute_urls.py puts the client's origin in front of them on the way out.
-def modality_url(slug: str) -> str:
-    return f"/v1/modalities/{slug}"
-
-
-def condition_url(slug: str) -> str:
-    return f"/v1/conditions/{slug}"
-
-
-def citation_url(key: str) -> str:
-    return f"/v1/citations/{key}"
-
-
-def export_url(version: str, fmt: ExportFormat) -> str:
-    """A kept release's export in one format: the same bytes every time."""
-    return f"/v1/releases/{version}/export.{EXPORT_EXTENSIONS[fmt]}"

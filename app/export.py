@@ -24,6 +24,7 @@ from app.queries.conditions import condition_summaries
 from app.queries.export import TABLES
 from app.queries.meta import meta
 from app.queries.modalities import modality_details
+from app.urls import PATHS
 
 MODALITY_BATCH = 100
 FLUSH_BYTES = 64 * 1024
@@ -61,7 +62,7 @@ def _modality_batches(session: Session) -> Iterator[list[s.ModalityDetail]]:
         )
         if not rows:
             return
-        yield modality_details(session, rows)
+        yield modality_details(session, PATHS, rows)
         offset += len(rows)
 
 
@@ -69,8 +70,8 @@ def _json(session: Session, release: m.Release) -> Iterator[bytes]:
     """{"release": …, "citations": […], "conditions": […], "modalities": […]}"""
     yield ('{"release":' + _dumps(_release_record(session, release))).encode()
     sections: list[tuple[str, Iterator[Any]]] = [
-        ("citations", iter(all_citations(session))),
-        ("conditions", condition_summaries(session)),
+        ("citations", iter(all_citations(session, PATHS))),
+        ("conditions", condition_summaries(session, PATHS)),
         ("modalities", (d for batch in _modality_batches(session) for d in batch)),
     ]
     for name, items in sections:

@@ -1,5 +1,5 @@
-"""Absolute links (app/web/absolute_urls.py): every url field, Link and FHIR bundle link names the
-origin the client used; forwarded headers count only from a trusted proxy."""
+"""Absolute links (app/http/origin.py, app/urls.py): every url field, Link and FHIR bundle
+link names the origin the client used; forwarded headers count only from a trusted proxy."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.config import Settings
+from app.http.origin import Trusted, origin
 from app.main import create_app
-from app.web.absolute_urls import Trusted, origin
 from tests.helpers import ORIGIN
 
 FORWARDED = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "kb.example.org"}

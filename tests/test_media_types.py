@@ -1,5 +1,5 @@
 """Every representation is an operation of its own, and one Accept rule holds for every operation
-(app/web/negotiation.py): walked from the OpenAPI document, on both engines."""
+(app/http/negotiation.py): walked from the OpenAPI document, on both engines."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from fastapi.testclient import TestClient
 from httpx import Response
 
 from app.config import Settings
+from app.http import negotiation
+from app.http.negotiation import MediaTypes
 from app.main import create_app
-from app.web import negotiation
-from app.web.negotiation import MediaTypes
 from tests.helpers import ORIGIN
 
 PROBLEM = "application/problem+json"

@@ -1,5 +1,5 @@
 """Query parameters as clients send them: repeated and comma-separated lists, and one strict rule
-for parameters an operation does not declare or takes only once (app/web/strict_query.py)."""
+for parameters an operation does not declare or takes only once (app/http/strict_query.py)."""
 
 from __future__ import annotations
 

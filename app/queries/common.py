@@ -18,10 +18,10 @@ from app.domain import (
     Evidence,
     Population,
     Recommendation,
-    citation_url,
 )
 from app.errors import NotFound
 from app.suggest import suggest
+from app.urls import Urls
 
 T = TypeVar("T")
 
@@ -215,7 +215,7 @@ def format_ranges(f: m.Format) -> dict[str, Any]:
     }
 
 
-def citation_out(row: m.Citation) -> s.Citation:
+def citation_out(row: m.Citation, urls: Urls) -> s.Citation:
     return s.Citation(
         key=row.key,
         type=row.type,
@@ -233,7 +233,7 @@ def citation_out(row: m.Citation) -> s.Citation:
         isbn=row.isbn,
         source_url=row.url,
         note=row.note,
-        url=citation_url(row.key),
+        url=urls.citation(row.key),
     )
 
 

@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 
 from app import models as m
 from app import schemas as s
-from app.domain import Evidence, Population, modality_url
+from app.domain import Evidence, Population
 from app.queries.common import (
     Memo,
     format_ranges,
@@ -18,11 +18,13 @@ from app.queries.common import (
     strongest,
 )
 from app.queries.conditions import indications_for
+from app.urls import Urls
 
 
 def compare(
     session: Session,
     memo: Memo,
+    urls: Urls,
     slugs: list[str],
     condition_ids: list[int] | None,
     condition_slug: str | None,
@@ -84,7 +86,7 @@ def compare(
     details: dict[str, list[s.ConditionIndication]] = defaultdict(list)
     if condition_ids is not None:
         for indication in indications_for(
-            session, condition_ids, [x for x in ids if x], population
+            session, urls, condition_ids, [x for x in ids if x], population
         ):
             details[indication.modality].append(indication)
 
@@ -106,7 +108,7 @@ def compare(
             pros=pros[x.id or 0],
             cons=cons[x.id or 0],
             components=components[x.id or 0],
-            url=modality_url(x.slug),
+            url=urls.modality(x.slug),
         )
         for x in (rows[slug] for slug in slugs)
     ]

@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 
 from app import models as m
 from app import schemas as s
-from app.domain import ClaimType, Population, condition_url, modality_url
+from app.domain import ClaimType, Population
 from app.queries.common import (
     EVIDENCE_RANK_SQL,
     Memo,
@@ -25,6 +25,7 @@ from app.queries.common import (
     resolve_condition,
     text_match,
 )
+from app.urls import Urls
 
 Parent = m.ParentCondition
 
@@ -39,7 +40,7 @@ class ConditionFilter:
     offset: int = 0
 
 
-def list_conditions(session: Session, f: ConditionFilter) -> s.Page[s.ConditionSummary]:
+def list_conditions(session: Session, urls: Urls, f: ConditionFilter) -> s.Page[s.ConditionSummary]:
     query = select(m.Condition.id)
     if f.q:
         query = query.where(
@@ -75,7 +76,7 @@ def list_conditions(session: Session, f: ConditionFilter) -> s.Page[s.ConditionS
         .offset(f.offset)
     ).all()
     codes = codes_for(session, (c.id for c, _ in rows if c.id is not None))
-    items = [_summary(c, parent, codes.get(c.id or 0, [])) for c, parent in rows]
+    items = [_summary(urls, c, parent, codes.get(c.id or 0, [])) for c, parent in rows]
     return s.Page[s.ConditionSummary](items=items, total=total, limit=f.limit, offset=f.offset)
 
 
@@ -93,7 +94,9 @@ def _covered(population: Population) -> Select[Any]:
     return select(covered.c.id)
 
 
-def _summary(c: m.Condition, parent: str | None, codes: list[s.Code]) -> s.ConditionSummary:
+def _summary(
+    urls: Urls, c: m.Condition, parent: str | None, codes: list[s.Code]
+) -> s.ConditionSummary:
     return s.ConditionSummary(
         slug=c.slug,
         name=c.name,
@@ -101,11 +104,11 @@ def _summary(c: m.Condition, parent: str | None, codes: list[s.Code]) -> s.Condi
         parent=parent,
         description=c.description,
         codes=codes,
-        url=condition_url(c.slug),
+        url=urls.condition(c.slug),
     )
 
 
-def condition_summaries(session: Session) -> Iterator[s.ConditionSummary]:
+def condition_summaries(session: Session, urls: Urls) -> Iterator[s.ConditionSummary]:
     """Every condition in slug order (for the export): two statements."""
     rows = session.execute(
         select(m.Condition, Parent.c.slug)
@@ -114,15 +117,15 @@ def condition_summaries(session: Session) -> Iterator[s.ConditionSummary]:
     ).all()
     codes = codes_for(session, (c.id for c, _ in rows if c.id is not None))
     for c, parent in rows:
-        yield _summary(c, parent, codes.get(c.id or 0, []))
+        yield _summary(urls, c, parent, codes.get(c.id or 0, []))
 
 
-def get_condition(session: Session, memo: Memo, slug: str) -> s.ConditionDetail:
+def get_condition(session: Session, memo: Memo, urls: Urls, slug: str) -> s.ConditionDetail:
     """One condition by its slug: eight statements."""
     found = _with_parent(session, slug)
     if found is None:
         raise not_found(session, memo, "condition", m.Condition.slug, slug)
-    return _detail(session, *found)
+    return _detail(session, urls, *found)
 
 
 @dataclass(frozen=True)
@@ -130,14 +133,11 @@ class CodeRedirect:
     """A code asked for where a slug belongs: the condition it names is at ``url``."""
 
     slug: str
-
-    @property
-    def url(self) -> str:
-        return condition_url(self.slug)
+    url: str
 
 
 def condition_or_code(
-    session: Session, memo: Memo, slug_or_code: str
+    session: Session, memo: Memo, urls: Urls, slug_or_code: str
 ) -> s.ConditionDetail | CodeRedirect:
     """A condition by its slug; by one of its codes (case-insensitive), where its detail is
     (``resolve_condition`` says which condition, when a code names several); otherwise a 404
@@ -145,10 +145,10 @@ def condition_or_code(
     statements (three when it names several conditions)."""
     found = _with_parent(session, slug_or_code)
     if found is not None:
-        return _detail(session, *found)
+        return _detail(session, urls, *found)
     named = resolve_condition(session, slug_or_code)
     if named is not None:
-        return CodeRedirect(named.slug)
+        return CodeRedirect(named.slug, urls.condition(named.slug))
     raise not_found(session, memo, "condition", m.Condition.slug, slug_or_code)
 
 
@@ -161,7 +161,9 @@ def _with_parent(session: Session, slug: str) -> tuple[m.Condition, str | None] 
     return None if found is None else (found[0], found[1])
 
 
-def _detail(session: Session, condition: m.Condition, parent: str | None) -> s.ConditionDetail:
+def _detail(
+    session: Session, urls: Urls, condition: m.Condition, parent: str | None
+) -> s.ConditionDetail:
     assert condition.id is not None
     codes = codes_for(session, [condition.id])
     children = session.execute(
@@ -169,11 +171,11 @@ def _detail(session: Session, condition: m.Condition, parent: str | None) -> s.C
         .where(m.Condition.parent_id == condition.id)
         .order_by(func.lower(m.Condition.name))
     ).all()
-    modalities = indications_for(session, descendants(session, condition.id))
+    modalities = indications_for(session, urls, descendants(session, condition.id))
     return s.ConditionDetail(
-        **_summary(condition, parent, codes.get(condition.id, [])).model_dump(),
+        **_summary(urls, condition, parent, codes.get(condition.id, [])).model_dump(),
         children=[
-            s.ConditionRef(slug=c_slug, name=name, url=condition_url(c_slug))
+            s.ConditionRef(slug=c_slug, name=name, url=urls.condition(c_slug))
             for c_slug, name in children
         ],
         modalities=modalities,
@@ -190,6 +192,7 @@ STRONGEST_FIRST: tuple[Any, ...] = (
 
 def indications_for(
     session: Session,
+    urls: Urls,
     condition_ids: list[int],
     modality_ids: list[int] | None = None,
     population: Population | None = None,
@@ -199,11 +202,13 @@ def indications_for(
     criteria = indication_criteria(condition_ids=condition_ids, population=population)
     if modality_ids is not None:
         criteria.append(col(m.Indication.modality_id).in_(modality_ids))
-    return [s.ConditionIndication(**fields) for _, fields in indications_where(session, criteria)]
+    found = indications_where(session, urls, criteria)
+    return [s.ConditionIndication(**fields) for _, fields in found]
 
 
 def indications_where(
     session: Session,
+    urls: Urls,
     criteria: Sequence[ColumnElement[bool]],
     order: Sequence[Any] = STRONGEST_FIRST,
     limit: int | None = None,
@@ -238,7 +243,7 @@ def indications_where(
                 "summary": i.summary,
                 **evidence_basis_fields(i, bases),
                 "citations": keys.get(i.id or 0, []),
-                "url": modality_url(x.slug),
+                "url": urls.modality(x.slug),
             },
         )
         for i, x, c in rows

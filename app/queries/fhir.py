@@ -26,6 +26,7 @@ from app.queries.common import (
 )
 from app.queries.conditions import indication_citations
 from app.queries.modalities import modality_details
+from app.urls import PATHS
 
 
 class StringMode(StrEnum):
@@ -88,7 +89,8 @@ def modality_page(
             .offset(window.offset)
         ).scalars()
     )
-    return total, modality_details(session, rows)
+    # FHIR resources take their addresses from the FHIR base, never from these url fields.
+    return total, modality_details(session, PATHS, rows)
 
 
 def citation_titles(session: Session, keys: set[str]) -> dict[str, str]:
@@ -244,4 +246,4 @@ def citation_page(
         .limit(window.limit)
         .offset(window.offset)
     ).scalars()
-    return total, [citation_out(r) for r in rows]
+    return total, [citation_out(r, PATHS) for r in rows]

@@ -13,6 +13,7 @@ from app.domain import Category, Evidence, Population, Recommendation
 from app.queries.common import EVIDENCE_RANK_SQL, Memo, codes_for, indication_criteria
 from app.queries.conditions import indications_where
 from app.queries.modalities import get_modality_row
+from app.urls import Urls
 
 # Strongest first, then by modality slug, condition slug and population: the three name one
 # indication, so the order is total and a page never shifts between requests.
@@ -36,7 +37,9 @@ class IndicationFilter:
     offset: int = 0
 
 
-def list_indications(session: Session, memo: Memo, f: IndicationFilter) -> s.Page[s.IndicationRow]:
+def list_indications(
+    session: Session, memo: Memo, urls: Urls, f: IndicationFilter
+) -> s.Page[s.IndicationRow]:
     """One page of indications, every filter holding for each one: seven statements (one more
     with a modality), however many indications."""
     criteria: list[ColumnElement[bool]] = indication_criteria(
@@ -57,7 +60,7 @@ def list_indications(session: Session, memo: Memo, f: IndicationFilter) -> s.Pag
         .join(m.Modality, col(m.Modality.id) == m.Indication.modality_id)
         .where(*criteria)
     ).scalar_one()
-    found = indications_where(session, criteria, LIST_ORDER, f.limit, f.offset)
+    found = indications_where(session, urls, criteria, LIST_ORDER, f.limit, f.offset)
     codes = codes_for(session, (c.id for c, _ in found if c.id is not None))
     items = [
         s.IndicationRow(**fields, condition_name=c.name, codes=codes.get(c.id or 0, []))

@@ -20,7 +20,6 @@ from app.domain import (
     Evidence,
     Population,
     Recommendation,
-    modality_url,
 )
 from app.queries.common import (
     EVIDENCE_RANK_SQL,
@@ -35,6 +34,7 @@ from app.queries.common import (
     not_found,
     text_match,
 )
+from app.urls import Urls
 
 
 class ModalitySort(StrEnum):
@@ -100,7 +100,7 @@ def _filtered(f: ModalityFilter) -> Select[int | None]:
     return query
 
 
-def list_modalities(session: Session, f: ModalityFilter) -> s.Page[s.ModalitySummary]:
+def list_modalities(session: Session, urls: Urls, f: ModalityFilter) -> s.Page[s.ModalitySummary]:
     """One page of modalities: a count, then the page with each modality's evidence."""
     ids = _filtered(f).subquery()
     total = session.execute(select(func.count()).select_from(ids)).scalar_one()
@@ -150,7 +150,7 @@ def list_modalities(session: Session, f: ModalityFilter) -> s.Page[s.ModalitySum
             aliases=row.aliases,
             summary=row.summary,
             evidence=by_rank.get(row.best),
-            url=modality_url(row.slug),
+            url=urls.modality(row.slug),
         )
         for row in rows
     ]
@@ -160,7 +160,9 @@ def list_modalities(session: Session, f: ModalityFilter) -> s.Page[s.ModalitySum
 PRELOAD_BATCH = 200
 
 
-def every_modality(session: Session) -> Iterator[tuple[dict[str, str], s.ModalityDetail]]:
+def every_modality(
+    session: Session, urls: Urls
+) -> Iterator[tuple[dict[str, str], s.ModalityDetail]]:
     """Every whole record, as (path parameters, record), read in batches of 200 modalities
     (six statements a batch): what ``GET /v1/modalities/{slug}`` preloads per release."""
     last = ""
@@ -175,7 +177,7 @@ def every_modality(session: Session) -> Iterator[tuple[dict[str, str], s.Modalit
         )
         if not rows:
             return
-        for row, detail in zip(rows, modality_details(session, rows), strict=True):
+        for row, detail in zip(rows, modality_details(session, urls, rows), strict=True):
             yield {"slug": row.slug}, detail
         last = rows[-1].slug
 
@@ -189,17 +191,17 @@ def get_modality_row(session: Session, memo: Memo, slug: str) -> m.Modality:
 
 
 def get_modality(
-    session: Session, memo: Memo, slug: str, include_citations: bool
+    session: Session, memo: Memo, urls: Urls, slug: str, include_citations: bool
 ) -> s.ModalityDetail:
     """The whole record: nine statements, ten with the citations embedded."""
     row = get_modality_row(session, memo, slug)
-    detail = modality_details(session, [row])[0]
+    detail = modality_details(session, urls, [row])[0]
     if include_citations:
         cited = sorted({key for part in _cited_parts(detail) for key in part})
         rows = session.execute(
             select(m.Citation).where(col(m.Citation.key).in_(cited)).order_by(m.Citation.key)
         ).scalars()
-        detail.included_citations = [citation_out(r) for r in rows]
+        detail.included_citations = [citation_out(r, urls) for r in rows]
     return detail
 
 
@@ -210,7 +212,9 @@ def _cited_parts(detail: s.ModalityDetail) -> list[list[str]]:
     return parts
 
 
-def modality_details(session: Session, rows: list[m.Modality]) -> list[s.ModalityDetail]:
+def modality_details(
+    session: Session, urls: Urls, rows: list[m.Modality]
+) -> list[s.ModalityDetail]:
     """Whole records for several modalities at once: eight statements for any number of them."""
     ids = [x.id for x in rows if x.id is not None]
     links = citation_links(session, ids)
@@ -246,7 +250,7 @@ def modality_details(session: Session, rows: list[m.Modality]) -> list[s.Modalit
         mid = x.id or 0
         out.append(
             s.ModalityDetail(
-                url=modality_url(x.slug),
+                url=urls.modality(x.slug),
                 slug=x.slug,
                 name=x.name,
                 abbreviation=x.abbreviation,

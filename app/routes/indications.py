@@ -8,15 +8,16 @@ from fastapi import APIRouter, Query, Request, Response
 
 from app import schemas as s
 from app.domain import Category, Evidence, Recommendation
+from app.http.origin import UrlsDep
 from app.queries.indications import IndicationFilter, list_indications
 from app.release import ReleaseDep
 from app.routes.params import ConditionDep, PagingDep, PopulationQuery, set_link_header
 
-router = APIRouter(prefix="/v1/indications", tags=["indications"])
+router = APIRouter(tags=["indications"])
 
 
 @router.get(
-    "",
+    "/v1/indications",
     response_model=s.Page[s.IndicationRow],
     operation_id="listIndications",
     responses={404: {"description": "No such modality or condition; may suggest the nearest."}},
@@ -25,6 +26,7 @@ def list_(
     request: Request,
     response: Response,
     snapshot: ReleaseDep,
+    urls: UrlsDep,
     paging: PagingDep,
     condition: ConditionDep,
     population: PopulationQuery = None,
@@ -56,6 +58,7 @@ def list_(
     page = list_indications(
         snapshot.session,
         snapshot.memo,
+        urls,
         IndicationFilter(
             modality=modality,
             condition_ids=condition.ids if condition else None,
@@ -67,5 +70,5 @@ def list_(
             offset=paging.offset,
         ),
     )
-    set_link_header(request, response, page.total, paging)
+    set_link_header(request, response, urls, page.total, paging)
     return page

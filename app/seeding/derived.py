@@ -16,14 +16,12 @@ from app.domain import (
     ClaimType,
     ExportFormat,
     SearchType,
-    citation_url,
     claim_path,
     claim_ref,
-    condition_url,
-    modality_url,
 )
 from app.export import export
 from app.queries.meta import meta
+from app.urls import citation_path, condition_path, modality_path
 
 
 def _doc(doc_type: SearchType, ref: str, title: str, parts: list[Any], url: str) -> dict[str, Any]:
@@ -41,7 +39,7 @@ def rebuild_search_index(session: Session) -> None:
                 x.slug,
                 f"{x.name} ({x.abbreviation})",
                 [*x.aliases, x.summary, x.description, x.origin, *x.goals],
-                modality_url(x.slug),
+                modality_path(x.slug),
             )
         )
     codes: dict[int, list[str]] = {}
@@ -55,7 +53,7 @@ def rebuild_search_index(session: Session) -> None:
                 c.slug,
                 c.name,
                 [*c.aliases, c.description, *codes.get(c.id or 0, [])],
-                condition_url(c.slug),
+                condition_path(c.slug),
             )
         )
 
@@ -69,7 +67,7 @@ def rebuild_search_index(session: Session) -> None:
     ) -> None:
         slug = modalities[modality_id].slug
         ref = claim_ref(slug, claim_path(claim_type, position, kind))
-        docs.append(_doc(SearchType.claim, ref, title, parts, modality_url(ref)))
+        docs.append(_doc(SearchType.claim, ref, title, parts, modality_path(ref)))
 
     for i in session.execute(select(m.Indication)).scalars():
         x, cond = modalities[i.modality_id], conditions[i.condition_id]
@@ -111,7 +109,7 @@ def rebuild_search_index(session: Session) -> None:
                 cit.key,
                 cit.title,
                 [*authors, cit.year, cit.container_title, cit.publisher, cit.doi],
-                citation_url(cit.key),
+                citation_path(cit.key),
             )
         )
 
