@@ -11,9 +11,10 @@ API does cannot disagree.
 **The rule** (``refusal``, applied by ``app.web.accept`` in front of the response cache): a
 ``GET`` whose ``Accept`` allows none of the operation's media types is answered 406, a problem
 that lists them under ``available``. A request without ``Accept``, or with ``*/*``, is not
-parsed at all. A header in which no media range can be read counts as absent. Errors are ``application/problem+json``
-whatever ``Accept`` says. An operation that takes a ``format`` parameter lets it win: with
-``format`` given, the route answers in that format and ``Accept`` is not consulted.
+parsed at all. A header in which no media range can be read counts as absent. Errors are
+``application/problem+json`` whatever ``Accept`` says. An operation that takes a ``format``
+parameter lets it win: with ``format`` given, the route answers in that format and ``Accept``
+is not consulted.
 
 **Several representations** (the citation resources and the exports at their first paths):
 ``format`` picks one, else ``Accept`` (python-mimeparse; each type takes the q of the most

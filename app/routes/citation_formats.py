@@ -173,7 +173,14 @@ def negotiated_responses(what: str) -> Responses:
                 for k, v in r.content().items()
             },
         },
+        **UNKNOWN_STYLE,
     }
+
+
+# A style is looked up by name: an unknown one is a 404 that suggests the nearest.
+UNKNOWN_STYLE: Responses = {
+    404: {"description": "No such citation style (or resource); may suggest the nearest name."}
+}
 
 
 async def text_style(
@@ -226,5 +233,9 @@ def add_citation_formats(
 
         return endpoint
 
-    chosen = {path: BY_FORMAT[fmt] for path, fmt in operations.items()}
-    add_representations(router, operation_id, chosen, endpoint_for, what, responses)
+    for path, fmt in operations.items():
+        # Only the reference list takes a style, which may be unknown.
+        styled = {**(responses or {}), **UNKNOWN_STYLE} if fmt is CitationFormat.text else responses
+        add_representations(
+            router, operation_id, {path: BY_FORMAT[fmt]}, endpoint_for, what, styled
+        )

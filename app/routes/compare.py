@@ -17,7 +17,12 @@ from app.routes.params import ConditionDep, PopulationQuery
 router = APIRouter(tags=["compare"])
 
 
-@router.get("/v1/compare", operation_id="compareModalities", response_model=s.Comparison)
+@router.get(
+    "/v1/compare",
+    operation_id="compareModalities",
+    response_model=s.Comparison,
+    responses={404: {"description": "No such modality or condition; may suggest the nearest."}},
+)
 def compare_(
     snapshot: ReleaseDep,
     urls: UrlsDep,

@@ -40,7 +40,10 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {
 
 
 @router.get(
-    "/v1/modalities", operation_id="listModalities", response_model=s.Page[s.ModalitySummary]
+    "/v1/modalities",
+    operation_id="listModalities",
+    response_model=s.Page[s.ModalitySummary],
+    responses={404: {"description": "No such condition; may suggest the nearest slug."}},
 )
 def list_(
     request: Request,

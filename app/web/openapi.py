@@ -12,7 +12,6 @@ from typing import Any
 from asgi_correlation_id import correlation_id
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
-from fastapi.routing import APIRoute
 
 from app.errors import (
     AppError,
@@ -233,16 +232,6 @@ def install(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-def declared_errors(app: FastAPI) -> dict[tuple[str, str], set[str]]:
-    """(path, method) → the error statuses its route declares in ``responses`` itself."""
-    return {
-        (route.path_format, method.lower()): {str(s) for s in route.responses if int(s) >= 400}
-        for route in app.routes
-        if isinstance(route, APIRoute)
-        for method in route.methods or ()
-    }
-
-
 def build(app: FastAPI) -> dict[str, Any]:
     doc = get_openapi(
         title=app.title,
@@ -254,12 +243,14 @@ def build(app: FastAPI) -> dict[str, Any]:
     components = doc.setdefault("components", {}).setdefault("schemas", {})
     components["Problem"] = {**PROBLEM_SCHEMA, "examples": [problem_example("404")]}
     components[FHIR_ERRORS.name] = FHIR_ERRORS.schema
-    declared = declared_errors(app)
     for path, item in doc.get("paths", {}).items():
         shape = FHIR_ERRORS if FHIR_ERRORS.applies(path) else None
-        for method, operation in item.items():
+        for operation in item.values():
             responses = operation.setdefault("responses", {})
-            statuses = error_statuses(path, operation) | declared.get((path, method), set())
+            # What the route declares itself (FastAPI adds a 422 of its own: the rule says
+            # where one can happen).
+            declared = {s for s in responses if s.isdigit() and int(s) >= 400 and s != "422"}
+            statuses = error_statuses(path, operation) | declared
             for status in [s for s in responses if s.isdigit() and int(s) >= 400]:
                 if status not in statuses:
                     responses.pop(status)  # FastAPI's own 422 where no parameter can fail
