@@ -202,3 +202,14 @@ def test_no_import_cycles() -> None:
         if start not in done:
             visit(start, [start], done)
     assert cycles == [], "\n".join(" -> ".join(c) for c in cycles)
+
+
+def test_a_cached_answer_crosses_few_layers() -> None:
+    """The ASGI layers in front of the release layer, which answers from memory: FastAPI's
+    three, then ours, none of them a body rewriter (bench/layers.py prints them)."""
+    from bench.layers import cached_path
+
+    names = cached_path()
+    assert names[-1] == "ReleaseMiddleware"
+    assert len(names) <= 12, names
+    assert not {"AbsoluteUrlMiddleware", "OperationOutcomeMiddleware"} & set(names)

@@ -20,6 +20,7 @@ from app.domain import Population, Recommendation
 from app.errors import AppError, InvalidParameter, NotFound
 from app.explorer import forest
 from app.explorer.render import page
+from app.http.origin import UrlsDep
 from app.http.params import MAX_Q, condition_filter, parse_modalities
 from app.queries.citations import citations_by_key, get_citation
 from app.queries.compare import compare
@@ -156,13 +157,15 @@ ConditionSlug = Annotated[str, Path(max_length=80)]
 
 
 @router.get("/conditions/{slug}")
-def condition_page(snapshot: ReleaseDep, slug: ConditionSlug) -> Response:
+def condition_page(snapshot: ReleaseDep, urls: UrlsDep, slug: ConditionSlug) -> Response:
     """A condition: its modalities strongest first, with their evidence and a forest plot.
     Named by one of its codes, a permanent redirect to its page, as in the API."""
     condition = condition_or_code(snapshot.session, snapshot.memo, PATHS, slug)
     if isinstance(condition, CodeRedirect):
         return RedirectResponse(
-            f"/conditions/{condition.slug}", status_code=308, headers=snapshot.headers
+            urls.absolute(f"/conditions/{condition.slug}"),
+            status_code=308,
+            headers=snapshot.headers,
         )
     keys = {
         key
