@@ -9,6 +9,7 @@ import pkgutil
 import re
 from collections.abc import Iterator
 from importlib.metadata import version
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -355,3 +356,11 @@ def test_what_bad_requests_get_is_documented(client: TestClient) -> None:
             if status >= 400 and str(status) not in op["responses"]:
                 undocumented.append(f"{method} {path}: {url} {headers} -> {status}")
     assert undocumented == []
+
+
+def test_every_operation_is_found_by_its_path() -> None:
+    """A reader finds each operation by grepping for its path: it is written out, whole and
+    once, in app/routes (a decorator's path, or a representation's in its route module)."""
+    sources = "".join(p.read_text() for p in sorted(Path(routes_package.__path__[0]).glob("*.py")))
+    for path in DOC["paths"]:
+        assert sources.count(f'"{path}"') == 1, path

@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 
 from app.config import Settings
 from app.main import create_app
-from app.release.cache import Answers, CacheKey, ReleaseCache, Stored, cache_key
+from app.release.cache import PRELOAD_ORIGINS, Answers, CacheKey, ReleaseCache, Stored, cache_key
 from app.seeding import load_seed, read_seed_dir
 from tests.conftest import FIXTURE_SEED
 from tests.helpers import ORIGIN, statements
@@ -280,3 +280,22 @@ def test_one_release_check_at_a_time() -> None:
     answers = anyio.run(burst)
     assert calls == 1
     assert answers == ["new"] + ["old"] * 20
+
+
+def test_each_origin_gets_its_own_preloaded_answers(fixture_db_url: str) -> None:
+    """Links name the origin, so preloaded answers are built per origin, for a few of them."""
+    app = create_app(Settings(database_url=fixture_db_url, release_check_seconds=60))
+    with TestClient(app) as client:
+        wait_preloaded(app, client)
+        generation = cache_of(app).generation
+        client.get("/v1/meta", headers={"Host": "other.example"})
+        assert generation.preloads["http://other.example"].wait(WAIT)
+        with statements(app.state.engine) as seen:
+            got = client.get("/v1/modalities/alpha", headers={"Host": "other.example"})
+        assert seen == []
+        assert got.json()["url"] == "http://other.example/v1/modalities/alpha"
+        for n in range(2 * PRELOAD_ORIGINS):
+            client.get("/v1/meta", headers={"Host": f"h{n}.example"})
+        assert len(generation.preloads) == PRELOAD_ORIGINS
+        for done in generation.preloads.values():
+            assert done.wait(WAIT)
