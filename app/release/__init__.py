@@ -30,8 +30,8 @@ for the answer's ``url`` fields.)
 
 Nothing else is needed: a ``GET`` under ``/v1`` is then kept per release and origin, labelled
 and answered with 304 by ``ReleaseMiddleware`` (its ``ETag`` comes from the ``X-KB-Release`` of
-the answer, that is, from the release its queries read). A route whose every answer can be built ahead is
-marked ``@preloaded(records)``.
+the answer, that is, from the release its queries read). A route whose every answer can be
+built ahead is marked ``@preloaded(records)``.
 """
 
 from __future__ import annotations
