@@ -161,6 +161,7 @@ class Condition(SQLModel, table=True):
     slug: str = Field(max_length=80, unique=True)
     name: str
     aliases: list[str] = Field(sa_type=JSON)
+    lay_terms: list[str] = Field(sa_type=JSON, default_factory=list)
     parent_id: int | None = fk("condition.id", ondelete="RESTRICT", nullable=True)
     description: str | None = None
     content_hash: str = Field(max_length=64)
@@ -183,6 +184,24 @@ class ConditionCode(SQLModel, table=True):
     code: str = Field(max_length=20, index=True)
     display: str
     position: int
+
+
+class CodeLookup(SQLModel, table=True):
+    """Which condition an ICD code leads to, by the classification's hierarchy (app/icd.py):
+    derived by every seed load from the conditions' codes and branches, so serving never reads
+    the classification itself. A row without a condition is a known code that leads to none."""
+
+    __tablename__ = "code_lookup"
+    __table_args__ = (
+        UniqueConstraint("system", "code"),
+        enum_check("system", CodeSystem),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    system: str = Field(max_length=20)
+    code: str = Field(max_length=20, index=True)
+    title: str | None = None
+    condition_id: int | None = fk("condition.id", ondelete="CASCADE", nullable=True)
 
 
 class Modality(SQLModel, table=True):
@@ -370,5 +389,7 @@ class SearchDocument(SQLModel, table=True):
     doc_type: str = Field(max_length=20)
     ref: str = Field(max_length=200, description="slug, citation key or modality#claim-path")
     title: str
+    # Everyday words for the thing (a condition's lay terms): weighted above the title.
+    keywords: str = Field(default="", sa_column_kwargs={"server_default": ""})
     body: str
     url: str

@@ -367,6 +367,7 @@ class ConditionSummary(BaseModel):
             "slug": "bulimia-nervosa",
             "name": "Bulimia nervosa",
             "aliases": [],
+            "lay_terms": ["binge and purge", "making myself sick after eating"],
             "parent": "eating-disorders",
             "description": None,
             "codes": [{"system": "icd-11", "code": "6B81", "display": "Bulimia nervosa"}],
@@ -377,6 +378,10 @@ class ConditionSummary(BaseModel):
     slug: str
     name: str
     aliases: list[str]
+    lay_terms: list[str] = Field(
+        description="Everyday phrases people use for the condition; searched, and weighted"
+        " above the name in /v1/search."
+    )
     parent: str | None = Field(description="Slug of the broader condition, if any.")
     description: str | None = Field(description="Curators' note on the condition.")
     codes: list[Code]

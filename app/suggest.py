@@ -1,4 +1,4 @@
-"""The one "did you mean" helper, for unknown slugs, citation keys and style names."""
+"""The one "did you mean" helper, for unknown slugs, citation keys, style names and codes."""
 
 from __future__ import annotations
 
@@ -16,3 +16,10 @@ def suggest(value: str, known: Iterable[str], cutoff: float = CUTOFF) -> str | N
     0.2 ms against 6,000 slugs, where difflib took 5-25 ms."""
     close = process.extractOne(value, known, scorer=fuzz.ratio, score_cutoff=cutoff)
     return None if close is None else str(close[0])
+
+
+def nearest(value: str, known: Iterable[str], limit: int = 3, cutoff: float = CUTOFF) -> list[str]:
+    """Up to ``limit`` known values nearest to ``value``, nearest first (ties in their given
+    order), each close enough."""
+    found = process.extract(value, known, scorer=fuzz.ratio, score_cutoff=cutoff, limit=limit)
+    return [str(match[0]) for match in found]

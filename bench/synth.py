@@ -157,6 +157,12 @@ def synthesize(out: Path, scale: int, source: Path = REAL_SEED, force: bool = Fa
                     codes.append({**code, "code": fake_code(system, counters[system])})
                     counters[system] += 1
                 clone["codes"] = codes
+            if i > 0:
+                # A branch of a classification leads to one condition, and a lay term names
+                # one: the clones keep neither's original.
+                clone.pop("code_branches", None)
+                if c.get("lay_terms"):
+                    clone["lay_terms"] = [term + tag(i) for term in c["lay_terms"]]
             stats.codes += len(clone.get("codes") or [])
             all_conditions.append(clone)
     stats.citations, stats.conditions = len(all_citations), len(all_conditions)

@@ -26,6 +26,7 @@ TABLES = [
     "component",
     "claim_citation",
     "search_document",
+    "code_lookup",
 ]
 
 

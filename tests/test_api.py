@@ -215,8 +215,9 @@ def test_bad_parameters_are_problems(client: TestClient, url: str, parameter: st
         ("/v1/indications?modality=alpah", "alpha"),
         ("/v1/indications?modality=zzzzzz", None),
         ("/v1/indications?condition=wory", "worry"),
-        # Neither a slug nor a code.
-        ("/v1/conditions/F99.9", None),
+        # Neither a slug nor a code of ours, but shaped like a code: the nearest code of ours.
+        ("/v1/conditions/F99.9", "F99.1"),
+        ("/v1/conditions/nothing", None),
         ("/v1/conditions/low-mod", "low-mood"),
     ],
 )

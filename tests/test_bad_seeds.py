@@ -313,3 +313,82 @@ def test_yaml_boolean_is_not_a_count(tmp_path: Path) -> None:
     )
     problems = rejection(root)
     assert [p.path for p in problems] == ["formats[0].sessions.min"], listing(problems, root)
+
+
+# --- lay terms and code branches, read without a database ----------------------------------
+
+WORRY = "  - slug: worry\n    name: Worry disorder\n"
+LOW_MOOD = "    aliases: [persistent low mood]\n"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "path", "message"),
+    [
+        (WORRY, WORRY + "    lay_terms: [' ']\n", "conditions[2].lay_terms[0]", "at least 2"),
+        (WORRY, WORRY + "    lay_terms: 'worrying'\n", "conditions[2].lay_terms", "list"),
+        (
+            WORRY,
+            WORRY + "    lay_terms: [worry a lot, Worry a lot]\n",
+            "conditions[2]",
+            "duplicate lay term",
+        ),
+        (
+            WORRY,
+            WORRY + "    lay_terms: [feeling low]\n",
+            "conditions[2].lay_terms[0]",
+            "already used by 'low-mood'",
+        ),
+        (WORRY, WORRY + "    lay_term: [worry]\n", "conditions[2].lay_term", "Extra inputs"),
+        (
+            WORRY,
+            WORRY + "    code_branches: [{system: icd-10-cm, code: 'F4x'}]\n",
+            "conditions[2].code_branches[0]",
+            "not a well-formed icd-10-cm code",
+        ),
+        (
+            WORRY,
+            WORRY + "    code_branches: [{system: icd-10-cm, code: F41, exclude: [F41]}]\n",
+            "conditions[2].code_branches[0]",
+            "cannot exclude itself",
+        ),
+        (
+            WORRY,
+            WORRY
+            + "    code_branches: [{system: icd-10-cm, code: F41, exclude: [F41.9, F41.9]}]\n",
+            "conditions[2].code_branches[0]",
+            "duplicate excluded code",
+        ),
+        (
+            WORRY,
+            WORRY + "    code_branches: [{system: icd-10-cm, code: F41, except: [F41.9]}]\n",
+            "conditions[2].code_branches[0].except",
+            "Extra inputs",
+        ),
+        (
+            WORRY,
+            WORRY + "    code_branches: [{system: icd-10-cm, code: F99.1}]\n",
+            "conditions[2].code_branches[0].code",
+            "already used by 'low-mood'",
+        ),
+        (
+            WORRY,
+            WORRY + "    code_branches: [{system: icd-11, code: 6Z98}]\n",
+            "conditions[2]",
+            "duplicate code",
+        ),
+    ],
+)
+def test_bad_lay_terms_and_code_branches_are_refused(
+    old: str, new: str, path: str, message: str, tmp_path: Path
+) -> None:
+    root = build_seed(tmp_path / "seed")
+    conditions = root / "conditions.yaml"
+    text = conditions.read_text(encoding="utf-8")
+    assert old in text
+    # The low-mood condition holds the lay term the cross-file case collides with.
+    text = text.replace(LOW_MOOD, LOW_MOOD + "    lay_terms: [Feeling low]\n")
+    conditions.write_text(text.replace(old, new, 1), encoding="utf-8")
+    problems = rejection(root)
+    assert any(
+        names(p, "conditions.yaml") and p.path == path and message in p.message for p in problems
+    ), listing(problems, root)

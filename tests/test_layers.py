@@ -48,6 +48,7 @@ LAYER_OF: dict[str, str] = {
     "app.urls": "domain",
     "app.citations": "computation",
     "app.suggest": "computation",
+    "app.icd": "computation",
     "app.meta_analysis*": "computation",
     "app.db": "db",
     "app.migrate": "db",

@@ -11,8 +11,7 @@ from typing import Annotated
 from fastapi import Query
 
 from app.errors import InvalidParameter
-from app.models import Condition
-from app.queries.common import descendants, not_found, resolve_condition
+from app.queries.common import condition_not_found, descendants, resolve_condition
 from app.release import ReleaseDep
 
 MAX_Q = 200
@@ -49,7 +48,7 @@ def condition_filter(
     found = resolve_condition(snapshot.session, condition)
     if found is None or found.id is None:
         # A 404, like an unknown slug in a path: the condition named does not exist.
-        raise not_found(snapshot.session, snapshot.memo, "condition", Condition.slug, condition)
+        raise condition_not_found(snapshot.session, snapshot.memo, condition)
     return ResolvedCondition(slug=found.slug, ids=descendants(snapshot.session, found.id))
 
 

@@ -4,23 +4,26 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import ColumnElement, case, exists, func, or_, select
 from sqlmodel import Session, col
 
+from app import icd
 from app import models as m
 from app import schemas as s
 from app.domain import (
     EVIDENCE_RANK,
+    CodeSystem,
     EffectMeasure,
     Evidence,
     Population,
     Recommendation,
 )
 from app.errors import NotFound
-from app.suggest import suggest
+from app.suggest import nearest, suggest
 from app.urls import Urls
 
 T = TypeVar("T")
@@ -144,33 +147,98 @@ def descendants(session: Session, *condition_ids: int) -> list[int]:
 
 
 def resolve_condition(session: Session, value: str) -> m.Condition | None:
-    """The condition a slug, or one of its ICD-10-CM / ICD-11 codes (case-insensitive), names.
-    A slug wins over a code. A code is unique within its coding system, so it names two
-    conditions only when both systems use the same string (real ICD-10-CM and ICD-11 codes
-    differ in shape, but the seed format allows it): then it names the most specific, the one
-    deepest in the condition tree, and the first by slug between equally deep ones. One
-    statement; two when a code names several conditions."""
-    coded = select(col(m.ConditionCode.condition_id)).where(
-        func.upper(m.ConditionCode.code) == value.upper()
+    """The condition a slug names, or else the one an ICD-10-CM / ICD-11 code (any case) leads
+    to by the classification's hierarchy (``code_condition``). A slug wins over a code. One
+    statement for a slug, two for a code."""
+    found: m.Condition | None = session.execute(
+        select(m.Condition).where(col(m.Condition.slug) == value)
+    ).scalar_one_or_none()
+    if found is not None:
+        return found
+    return code_condition(session, value).condition
+
+
+@dataclass(frozen=True)
+class CodeMatch:
+    """What the code lookup says of a code: ``known`` when the lookup holds it (or, for an
+    ICD-11 subcategory, its stem code), with its title where the classification gives one, and
+    the condition it leads to (None for an excluded branch)."""
+
+    known: bool
+    title: str | None = None
+    condition: m.Condition | None = None
+
+
+def code_condition(session: Session, code: str, system: CodeSystem | None = None) -> CodeMatch:
+    """The condition ``code`` leads to: the deepest of the code and its ancestors that the
+    lookup holds decides (app/icd.py). Without a system, one string may stand in both (real
+    ICD-10-CM and ICD-11 codes differ in shape, but the seed format allows it): then the one
+    that leads to a condition, the deepest condition in the tree, and the first by slug. One
+    statement; two when the string stands in both."""
+    wanted = icd.candidates(code)
+    query = (
+        select(col(m.CodeLookup.code), col(m.CodeLookup.title), m.Condition)
+        .outerjoin(m.Condition, col(m.Condition.id) == m.CodeLookup.condition_id)
+        .where(func.upper(m.CodeLookup.code).in_(wanted))
     )
-    found: list[m.Condition] = list(
-        session.execute(
-            select(m.Condition)
-            .where(or_(col(m.Condition.slug) == value, col(m.Condition.id).in_(coded)))
-            .order_by(col(m.Condition.slug) != value, col(m.Condition.slug))
-        ).scalars()
-    )
-    if len(found) < 2 or found[0].slug == value:
-        return next(iter(found), None)
+    if system is not None:
+        query = query.where(col(m.CodeLookup.system) == system.value)
+    rows: dict[str, list[tuple[str | None, m.Condition | None]]] = defaultdict(list)
+    for c, title, cond in session.execute(query).all():
+        rows[str(c).upper()].append((title, cond))
+    for candidate in wanted:  # deepest first
+        found = rows.get(candidate)
+        if not found:
+            continue
+        leading = [(title, cond) for title, cond in found if cond is not None]
+        if len(leading) > 1:
+            depth = _depths(session)
+            leading.sort(key=lambda pair: (-depth(pair[1]), pair[1].slug if pair[1] else ""))
+        title, condition = (leading or found)[0]
+        return CodeMatch(True, title, condition)
+    return CodeMatch(False)
+
+
+def _depths(session: Session) -> Callable[[m.Condition | None], int]:
+    """How deep a condition sits in the tree (0 for a root), from the tree read once."""
     parents = _parents(session)
 
-    def depth(condition: m.Condition) -> int:
-        steps, parent = 0, condition.parent_id
+    def depth(condition: m.Condition | None) -> int:
+        steps, parent = 0, None if condition is None else condition.parent_id
         while parent is not None and steps < len(parents):  # bounded, were the tree a cycle
             steps, parent = steps + 1, parents.get(parent)
         return steps
 
-    return min(found, key=lambda c: (-depth(c), c.slug))
+    return depth
+
+
+def condition_not_found(session: Session, memo: Memo, value: str) -> NotFound:
+    """A 404 for a condition asked for by slug or code. A value shaped like an ICD code is
+    answered with the nearest codes that lead to a condition (and, for a known code that leads
+    to none, its title); anything else like an unknown slug."""
+    if icd.system_of(value) is None:
+        return not_found(session, memo, "condition", m.Condition.slug, value)
+    match = code_condition(session, value)
+
+    def every_code() -> list[str]:
+        return list(
+            session.execute(
+                select(col(m.CodeLookup.code))
+                .where(col(m.CodeLookup.condition_id).is_not(None))
+                .order_by(m.CodeLookup.code)
+            ).scalars()
+        )
+
+    close = nearest(value.strip().upper(), memo("every code that leads", every_code))
+    detail = f"no condition for code '{value}'"
+    if match.known:
+        titled = f" ({match.title})" if match.title else ""
+        detail = f"code '{value}'{titled} leads to no condition in this knowledge base"
+    if close:
+        return NotFound(
+            f"{detail}; nearest codes: {', '.join(close)}", suggestion=close[0], nearest=close
+        )
+    return NotFound(detail)
 
 
 def indication_criteria(

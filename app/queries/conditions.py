@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, String, cast, exists, func
+from sqlalchemy import ColumnElement, Select, String, cast, func
 from sqlmodel import Session, col, select
 
 from app import models as m
@@ -16,13 +16,14 @@ from app.domain import ClaimType, Population
 from app.queries.common import (
     EVIDENCE_RANK_SQL,
     Memo,
+    code_condition,
     codes_for,
+    condition_not_found,
     descendants,
     evidence_bases,
     evidence_basis_fields,
     indication_criteria,
     not_found,
-    resolve_condition,
     text_match,
 )
 from app.urls import Urls
@@ -53,12 +54,9 @@ def list_conditions(session: Session, urls: Urls, f: ConditionFilter) -> s.Page[
             )
         )
     if f.code:
-        query = query.where(
-            exists().where(
-                (col(m.ConditionCode.condition_id) == m.Condition.id)
-                & (func.upper(m.ConditionCode.code) == f.code.upper())
-            )
-        )
+        # The condition the code leads to by the classification's hierarchy, or none.
+        led_to = code_condition(session, f.code).condition
+        query = query.where(col(m.Condition.id) == (led_to.id if led_to else None))
     if f.parent:
         query = query.where(
             col(m.Condition.parent_id).in_(select(Parent.c.id).where(Parent.c.slug == f.parent))
@@ -101,6 +99,7 @@ def _summary(
         slug=c.slug,
         name=c.name,
         aliases=c.aliases,
+        lay_terms=c.lay_terms,
         parent=parent,
         description=c.description,
         codes=codes,
@@ -139,17 +138,17 @@ class CodeRedirect:
 def condition_or_code(
     session: Session, memo: Memo, urls: Urls, slug_or_code: str
 ) -> s.ConditionDetail | CodeRedirect:
-    """A condition by its slug; by one of its codes (case-insensitive), where its detail is
-    (``resolve_condition`` says which condition, when a code names several); otherwise a 404
-    that suggests the nearest slug. A slug costs what ``get_condition`` costs; a code, two
-    statements (three when it names several conditions)."""
+    """A condition by its slug; by an ICD code (any case), where the detail of the condition
+    the code leads to by the classification's hierarchy is (F32.1 to major depression);
+    otherwise a 404 that names the nearest slug, or the nearest codes. A slug costs what
+    ``get_condition`` costs; a code, two statements."""
     found = _with_parent(session, slug_or_code)
     if found is not None:
         return _detail(session, urls, *found)
-    named = resolve_condition(session, slug_or_code)
-    if named is not None:
-        return CodeRedirect(named.slug, urls.condition(named.slug))
-    raise not_found(session, memo, "condition", m.Condition.slug, slug_or_code)
+    led_to = code_condition(session, slug_or_code).condition
+    if led_to is not None:
+        return CodeRedirect(led_to.slug, urls.condition(led_to.slug))
+    raise condition_not_found(session, memo, slug_or_code)
 
 
 def _with_parent(session: Session, slug: str) -> tuple[m.Condition, str | None] | None:

@@ -51,6 +51,7 @@ def condition_rows(session: Session) -> Iterator[dict[str, Any]]:
             "name": c.name,
             "parent": parent,
             "aliases": LIST_SEPARATOR.join(c.aliases),
+            "lay_terms": LIST_SEPARATOR.join(c.lay_terms),
             "description": c.description,
         }
 
@@ -262,7 +263,10 @@ TABLES: dict[str, tuple[list[str], RowSource]] = {
         ],
         modality_rows,
     ),
-    "conditions": (["slug", "name", "parent", "aliases", "description"], condition_rows),
+    "conditions": (
+        ["slug", "name", "parent", "aliases", "lay_terms", "description"],
+        condition_rows,
+    ),
     "condition_codes": (["condition", "system", "code", "display"], condition_code_rows),
     "indications": (
         ["id", "modality", "condition", "evidence", "population", "summary", "grade_basis"],

@@ -19,6 +19,7 @@ from app.domain import CodeSystem
 from app.queries.common import (
     EVIDENCE_RANK_SQL,
     citation_out,
+    code_condition,
     codes_for,
     descendants,
     evidence_bases,
@@ -201,20 +202,22 @@ def indication_page(
 def conditions_coded(
     session: Session, system: CodeSystem | None, code: str | None, narrower: bool = False
 ) -> list[int]:
-    """Conditions with this code (in any case) in this system; without a system, also the
+    """The condition this code (in any case) leads to in this system, by the classification's
+    hierarchy (F32.1 to major depression); without a system, the code in either, or else the
     condition whose slug it is; without a code, every condition coded in the system. With
     ``narrower``, each one's narrower conditions too."""
-    match = []
-    if code is not None:
-        match.append(func.upper(m.ConditionCode.code) == code.upper())
-    if system is not None:
-        match.append(col(m.ConditionCode.system) == system.value)
-    coded = select(col(m.ConditionCode.condition_id)).where(*match)
-    if system is None and code is not None:
-        slug = select(col(m.Condition.id)).where(col(m.Condition.slug) == code)
-        ids = sorted(set(session.execute(coded.union(slug)).scalars()))
-    else:
+    if code is None:
+        coded = select(col(m.ConditionCode.condition_id))
+        if system is not None:
+            coded = coded.where(col(m.ConditionCode.system) == system.value)
         ids = sorted(set(session.execute(coded).scalars()))
+    else:
+        led_to = code_condition(session, code, system).condition
+        if led_to is None and system is None:
+            led_to = session.execute(
+                select(m.Condition).where(col(m.Condition.slug) == code)
+            ).scalar_one_or_none()
+        ids = [] if led_to is None or led_to.id is None else [led_to.id]
     if narrower and ids:
         ids = sorted(descendants(session, *ids))
     return ids

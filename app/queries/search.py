@@ -1,6 +1,8 @@
 """Full-text search over modalities, conditions, claims and citations.
 
-Each engine uses its own index (SQLite FTS5, PostgreSQL tsvector + GIN). User text never
+Each engine uses its own index (SQLite FTS5, PostgreSQL tsvector + GIN). Both weigh a
+document's keywords (a condition's lay terms: "can't sleep") highest, its title next and its
+body least, so an everyday phrase ranks the condition it belongs to first. User text never
 reaches either query language as syntax: it is cut into word tokens, and each token is quoted
 (FTS5) or passed as a bound lexeme (PostgreSQL), so quotes, operators, ``*``, ``NEAR``,
 parentheses and SQL fragments are just words.
@@ -33,7 +35,7 @@ SQLITE_SEARCH = text(
     """
     SELECT d.doc_type, d.ref, d.title, d.url,
            snippet(search_fts, -1, '<mark>', '</mark>', '…', 16) AS snippet,
-           -bm25(search_fts, 4.0, 1.0) AS score
+           -bm25(search_fts, 4.0, 1.0, 8.0) AS score
     FROM search_fts JOIN search_document d ON d.id = search_fts.rowid
     WHERE search_fts MATCH :match AND d.doc_type = :doc_type
     ORDER BY score DESC, d.id
@@ -45,7 +47,7 @@ SQLITE_SEARCH = text(
 SQLITE_SEARCH_ANY = text(
     """
     SELECT rowid AS id, snippet(search_fts, -1, '<mark>', '</mark>', '…', 16) AS snippet,
-           -bm25(search_fts, 4.0, 1.0) AS score
+           -bm25(search_fts, 4.0, 1.0, 8.0) AS score
     FROM search_fts WHERE search_fts MATCH :match
     ORDER BY score DESC, rowid
     LIMIT :limit OFFSET :offset
@@ -65,7 +67,7 @@ POSTGRES_SEARCH = text(
     SELECT d.doc_type, d.ref, d.title, d.url,
            ts_headline('english', d.title || '. ' || d.body, query,
                        'StartSel=<mark>, StopSel=</mark>, MaxWords=24, MinWords=8') AS snippet,
-           ts_rank_cd(d.search_vector, query) AS score
+           ts_rank_cd('{0.1, 0.16, 0.4, 1.0}', d.search_vector, query) AS score
     FROM search_document d, to_tsquery('english', :match) AS query
     WHERE d.search_vector @@ query
       AND (CAST(:doc_type AS text) IS NULL OR d.doc_type = :doc_type)

@@ -70,15 +70,35 @@ def unique_condition_slugs(seed: SeedFiles) -> Iterator[SeedProblem]:
 
 
 def unique_condition_codes(seed: SeedFiles) -> Iterator[SeedProblem]:
+    """A code is one condition's, as a code or as a branch: two claims on it would leave the
+    lookup to choose."""
     owners: dict[tuple[str, str], str] = {}
     for i, condition in enumerate(seed.conditions):
-        for j, code in enumerate(condition.codes):
-            owner = owners.setdefault((code.system.value, code.code), condition.slug)
+        claims = [("codes", j, c.system, c.code) for j, c in enumerate(condition.codes)]
+        claims += [
+            ("code_branches", j, b.system, b.code) for j, b in enumerate(condition.code_branches)
+        ]
+        for field_name, j, system, code in claims:
+            owner = owners.setdefault((system.value, code), condition.slug)
             if owner != condition.slug:
                 yield SeedProblem(
                     seed.conditions_file or "",
-                    f"conditions[{i}].codes[{j}].code",
-                    f"{code.system.value} code '{code.code}' is already used by '{owner}'",
+                    f"conditions[{i}].{field_name}[{j}].code",
+                    f"{system.value} code '{code}' is already used by '{owner}'",
+                )
+
+
+def unique_lay_terms(seed: SeedFiles) -> Iterator[SeedProblem]:
+    """A lay term leads to one condition: the same phrase on two would tie in search."""
+    owners: dict[str, str] = {}
+    for i, condition in enumerate(seed.conditions):
+        for j, term in enumerate(condition.lay_terms):
+            owner = owners.setdefault(term.casefold(), condition.slug)
+            if owner != condition.slug:
+                yield SeedProblem(
+                    seed.conditions_file or "",
+                    f"conditions[{i}].lay_terms[{j}]",
+                    f"lay term '{term}' is already used by '{owner}'",
                 )
 
 
@@ -192,6 +212,7 @@ CHECKS: list[Check] = [
     unique_citation_keys,
     unique_condition_slugs,
     unique_condition_codes,
+    unique_lay_terms,
     known_parents,
     parents_without_cycles,
     unique_modality_slugs,

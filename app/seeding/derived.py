@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import delete, insert, select, text
 from sqlmodel import Session, col
 
+from app import icd
 from app import models as m
 from app.domain import (
     ClaimType,
@@ -21,12 +22,29 @@ from app.domain import (
 )
 from app.export import export
 from app.queries.meta import meta
+from app.seeding.format import Condition
 from app.urls import citation_path, condition_path, modality_path
 
 
-def _doc(doc_type: SearchType, ref: str, title: str, parts: list[Any], url: str) -> dict[str, Any]:
+def _doc(
+    doc_type: SearchType,
+    ref: str,
+    title: str,
+    parts: list[Any],
+    url: str,
+    keywords: list[str] | None = None,
+) -> dict[str, Any]:
     body = " ".join(str(p) for p in parts if p)
-    return {"doc_type": doc_type.value, "ref": ref, "title": title, "body": body, "url": url}
+    # One phrase per line: the indexes see separate phrases, and a snippet never joins two.
+    words = "\n".join(keywords or [])
+    return {
+        "doc_type": doc_type.value,
+        "ref": ref,
+        "title": title,
+        "keywords": words,
+        "body": body,
+        "url": url,
+    }
 
 
 def rebuild_search_index(session: Session) -> None:
@@ -54,6 +72,7 @@ def rebuild_search_index(session: Session) -> None:
                 c.name,
                 [*c.aliases, c.description, *codes.get(c.id or 0, [])],
                 condition_path(c.slug),
+                keywords=c.lay_terms,
             )
         )
 
@@ -118,6 +137,33 @@ def rebuild_search_index(session: Session) -> None:
         session.execute(insert(m.SearchDocument), docs)
     if session.get_bind().dialect.name == "sqlite":
         session.execute(text("INSERT INTO search_fts(search_fts) VALUES ('rebuild')"))
+
+
+def rebuild_code_lookup(session: Session, conditions: list[Condition]) -> None:
+    """Which condition each ICD code leads to, from the conditions' codes and branches by the
+    classifications' hierarchies (app/icd.py). Rebuilt whole by every load that changes content:
+    a code's condition depends on every other condition's claims, not only its own."""
+    ids: dict[str, int | None] = {
+        c.slug: c.id for c in session.execute(select(m.Condition)).scalars()
+    }
+    branches: list[icd.Branch] = []
+    for c in conditions:
+        branches += [icd.Branch(code.system, code.code, c.slug) for code in c.codes]
+        for branch in c.code_branches:
+            branches.append(icd.Branch(branch.system, branch.code, c.slug))
+            branches.extend(icd.Branch(branch.system, x, None) for x in branch.exclude)
+    rows = [
+        {
+            "system": e.system.value,
+            "code": e.code,
+            "title": e.title,
+            "condition_id": None if e.condition is None else ids[e.condition],
+        }
+        for e in icd.lookup_table(branches)
+    ]
+    session.execute(delete(m.CodeLookup))
+    if rows:
+        session.execute(insert(m.CodeLookup), rows)
 
 
 def keep_release(session: Session, now: datetime) -> None:

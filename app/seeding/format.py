@@ -155,20 +155,52 @@ class ConditionCode(SeedModel):
         return self
 
 
+class CodeBranch(SeedModel):
+    """A branch of a classification whose codes lead to the condition when looked up, though
+    its code does not name the condition (it is broader, or a grouping): the condition's own
+    ``codes`` are branches too. ``exclude`` lists codes under it whose branches belong
+    elsewhere (app/icd.py)."""
+
+    system: CodeSystem
+    code: Annotated[str, StringConstraints(strip_whitespace=True)]
+    exclude: list[Annotated[str, StringConstraints(strip_whitespace=True)]] = []
+
+    @model_validator(mode="after")
+    def _well_formed(self) -> Self:
+        for code in (self.code, *self.exclude):
+            if not CODE_PATTERNS[self.system].match(code):
+                raise ValueError(f"'{code}' is not a well-formed {self.system.value} code")
+        if self.code in self.exclude:
+            raise ValueError(f"'{self.code}' cannot exclude itself")
+        _no_duplicates(self.exclude, "excluded code")
+        return self
+
+
+LayTerm = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=80)]
+
+
 class Condition(SeedModel):
     slug: Slug
     name: Text
     aliases: list[Text] = []
+    # Everyday phrases people type for the condition ("can't sleep"); searched and weighted.
+    lay_terms: list[LayTerm] = []
     parent: Slug | None = None
     description: Text | None = None
     codes: list[ConditionCode] = []
+    code_branches: list[CodeBranch] = []
 
     @model_validator(mode="after")
     def _checks(self) -> Self:
         if self.parent == self.slug:
             raise ValueError("a condition cannot be its own parent")
         _no_duplicates(self.aliases, "alias")
-        _no_duplicates([(c.system.value, c.code) for c in self.codes], "code")
+        _no_duplicates([t.casefold() for t in self.lay_terms], "lay term")
+        _no_duplicates(
+            [(c.system.value, c.code) for c in self.codes]
+            + [(b.system.value, b.code) for b in self.code_branches],
+            "code",
+        )
         return self
 
 

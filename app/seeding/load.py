@@ -24,7 +24,7 @@ from app import models as m
 from app.domain import ClaimType
 from app.errors import ReleaseConflict, SeedLocked
 from app.seeding import format as sf
-from app.seeding.derived import keep_release, rebuild_search_index
+from app.seeding.derived import keep_release, rebuild_code_lookup, rebuild_search_index
 
 # An arbitrary, fixed key for PostgreSQL's advisory lock that serialises seed loads.
 SEED_LOCK_KEY = 0x7468_6B62  # "thkb"
@@ -137,6 +137,11 @@ def _apply(session: Session, seed: sf.SeedSet, now: datetime) -> LoadReport:
     stale = _modalities_missing_grade_basis(session)
     for slug in stale:
         stored["modalities"][slug] = ""
+    # Likewise a database upgraded from a release without the code lookup (or lay terms): its
+    # conditions are rewritten and the lookup derived again.
+    stale_conditions = _conditions_missing_lookup(session)
+    if stale_conditions:
+        stored["conditions"] = dict.fromkeys(stored["conditions"], "")
     report = LoadReport(
         content_hash=seed.content_hash(),
         previous_hash=stored_release,
@@ -157,7 +162,7 @@ def _apply(session: Session, seed: sf.SeedSet, now: datetime) -> LoadReport:
             "give the changed content a new version",
             version=seed.release.version,
         )
-    if report.changed or stale:
+    if report.changed or stale or stale_conditions:
         _write(session, seed, report, now, hashes, wanted_citations, wanted_conditions)
     if kept is None:
         keep_release(session, now)
@@ -191,8 +196,9 @@ def _write(
     ]
     _insert_modalities(session, fresh, hashes["modalities"])
 
-    # 5. The search index mirrors the content.
+    # 5. The search index and the code lookup mirror the content.
     rebuild_search_index(session)
+    rebuild_code_lookup(session, seed.conditions)
 
     # 6. The release row names what is loaded now.
     session.execute(delete(m.Release))
@@ -208,6 +214,13 @@ def _write(
             loaded_at=now,
         )
     )
+
+
+def _conditions_missing_lookup(session: Session) -> bool:
+    """Conditions with codes but no code lookup: loaded before the lookup existed."""
+    coded = session.execute(select(m.ConditionCode.id).limit(1)).first() is not None
+    looked_up = session.execute(select(m.CodeLookup.id).limit(1)).first() is not None
+    return coded and not looked_up
 
 
 def _modalities_missing_grade_basis(session: Session) -> list[str]:
@@ -254,6 +267,7 @@ def _upsert_conditions(
             "slug": c.slug,
             "name": c.name,
             "aliases": list(c.aliases),
+            "lay_terms": list(c.lay_terms),
             "description": c.description,
             "content_hash": hashes[slug],
         }

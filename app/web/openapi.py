@@ -56,6 +56,12 @@ PROBLEM_SCHEMA: dict[str, Any] = {
             "type": "string",
             "description": "For a 404 or an unknown parameter: the nearest existing name.",
         },
+        "nearest": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "For a 404 on an ICD code that leads to no condition: the nearest"
+            " codes that lead to one, nearest first.",
+        },
         "available": {
             "type": "array",
             "items": {"type": "string"},
