@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import sys
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -11,6 +12,11 @@ from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def default_log_format() -> Literal["json", "text"]:
+    """Text for a person at a terminal (``make run``), JSON for anything that collects logs."""
+    return "text" if sys.stdout.isatty() else "json"
 
 
 class Settings(BaseSettings):
@@ -73,7 +79,9 @@ class Settings(BaseSettings):
         "so that they are never read from the database per request; 0 turns it off.",
     )
     log_format: Literal["json", "text"] = Field(
-        default="json", description="json: one JSON object per line; text: for development."
+        default_factory=default_log_format,
+        description="json: one JSON object per line; text: for development. Unset: text when "
+        "stdout is a terminal, else json.",
     )
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     rate_limit: str | None = Field(

@@ -118,6 +118,48 @@ class EffectMeasure(StrEnum):
 RATIO_MEASURES = frozenset({EffectMeasure.rr, EffectMeasure.or_, EffectMeasure.hr})
 
 
+class AcceptabilityMeasure(StrEnum):
+    """How a dropout figure is expressed: a ratio against a comparator (above 1: more dropout
+    with the therapy), or the proportion of people who dropped out."""
+
+    rr = "RR"
+    or_ = "OR"
+    proportion = "proportion"
+
+
+class EffectDirection(StrEnum):
+    """Which way a recorded figure favours the therapy the indication is about (not the
+    comparator): what lets a program tell benefit from harm whatever the sign convention of
+    the cited work."""
+
+    higher_favours_therapy = "higher-favours-therapy"
+    lower_favours_therapy = "lower-favours-therapy"
+
+
+def oriented(
+    measure: EffectMeasure,
+    direction: EffectDirection,
+    value: float,
+    ci_low: float | None,
+    ci_high: float | None,
+) -> tuple[float, float | None, float | None]:
+    """The figure turned so that it favours the therapy above no effect: a difference negated,
+    a ratio inverted, the interval's ends swapped, when lower values favoured it."""
+    if direction is EffectDirection.higher_favours_therapy:
+        return value, ci_low, ci_high
+    if measure in RATIO_MEASURES:
+        return (
+            1.0 / value,
+            None if ci_high is None else 1.0 / ci_high,
+            None if ci_low is None else 1.0 / ci_low,
+        )
+    return (
+        -value,
+        None if ci_high is None else -ci_high,
+        None if ci_low is None else -ci_low,
+    )
+
+
 class Comparator(StrEnum):
     """What an effect was measured against."""
 
@@ -193,6 +235,17 @@ MODALITY_VARIANTS: dict[str, type[StrEnum]] = {
     "dbt": DbtVariant,
     "cbt": CbtVariant,
 }
+
+
+def variants_of(modality: str) -> tuple[str, ...]:
+    """The variants a modality may name (none for a modality without a vocabulary)."""
+    vocabulary = MODALITY_VARIANTS.get(modality)
+    return tuple(v.value for v in vocabulary) if vocabulary else ()
+
+
+ALL_VARIANTS: tuple[str, ...] = tuple(
+    dict.fromkeys(v.value for vocabulary in MODALITY_VARIANTS.values() for v in vocabulary)
+)
 
 
 class LowRiskOfBias(StrEnum):
@@ -312,3 +365,13 @@ EXPORT_EXTENSIONS = {
     ExportFormat.ndjson: "ndjson",
     ExportFormat.csv: "zip",
 }
+
+
+def indication_id(
+    modality: str, condition: str, population: str, variant: str | None = None
+) -> str:
+    """An indication's one public id, ``modality:condition:population[:variant]``: the same in
+    JSON, the exports, search, release diffs and (with ``.`` for ``:``) FHIR. Slugs, populations
+    and variants hold no colon, so the id splits back into its parts."""
+    parts = [modality, condition, population, *([variant] if variant else [])]
+    return ":".join(parts)

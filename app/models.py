@@ -27,6 +27,7 @@ from sqlalchemy import (
 from sqlmodel import Field, SQLModel
 
 from app.domain import (
+    ALL_VARIANTS,
     Category,
     CitationType,
     ClaimType,
@@ -35,6 +36,7 @@ from app.domain import (
     ComponentKind,
     ConsiderationKind,
     Delivery,
+    EffectDirection,
     EffectMeasure,
     Evidence,
     Population,
@@ -63,6 +65,13 @@ def table(model: type[SQLModel]) -> Table:
 def enum_check(column: str, enum: type[StrEnum]) -> CheckConstraint:
     values = ", ".join(f"'{member.value}'" for member in enum)
     return CheckConstraint(f"{column} IN ({values})", name=column)
+
+
+def variant_check() -> CheckConstraint:
+    """A variant is NULL or a name from one modality's vocabulary; which modality's is the seed
+    reader's check, the database only refuses a name no modality has."""
+    values = ", ".join(f"'{v}'" for v in ALL_VARIANTS)
+    return CheckConstraint(f"variant IS NULL OR variant IN ({values})", name="variant")
 
 
 def range_checks(name: str) -> list[CheckConstraint]:
@@ -226,9 +235,10 @@ Index("ix_modality_name_order", func.lower(Modality.name), Modality.slug)
 
 class Indication(SQLModel, table=True):
     __table_args__ = (
-        UniqueConstraint("modality_id", "condition_id", "population"),
+        UniqueConstraint("modality_id", "condition_id", "population", "variant"),
         enum_check("evidence", Evidence),
         enum_check("population", Population),
+        variant_check(),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -236,10 +246,16 @@ class Indication(SQLModel, table=True):
     condition_id: int = fk("condition.id", ondelete="RESTRICT")
     evidence: str = Field(max_length=20)
     population: str = Field(max_length=20)
+    # NULL: the evidence is for the modality as a whole, not one of its variants.
+    variant: str | None = Field(default=None, max_length=40)
     summary: str
     # NULL only in a database upgraded from a release that had no grade bases; every seed load
     # fills it.
     grade_basis: str | None = None
+    # Dropout figures and harms as the seed states them (lists of objects; NULL reads as none):
+    # read only with their indication, never filtered on, so they need no table of their own.
+    acceptability: list[dict[str, Any]] | None = Field(default=None, sa_type=JSON)
+    harms: list[dict[str, Any]] | None = Field(default=None, sa_type=JSON)
     position: int
 
 
@@ -266,6 +282,12 @@ class IndicationEffect(SQLModel, table=True):
     __table_args__ = (
         enum_check("measure", EffectMeasure),
         enum_check("comparator", Comparator),
+        CheckConstraint(
+            "direction IS NULL OR direction IN ("
+            + ", ".join(f"'{d.value}'" for d in EffectDirection)
+            + ")",
+            name="direction",
+        ),
         CheckConstraint("(ci_low IS NULL) = (ci_high IS NULL)", name="ci_both_or_neither"),
         CheckConstraint("ci_low <= value AND value <= ci_high", name="ci_contains_value"),
     )
@@ -273,6 +295,9 @@ class IndicationEffect(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     indication_id: int = fk("indication.id", ondelete="CASCADE")
     measure: str = Field(max_length=10)
+    # NULL only when the cited work does not state it (or in a database upgraded from a release
+    # without directions, until the next load).
+    direction: str | None = Field(default=None, max_length=30)
     value: float
     ci_low: float | None = None
     ci_high: float | None = None
@@ -299,6 +324,7 @@ class Consideration(SQLModel, table=True):
 class Format(SQLModel, table=True):
     __table_args__ = (
         enum_check("delivery", Delivery),
+        variant_check(),
         *range_checks("sessions"),
         *range_checks("weeks"),
         *range_checks("session_minutes"),
@@ -308,6 +334,7 @@ class Format(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     modality_id: int = fk("modality.id", ondelete="CASCADE")
     delivery: str = Field(max_length=30)
+    variant: str | None = Field(default=None, max_length=40)
     sessions_min: int | None = None
     sessions_max: int | None = None
     weeks_min: int | None = None
@@ -393,3 +420,5 @@ class SearchDocument(SQLModel, table=True):
     keywords: str = Field(default="", sa_column_kwargs={"server_default": ""})
     body: str
     url: str
+    # The variant an indication or format is about, for search's variant filter.
+    variant: str | None = Field(default=None, max_length=40)

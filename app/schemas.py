@@ -12,6 +12,7 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.domain import (
+    AcceptabilityMeasure,
     Category,
     CitationType,
     ClaimType,
@@ -19,6 +20,7 @@ from app.domain import (
     Comparator,
     ComponentKind,
     Delivery,
+    EffectDirection,
     EffectMeasure,
     Evidence,
     ExportFormat,
@@ -87,10 +89,27 @@ class GuidelinePosition(BaseModel):
     note: str | None = Field(description="What the position covers, in a sentence.")
 
 
+class OrientedFigure(BaseModel):
+    """An effect turned to favour the therapy above no effect (0 for differences, 1 for
+    ratios): a difference negated, a ratio inverted, the interval's ends swapped, whenever the
+    source's lower values favoured the therapy."""
+
+    model_config = _example({"value": 0.84, "ci_low": 0.71, "ci_high": 0.97})
+
+    value: float = Field(description="The estimate; above no effect favours the therapy.")
+    ci_low: float | None = Field(description="Lower end of the 95% interval, when stated.")
+    ci_high: float | None = Field(description="Upper end of the 95% interval, when stated.")
+
+
+class Link(BaseModel):
+    url: str = Field(description="Its address in this API.")
+
+
 class Effect(BaseModel):
     model_config = _example(
         {
             "measure": "g",
+            "direction": "higher-favours-therapy",
             "value": 0.84,
             "ci_low": 0.71,
             "ci_high": 0.97,
@@ -101,11 +120,17 @@ class Effect(BaseModel):
             "citation": "cuijpers2014",
             "note": None,
             "significant": True,
+            "oriented": {"value": 0.84, "ci_low": 0.71, "ci_high": 0.97},
         }
     )
 
     measure: EffectMeasure = Field(
         description="g (Hedges), d (Cohen), SMD, RR, OR, HR or MD (mean difference)."
+    )
+    direction: EffectDirection | None = Field(
+        description="Which way the figure favours the therapy (not the comparator):"
+        " higher-favours-therapy or lower-favours-therapy; null only when the cited work does not"
+        " state it (the note says so)."
     )
     value: float = Field(description="The estimate, with the sign the cited work gives it.")
     ci_low: float | None = Field(description="Lower end of the 95% interval, when stated.")
@@ -120,6 +145,56 @@ class Effect(BaseModel):
         description="Whether the interval excludes no effect (0, or 1 for ratios); null without"
         " an interval."
     )
+    oriented: OrientedFigure | None = Field(
+        description="The same figure turned so that above no effect favours the therapy;"
+        " null when the direction is not stated."
+    )
+
+
+class Acceptability(BaseModel):
+    model_config = _example(
+        {
+            "outcome": "Dropout from the study",
+            "measure": "RR",
+            "value": 1.39,
+            "ci_low": 1.03,
+            "ci_high": 1.88,
+            "comparator": "waitlist",
+            "comparator_value": None,
+            "studies": None,
+            "participants": None,
+            "citation": "lewis2018",
+            "note": None,
+        }
+    )
+
+    outcome: str = Field(description="What was counted: dropout from treatment or the study.")
+    measure: AcceptabilityMeasure = Field(
+        description="RR or OR against the comparator (above 1: more dropout with the therapy),"
+        " or proportion: the share who dropped out of the therapy."
+    )
+    value: float = Field(description="The figure as the cited work states it.")
+    ci_low: float | None = Field(description="Lower end of the 95% interval, when stated.")
+    ci_high: float | None = Field(description="Upper end of the 95% interval, when stated.")
+    comparator: Comparator | None = Field(
+        description="What the therapy was compared with; null for dropout overall."
+    )
+    comparator_value: float | None = Field(
+        description="With a proportion: the comparator's proportion, when the work gives it."
+    )
+    studies: int | None = Field(description="Studies behind the figure, when stated.")
+    participants: int | None = Field(description="Participants behind it, when stated.")
+    citation: str = Field(description="Key of the work that states the figure.")
+    note: str | None = Field(description="Which trials, which arms, other caveats.")
+
+
+class Harm(BaseModel):
+    model_config = _example(
+        {"statement": "The review found no adverse outcomes reported.", "citation": "trauer2015"}
+    )
+
+    statement: str = Field(description="Deterioration or adverse events, in a sentence.")
+    citation: str = Field(description="Key of the work that supports it.")
 
 
 class EvidenceBasis(BaseModel):
@@ -130,11 +205,36 @@ class EvidenceBasis(BaseModel):
     )
     guidelines: list[GuidelinePosition] = Field(description="Guideline positions.")
     effects: list[Effect] = Field(description="Pooled or trial effects, as the works state them.")
+    acceptability: list[Acceptability] = Field(
+        default_factory=list,
+        description="Dropout, against a comparator or overall, as the cited works state it.",
+    )
+    harms: list[Harm] = Field(
+        default_factory=list,
+        description="Deterioration and adverse events, as cited statements.",
+    )
 
 
-class Indication(EvidenceBasis):
+class IndicationIdentity(BaseModel):
+    """What names one indication: its id, its variant, and its own address."""
+
+    id: str = Field(
+        description="The indication's one id, modality:condition:population[:variant], the same"
+        " in exports, search, release diffs and (with '.' for ':') FHIR."
+    )
+    variant: str | None = Field(
+        description="The variant of the modality the evidence is for (from the modality's"
+        " vocabulary: guided-icbt, dbt-a, erp …); null when it is for the modality as a whole."
+    )
+    record: Link = Field(description="This indication at /v1/indications/{id}.")
+
+
+class Indication(EvidenceBasis, IndicationIdentity):
     model_config = _example(
         {
+            "id": "cbt:major-depression:adults",
+            "variant": None,
+            "record": {"url": "/v1/indications/cbt:major-depression:adults"},
             "condition": "major-depression",
             "condition_name": "Major depressive disorder",
             "codes": [{"system": "icd-11", "code": "6A70", "display": "…"}],
@@ -144,6 +244,8 @@ class Indication(EvidenceBasis):
             "grade_basis": "…",
             "guidelines": [],
             "effects": [],
+            "acceptability": [],
+            "harms": [],
             "citations": ["cuijpers2011"],
         }
     )
@@ -169,6 +271,7 @@ class Format(BaseModel):
     model_config = _example(
         {
             "delivery": "individual",
+            "variant": None,
             "sessions": {"min": 12, "max": 16},
             "weeks": {"min": 12, "max": 16},
             "session_minutes": {"min": 45, "max": 50},
@@ -179,6 +282,10 @@ class Format(BaseModel):
     )
 
     delivery: Delivery = Field(description="How the modality is delivered.")
+    variant: str | None = Field(
+        default=None,
+        description="The variant this format delivers (from the modality's vocabulary), if one.",
+    )
     sessions: Range | None = Field(description="Typical number of sessions.")
     weeks: Range | None = Field(description="Typical duration in weeks.")
     session_minutes: Range | None = Field(description="Typical session length in minutes.")
@@ -254,18 +361,23 @@ class ClaimRef(BaseModel):
             "modality": "ipt",
             "type": "indication",
             "path": "indications[0]",
-            "id": "ipt#indications[0]",
-            "text": "IPT for Major depressive disorder",
-            "url": "/v1/modalities/ipt",
+            "id": "ipt:major-depression:adults",
+            "text": "IPT for Major depressive disorder (strong, adults)",
+            "url": "/v1/indications/ipt:major-depression:adults",
         }
     )
 
     modality: str = Field(description="Slug of the modality the claim belongs to.")
     type: ClaimType = Field(description="What kind of claim.")
     path: str = Field(description="Where the claim sits in the modality ('' for the modality).")
-    id: str = Field(description="Public id of the claim: modality#path.")
+    id: str = Field(
+        description="Public id of the claim: an indication's id"
+        " (modality:condition:population[:variant]), or modality#path for any other claim."
+    )
     text: str = Field(description="The claim in brief.")
-    url: str = Field(description="The modality carrying the claim.")
+    url: str = Field(
+        description="An indication's own record; for any other claim, the modality carrying it."
+    )
 
 
 class CitationDetail(Citation):
@@ -388,7 +500,7 @@ class ConditionSummary(BaseModel):
     url: str
 
 
-class ConditionIndication(EvidenceBasis):
+class ConditionIndication(EvidenceBasis, IndicationIdentity):
     modality: str = Field(description="Slug of the modality.")
     modality_name: str = Field(description="Name of the modality.")
     category: Category = Field(
@@ -409,9 +521,14 @@ class IndicationRow(ConditionIndication):
 
     model_config = _example(
         {
+            "id": "ipt:major-depression:adolescents",
+            "variant": None,
+            "record": {"url": "/v1/indications/ipt:major-depression:adolescents"},
             "grade_basis": "…",
             "guidelines": [],
             "effects": [],
+            "acceptability": [],
+            "harms": [],
             "modality": "ipt",
             "modality_name": "Interpersonal psychotherapy",
             "category": "approach",
@@ -440,6 +557,9 @@ class ConditionDetail(ConditionSummary):
 
 class CompareFormat(BaseModel):
     delivery: Delivery
+    variant: str | None = Field(
+        default=None, description="The variant this format delivers, if one."
+    )
     sessions: Range | None
     weeks: Range | None
     session_minutes: Range | None
@@ -489,6 +609,9 @@ class Comparison(BaseModel):
     condition: str | None = Field(description="The condition the comparison is narrowed to.")
     population: Population | None = Field(
         default=None, description="The population the comparison is narrowed to."
+    )
+    variant: str | None = Field(
+        default=None, description="The variant the comparison is narrowed to."
     )
     evidence_matrix: EvidenceMatrix
 
@@ -626,7 +749,7 @@ class ReleaseDiff(BaseModel):
                 "removed": [],
                 "changed": [
                     {
-                        "id": "ipt:major-depression [adults]",
+                        "id": "ipt:major-depression:adults",
                         "fields": ["evidence"],
                         "old_evidence": "moderate",
                         "new_evidence": "strong",
@@ -644,7 +767,9 @@ class ReleaseDiff(BaseModel):
     new_content_hash: str = Field(description="Content hash of the newer release.")
     modalities: DiffSection = Field(description="By slug; claims are compared separately.")
     conditions: DiffSection = Field(description="By slug.")
-    indications: DiffSection = Field(description="By 'modality:condition [population]'.")
+    indications: DiffSection = Field(
+        description="By indication id, 'modality:condition:population[:variant]'."
+    )
     claims: DiffSection = Field(
         description="Pros, cons, components and formats, by 'modality:kind:statement or name'."
     )

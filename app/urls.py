@@ -102,6 +102,10 @@ def citation_path(key: str) -> str:
     return f"{API}/citations/{key}"
 
 
+def indication_path(id_: str) -> str:
+    return f"{API}/indications/{id_}"
+
+
 def export_path(version: str, fmt: ExportFormat) -> str:
     """A kept release's export in one format: the same bytes every time."""
     return f"{API}/releases/{version}/export.{EXPORT_EXTENSIONS[fmt]}"
@@ -125,6 +129,9 @@ class Urls:
 
     def citation(self, key: str) -> str:
         return self.origin + citation_path(key)
+
+    def indication(self, id_: str) -> str:
+        return self.origin + indication_path(id_)
 
     def export(self, version: str, fmt: ExportFormat) -> str:
         return self.origin + export_path(version, fmt)

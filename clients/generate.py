@@ -9,7 +9,8 @@ DIR defaults to this directory (``clients/``). Under it, this writes:
   ``python-config.yaml``);
 - ``typescript/src/schema.d.ts``: the TypeScript types of every path (openapi-typescript).
 
-then type-checks ``typescript/example.ts`` against those types with ``tsc --noEmit``. Into any
+then type-checks ``typescript/example.ts`` against those types with ``tsc``, which compiles it to
+``typescript/dist/example.js`` in the same pass (the tests run that file). Into any
 other DIR, the committed TypeScript files (``package.json``, ``tsconfig.json``, ``example.ts``)
 are copied and ``node_modules`` is linked, so DIR holds the same clients ``make sdk`` leaves
 here; the tests generate into a temporary directory this way. The Node tools come from
@@ -89,7 +90,7 @@ def typescript_client(document: Path, out: Path) -> Path:
             str(target / "src" / "schema.d.ts"),
         ]
     )
-    _run([str(NODE_BIN / "tsc"), "--noEmit", "--project", str(target)])
+    _run([str(NODE_BIN / "tsc"), "--project", str(target)])
     return target
 
 

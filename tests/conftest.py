@@ -1,22 +1,38 @@
-"""Fixtures: every database test runs on SQLite and on PostgreSQL.
+"""Fixtures: every database behaviour runs on SQLite and on PostgreSQL; the HTTP layer on one.
 
 PostgreSQL comes from THERAPY_KB_TEST_POSTGRES_URL when set; otherwise a throwaway cluster is
-started for the session (tests/pgcluster.py). Without PostgreSQL its tests skip, except under
-CI=true, where that is a failure.
+started the first time a test needs it (tests/pgcluster.py) and stopped when the run ends.
+Under pytest-xdist the workers share that one cluster. Without PostgreSQL its tests skip,
+except under CI=true, where that is a failure.
 
-Each test gets its own freshly migrated database: migrations run once per engine into a
-template (a file for SQLite, a template database for PostgreSQL), which is copied per test.
+Each test gets its own freshly migrated database: migrations run once per engine and worker
+into a template (a file for SQLite, a template database for PostgreSQL), which is copied per
+test; database names carry a random suffix, so workers never collide.
+
+Which engines a test runs on is said by the fixture it asks for:
+
+- ``db_url``, ``fixture_db_url``, ``real_db_url``, ``empty_db_url`` (and ``settings``,
+  ``engine``): both engines. For anything the database does: queries, filters, search,
+  seeding, reloads, migrations, the release cache, statement counts.
+- ``http_db_url``, ``http_fixture_db_url``, ``http_real_db_url`` (and ``http_settings``,
+  ``http_engine``): the same databases on one engine, ``HTTP_ENGINES``. For the HTTP layer,
+  where the engine cannot matter: headers, media types, guards, parameters, OpenAPI, pages,
+  citation formats, generated clients. THERAPY_KB_TEST_HTTP_ENGINES=sqlite,postgresql runs
+  those on both engines too.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from filelock import FileLock
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -31,26 +47,100 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURE_SEED = ROOT / "tests" / "fixtures" / "seed_small"
 REAL_SEED = ROOT / "seed"
 ENGINES = ["sqlite", "postgresql"]
+# SQLite by default: a test database is a file copy, with no server round trips.
+HTTP_ENGINES = [
+    name.strip()
+    for name in os.environ.get("THERAPY_KB_TEST_HTTP_ENGINES", "sqlite").split(",")
+    if name.strip()
+]
+if not HTTP_ENGINES or not set(HTTP_ENGINES) <= set(ENGINES):
+    raise pytest.UsageError(
+        f"THERAPY_KB_TEST_HTTP_ENGINES must name some of {ENGINES}, not {HTTP_ENGINES}"
+    )
+
+
+# --- one PostgreSQL cluster per run, shared by every xdist worker ----------------------------
+#
+# The controller (the only process without xdist) makes a directory for the run and hands its
+# path to the workers; the first test that needs PostgreSQL starts the cluster there, under a
+# file lock, and writes where it listens; the others read that. The controller stops it when
+# the whole run ends, after every worker is done with it (and even if one crashed).
+# pytest-postgresql is not used: its server runs as the current user, and initdb and pg_ctl
+# refuse root, where CI runs; tests/pgcluster.py runs them as the ``postgres`` user then.
+
+SHARED_DIR_KEY = "therapy_kb_run_dir"
+_shared_dir = pytest.StashKey[Path]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is not None:
+        config.stash[_shared_dir] = Path(workerinput[SHARED_DIR_KEY])
+    else:
+        config.stash[_shared_dir] = Path(tempfile.mkdtemp(prefix="therapy-kb-run-"))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """xdist, in the controller: tell each worker the run's shared directory."""
+    node.workerinput[SHARED_DIR_KEY] = str(node.config.stash[_shared_dir])
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if hasattr(config, "workerinput") or _shared_dir not in config.stash:
+        return
+    shared = config.stash[_shared_dir]
+    state = shared / "cluster.json"
+    try:
+        if state.exists():
+            pgcluster.destroy_cluster(pgcluster.Cluster.from_json(state.read_text()))
+    finally:
+        shutil.rmtree(shared, ignore_errors=True)
+
+
+# The files that take longest, longest first. pytest-xdist (``--dist loadfile``) hands whole
+# files to the workers in collection order; starting with these keeps one worker from being
+# left with a long file at the end while the others have finished.
+LONGEST_FIRST = [
+    "test_sdk.py",
+    "test_explorer_browser.py",  # when Chromium is there
+    "test_fuzz.py",
+    "test_reloads.py",
+    "test_releases.py",
+    "test_seeding.py",
+    "test_capacity.py",
+]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(LONGEST_FIRST)))
+
+
+def _shared_cluster_url(shared: Path) -> str:
+    """The run's cluster, started here if no worker has started it yet."""
+    state = shared / "cluster.json"
+    with FileLock(str(shared / "cluster.lock")):
+        if state.exists():
+            return pgcluster.Cluster.from_json(state.read_text()).url
+        cluster = pgcluster.start_cluster()
+        state.write_text(cluster.to_json())
+        return cluster.url
 
 
 @pytest.fixture(scope="session")
-def postgres_server_url() -> Iterator[str]:
+def postgres_server_url(pytestconfig: pytest.Config) -> str:
     """URL of a PostgreSQL server's maintenance database, or skip (fail in CI)."""
     url = os.environ.get("THERAPY_KB_TEST_POSTGRES_URL")
     if url:
-        yield url
-        return
+        return url
     try:
-        cluster = pgcluster.start_cluster()
+        return _shared_cluster_url(pytestconfig.stash[_shared_dir])
     except (FileNotFoundError, KeyError, OSError) as exc:
         reason = f"PostgreSQL unavailable ({exc}); set THERAPY_KB_TEST_POSTGRES_URL or install it"
         if in_ci():
             pytest.fail(f"CI=true requires PostgreSQL: {reason}")
         pytest.skip(reason)
-    try:
-        yield cluster.url
-    finally:
-        pgcluster.destroy_cluster(cluster)
 
 
 def _admin_engine(server_url: str) -> Engine:
@@ -142,6 +232,28 @@ def real_db_url(
     yield from _seeded(request, tmp_path_factory, REAL_SEED)
 
 
+@pytest.fixture(params=HTTP_ENGINES)
+def http_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """``db_url`` for the HTTP layer: one engine."""
+    yield from _migrated(request, tmp_path)
+
+
+@pytest.fixture(scope="module", params=HTTP_ENGINES)
+def http_fixture_db_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """``fixture_db_url`` for the HTTP layer: one engine."""
+    yield from _seeded(request, tmp_path_factory, FIXTURE_SEED)
+
+
+@pytest.fixture(scope="module", params=HTTP_ENGINES)
+def http_real_db_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """``real_db_url`` for the HTTP layer: one engine."""
+    yield from _seeded(request, tmp_path_factory, REAL_SEED)
+
+
 @pytest.fixture(params=ENGINES)
 def empty_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A database with no schema at all, on each engine (for migration tests)."""
@@ -159,5 +271,17 @@ def settings(db_url: str) -> Settings:
 @pytest.fixture
 def engine(settings: Settings) -> Iterator[Engine]:
     engine = create_db_engine(settings)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def http_settings(http_db_url: str) -> Settings:
+    return Settings(database_url=http_db_url, seed_dir=FIXTURE_SEED)
+
+
+@pytest.fixture
+def http_engine(http_settings: Settings) -> Iterator[Engine]:
+    engine = create_db_engine(http_settings)
     yield engine
     engine.dispose()

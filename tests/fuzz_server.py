@@ -11,7 +11,6 @@ check failed.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import tempfile
@@ -22,16 +21,20 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def fuzz(seed_dir: Path, extra: list[str]) -> int:
     """Serve ``seed_dir`` and fuzz it; schemathesis's exit status."""
+    from app.config import Settings
+    from app.db import create_db_engine
+    from app.migrate import upgrade
+    from app.seeding import load_seed, read_seed_dir
     from tests.helpers import serve_in_process
 
     with tempfile.TemporaryDirectory() as tmp:
         database_url = f"sqlite:///{tmp}/kb.sqlite3"
-        env = {**os.environ, "THERAPY_KB_DATABASE_URL": database_url}
-        cli = [sys.executable, "-m", "app.cli"]
-        subprocess.run([*cli, "migrate"], env=env, check=True, capture_output=True)
-        subprocess.run(
-            [*cli, "seed", "--dir", str(seed_dir)], env=env, check=True, capture_output=True
-        )
+        engine = create_db_engine(Settings(database_url=database_url))
+        try:
+            upgrade(engine)
+            load_seed(engine, read_seed_dir(seed_dir))
+        finally:
+            engine.dispose()
         with serve_in_process(database_url) as base:
             st = Path(sys.executable).with_name("st")
             done = subprocess.run(

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import glob
+import json
 import os
 import pwd
 import shutil
@@ -47,6 +48,27 @@ class Cluster:
     @property
     def url(self) -> str:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
+
+    def to_json(self) -> str:
+        """What another process needs to use and stop this cluster (see ``from_json``)."""
+        return json.dumps(
+            {
+                "bindir": str(self.bindir),
+                "datadir": str(self.datadir),
+                "port": self.port,
+                "run_as": self.run_as,
+            }
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> Cluster:
+        data = json.loads(text)
+        return cls(
+            bindir=Path(data["bindir"]),
+            datadir=Path(data["datadir"]),
+            port=int(data["port"]),
+            run_as=data["run_as"],
+        )
 
     def _run(self, *args: str) -> None:
         cmd = [str(self.bindir / args[0]), *args[1:]]

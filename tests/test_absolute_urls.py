@@ -31,14 +31,14 @@ PAGES = [
 
 
 @pytest.fixture(scope="module")
-def client(fixture_db_url: str) -> Iterator[TestClient]:
-    with TestClient(create_app(Settings(database_url=fixture_db_url))) as client:
+def client(http_fixture_db_url: str) -> Iterator[TestClient]:
+    with TestClient(create_app(Settings(database_url=http_fixture_db_url))) as client:
         yield client
 
 
 @pytest.fixture(scope="module")
-def behind_proxy(fixture_db_url: str) -> Iterator[TestClient]:
-    settings = Settings(database_url=fixture_db_url, trusted_proxies=["*"])
+def behind_proxy(http_fixture_db_url: str) -> Iterator[TestClient]:
+    settings = Settings(database_url=http_fixture_db_url, trusted_proxies=["*"])
     with TestClient(create_app(settings)) as client:
         yield client
 

@@ -246,6 +246,9 @@ def test_modality_detail_whole_shape(client: TestClient) -> None:
         "citations": ["alpha2001"],
         "indications": [
             {
+                "id": "alpha:low-mood:adults",
+                "variant": None,
+                "record": {"url": f"{ORIGIN}/v1/indications/alpha:low-mood:adults"},
                 "condition": "low-mood",
                 "condition_name": "Low mood disorder",
                 "codes": [
@@ -268,6 +271,7 @@ def test_modality_detail_whole_shape(client: TestClient) -> None:
                 "effects": [
                     {
                         "measure": "g",
+                        "direction": "higher-favours-therapy",
                         "value": 0.6,
                         "ci_low": 0.4,
                         "ci_high": 0.8,
@@ -278,9 +282,12 @@ def test_modality_detail_whole_shape(client: TestClient) -> None:
                         "citation": "alpha2001",
                         "note": None,
                         "significant": True,
+                        "oriented": {"value": 0.6, "ci_low": 0.4, "ci_high": 0.8},
                     },
                     {
+                        # Lower favours the therapy: inverted, the interval's ends swapped.
                         "measure": "OR",
+                        "direction": "lower-favours-therapy",
                         "value": 1.3,
                         "ci_low": 0.9,
                         "ci_high": 1.8,
@@ -291,11 +298,17 @@ def test_modality_detail_whole_shape(client: TestClient) -> None:
                         "citation": "alpha2001",
                         "note": "No significant difference.",
                         "significant": False,
+                        "oriented": {"value": 1 / 1.3, "ci_low": 1 / 1.8, "ci_high": 1 / 0.9},
                     },
                 ],
+                "acceptability": [],
+                "harms": [],
                 "citations": ["alpha2001"],
             },
             {
+                "id": "alpha:worry:adolescents",
+                "variant": None,
+                "record": {"url": f"{ORIGIN}/v1/indications/alpha:worry:adolescents"},
                 "condition": "worry",
                 "condition_name": "Worry disorder",
                 "codes": [{"system": "icd-11", "code": "6Z98", "display": "Fixture worry"}],
@@ -305,6 +318,8 @@ def test_modality_detail_whole_shape(client: TestClient) -> None:
                 "grade_basis": "Fixture grade basis naming the fixture trials.",
                 "guidelines": [],
                 "effects": [],
+                "acceptability": [],
+                "harms": [],
                 "citations": ["alpha2001", "gamma2010"],
             },
         ],
@@ -322,6 +337,7 @@ def test_modality_detail_whole_shape(client: TestClient) -> None:
         "formats": [
             {
                 "delivery": "individual",
+                "variant": None,
                 "sessions": {"min": 12, "max": 16},
                 "weeks": {"min": 12, "max": 16},
                 "session_minutes": {"min": 45, "max": 50},
@@ -421,7 +437,7 @@ def test_citation_detail_lists_every_claim_citing_it(client: TestClient) -> None
     body = client.get("/v1/citations/gamma2010").json()
     # In the order the claims stand in the seed file.
     assert [c["id"] for c in body["cited_by"]] == [
-        "alpha#indications[1]",
+        "alpha:worry:adolescents",
         "alpha#pros[0]",
         "alpha#cons[0]",
         "alpha#components[0]",
@@ -448,6 +464,7 @@ def test_compare_aligns_fields_and_builds_matrix(client: TestClient) -> None:
     assert alpha["formats"] == [
         {
             "delivery": "individual",
+            "variant": None,
             "sessions": {"min": 12, "max": 16},
             "weeks": {"min": 12, "max": 16},
             "session_minutes": {"min": 45, "max": 50},

@@ -29,9 +29,10 @@ RAW_MODALITIES = [
     yaml.safe_load(path.read_text()) for path in sorted((REAL_SEED / "modalities").glob("*.yaml"))
 ]
 RAW_CONDITIONS = yaml.safe_load((REAL_SEED / "conditions.yaml").read_text())["conditions"]
-# (modality, condition, population) -> evidence, for every indication in the files.
+# (modality, condition, population, variant or "") -> evidence, for every indication in the
+# files.
 RAW_INDICATIONS = {
-    (x["slug"], i["condition"], i["population"]): i["evidence"]
+    (x["slug"], i["condition"], i["population"], i.get("variant") or ""): i["evidence"]
     for x in RAW_MODALITIES
     for i in x["indications"]
 }
@@ -136,8 +137,8 @@ def every_item(client: TestClient, url: str) -> tuple[list[dict[str, Any]], int]
     return items, totals.pop()
 
 
-def indication_keys(items: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
-    return [(i["modality"], i["condition"], i["population"]) for i in items]
+def indication_keys(items: list[dict[str, Any]]) -> list[tuple[str, str, str, str]]:
+    return [(i["modality"], i["condition"], i["population"], i["variant"] or "") for i in items]
 
 
 @pytest.mark.parametrize("population", ["adolescents", "adults", "older-adults", "children"])
@@ -147,7 +148,7 @@ def test_indications_of_a_population_are_the_seeds(client: TestClient, populatio
     assert expected, f"the seed has no {population} indications to compare with"
     assert sorted(indication_keys(items)) == sorted(expected)
     assert total == len(expected)
-    assert {(i["modality"], i["condition"], i["population"]): i["evidence"] for i in items} == (
+    assert dict(zip(indication_keys(items), (i["evidence"] for i in items), strict=True)) == (
         expected
     )
 
@@ -157,7 +158,7 @@ def test_indication_list_is_every_indication_in_a_stable_order(client: TestClien
     whole = client.get("/v1/indications?limit=100").json()["items"]
     assert total == len(RAW_INDICATIONS) == len(whole)
     assert paged == whole
-    # Strongest first, then by modality slug, condition slug and population.
+    # Strongest first, then by modality slug, condition slug, population and variant.
     assert indication_keys(whole) == sorted(
         RAW_INDICATIONS, key=lambda k: (-rank(RAW_INDICATIONS[k]), *k)
     )
@@ -168,7 +169,7 @@ def test_indication_list_is_every_indication_in_a_stable_order(client: TestClien
 
 def test_population_filters_agree_with_the_seed(client: TestClient) -> None:
     population = "adolescents"
-    indicated = {c for (_, c, p) in RAW_INDICATIONS if p == population}
+    indicated = {c for (_, c, p, _) in RAW_INDICATIONS if p == population}
     parents = {c["slug"]: c.get("parent") for c in RAW_CONDITIONS}
     covered = set()
     for slug in indicated:
@@ -180,7 +181,7 @@ def test_population_filters_agree_with_the_seed(client: TestClient) -> None:
     assert {c["slug"] for c in conditions} == covered
     modalities = client.get(f"/v1/modalities?population={population}&limit=100").json()
     best: dict[str, int] = {}
-    for (x, _, p), level in RAW_INDICATIONS.items():
+    for (x, _, p, _), level in RAW_INDICATIONS.items():
         if p == population:
             best[x] = max(best.get(x, 0), rank(level))
     assert {i["slug"]: rank(i["evidence"]) for i in modalities["items"]} == best
@@ -189,7 +190,7 @@ def test_population_filters_agree_with_the_seed(client: TestClient) -> None:
 def test_evidence_column_without_a_condition_explains_the_order(client: TestClient) -> None:
     body = client.get("/v1/modalities?sort=evidence&limit=100").json()
     best: dict[str, int] = {}
-    for (x, _, _), level in RAW_INDICATIONS.items():
+    for (x, _, _, _), level in RAW_INDICATIONS.items():
         best[x] = max(best.get(x, 0), rank(level))
     assert {i["slug"]: rank(i["evidence"]) for i in body["items"]} == best
     ranks = [rank(i["evidence"]) for i in body["items"]]
@@ -207,7 +208,7 @@ def test_compare_for_a_population_uses_only_its_indications(client: TestClient) 
         if level is not None
     }
     expected: dict[tuple[str, str], int] = {}
-    for (x, c, p), level in RAW_INDICATIONS.items():
+    for (x, c, p, _), level in RAW_INDICATIONS.items():
         if p == population:
             expected[(x, c)] = max(expected.get((x, c), 0), rank(level))
     assert cells == expected

@@ -1,5 +1,6 @@
 """Citation formats and content negotiation on /v1/citations, /v1/citations/{key} and
-/v1/modalities/{slug}/citations, on both engines.
+/v1/modalities/{slug}/citations, on one engine (formats are written from what a query
+returned; the queries themselves are tested on both engines in test_api.py).
 
 Each format is read back with an independent reader: BibTeX with bibtexparser (TeX decoded by
 pylatexenc), RIS with rispy, CSL-JSON checked against the CSL-JSON schema and read by
@@ -56,14 +57,14 @@ ENDPOINTS = ["/v1/citations", "/v1/citations/alpha2001", "/v1/modalities/alpha/c
 
 
 @pytest.fixture(scope="module")
-def client(fixture_db_url: str) -> Iterator[TestClient]:
-    with TestClient(create_app(Settings(database_url=fixture_db_url))) as client:
+def client(http_fixture_db_url: str) -> Iterator[TestClient]:
+    with TestClient(create_app(Settings(database_url=http_fixture_db_url))) as client:
         yield client
 
 
 @pytest.fixture(scope="module")
-def real_client(real_db_url: str) -> Iterator[TestClient]:
-    with TestClient(create_app(Settings(database_url=real_db_url))) as client:
+def real_client(http_real_db_url: str) -> Iterator[TestClient]:
+    with TestClient(create_app(Settings(database_url=http_real_db_url))) as client:
         yield client
 
 

@@ -99,7 +99,6 @@ REVIEWED_COMPARATORS: dict[tuple[str, str, str, str, float], str] = {
     ("online", "panic-disorder", "adults", "icbtpanic2021", 0.015): "active-psychotherapy",
     ("online", "insomnia", "adults", "seyffert2016", -4.3): "mixed-control",
     ("online", "ptsd", "adults", "lewis2018", -0.6): "waitlist",
-    ("online", "ptsd", "adults", "lewis2018", 1.39): "waitlist",
     ("online", "obsessive-compulsive-disorder", "mixed", "hoppen2021", -0.59): "mixed-control",
     ("online", "binge-eating-disorder", "adults", "moghimi2021", -0.77): "waitlist",
     ("online", "binge-eating-disorder", "adults", "moghimi2021", -0.71): "waitlist",

@@ -1,5 +1,6 @@
-"""The explorer's pages over the fixture seed, on SQLite and PostgreSQL: each kind of page, its
-figures against the API, caching, security headers and the friendly 404."""
+"""The explorer's pages over the fixture seed: each kind of page, its figures against the API,
+caching, security headers and the friendly 404. Pages render what the API's queries return, so
+they run on one engine; the evidence map, whose query only the explorer calls, on both."""
 
 from __future__ import annotations
 
@@ -21,7 +22,14 @@ from tests.helpers import ORIGIN
 
 
 @pytest.fixture(scope="module")
-def client(fixture_db_url: str) -> Iterator[TestClient]:
+def client(http_fixture_db_url: str) -> Iterator[TestClient]:
+    with TestClient(create_app(Settings(database_url=http_fixture_db_url))) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def db_client(fixture_db_url: str) -> Iterator[TestClient]:
+    """A client on each engine, for the evidence map's query."""
     with TestClient(create_app(Settings(database_url=fixture_db_url))) as client:
         yield client
 
@@ -80,8 +88,10 @@ def test_pages_revalidate_with_304(client: TestClient, path: str) -> None:
     assert again.headers["etag"] == etag
 
 
-def test_evidence_map_cells_name_their_level_and_link_the_indication(client: TestClient) -> None:
-    html = soup(client.get("/"))
+def test_evidence_map_cells_name_their_level_and_link_the_indication(
+    db_client: TestClient,
+) -> None:
+    html = soup(db_client.get("/"))
     cells = {a["href"]: a.get_text(strip=True) for a in html.select("table.map td.cell a[href]")}
     assert cells == {
         "/conditions/low-mood#alpha": "strong",
@@ -108,8 +118,8 @@ def test_evidence_map_cells_name_their_level_and_link_the_indication(client: Tes
         ("population=&guideline=", None),  # the form's "any"
     ],
 )
-def test_evidence_map_filters(client: TestClient, query: str, expected: set[str] | None) -> None:
-    response = client.get(f"/?{query}")
+def test_evidence_map_filters(db_client: TestClient, query: str, expected: set[str] | None) -> None:
+    response = db_client.get(f"/?{query}")
     assert response.status_code == 200
     links = {str(a["href"]) for a in soup(response).select("table.map td.cell a[href]")}
     assert links == (expected if expected is not None else links)
@@ -119,16 +129,19 @@ def test_evidence_map_filters(client: TestClient, query: str, expected: set[str]
 
 def test_condition_page_states_the_figures_of_the_api(client: TestClient) -> None:
     api = client.get("/v1/conditions/low-mood").json()
-    effects = [(i["modality"], e) for i in api["modalities"] for e in i["effects"]]
+    # The page states each figure oriented to favour the therapy, as the API's `oriented`.
+    effects = [(i["modality"], e) for i in api["modalities"] for e in i["effects"] if e["oriented"]]
     rows = soup(client.get("/conditions/low-mood")).select("#effects-table tbody tr")
     assert len(rows) == len(effects) > 0
+    assert any(e["oriented"]["value"] != e["value"] for _, e in effects)  # one is turned
     for row, (modality, effect) in zip(rows, effects, strict=True):
         assert row["data-modality"] == modality
         assert row["data-measure"] == effect["measure"]
-        assert float(str(row["data-value"])) == effect["value"]
+        oriented = effect["oriented"]
+        assert float(str(row["data-value"])) == oriented["value"]
         low, high = row["data-ci-low"], row["data-ci-high"]
-        assert (float(str(low)) if low else None) == effect["ci_low"]
-        assert (float(str(high)) if high else None) == effect["ci_high"]
+        assert (float(str(low)) if low else None) == oriented["ci_low"]
+        assert (float(str(high)) if high else None) == oriented["ci_high"]
 
 
 def test_condition_page_lists_strongest_first_with_guidelines(client: TestClient) -> None:

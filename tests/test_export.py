@@ -45,6 +45,8 @@ def test_json_export_nests_everything(client: TestClient) -> None:
     # its links as paths (the same bytes whoever asks), where an answer names the origin.
     served = client.get("/v1/modalities/alpha").json()
     assert served["url"] == f"{ORIGIN}/v1/modalities/alpha"
+    for indication in served["indications"]:
+        indication["record"]["url"] = indication["record"]["url"].removeprefix(ORIGIN)
     assert body["modalities"][0] == {**served, "url": "/v1/modalities/alpha"}
 
 
@@ -99,6 +101,8 @@ def test_csv_zip_tables_join(client: TestClient) -> None:
         "indications",
         "guidelines",
         "effects",
+        "acceptability_figures",
+        "harms",
         "considerations",
         "formats",
         "components",
@@ -114,7 +118,7 @@ def test_csv_zip_tables_join(client: TestClient) -> None:
         claims |= set(tables[name]["id"])
     assert set(tables["indications"]["condition"]) <= conditions
     # Guideline positions and effects join on the indication's id and cite known works.
-    for name in ("guidelines", "effects"):
+    for name in ("guidelines", "effects", "acceptability_figures", "harms"):
         assert set(tables[name]["indication"]) <= set(tables["indications"]["id"])
         assert set(tables[name]["citation"]) <= set(tables["citations"]["key"])
     effects = tables["effects"].merge(

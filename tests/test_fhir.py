@@ -147,9 +147,14 @@ def test_next_link_keeps_the_search(client: TestClient) -> None:
     assert len({r["id"] for r in paged}) == 4
 
 
-def test_count_zero_gives_the_total_only(client: TestClient) -> None:
-    bundle = fhir_get(client, "/fhir/Evidence?_count=0")
-    assert bundle["total"] == 4
+@pytest.mark.parametrize(
+    ("resource_type", "total"), [("PlanDefinition", 2), ("Evidence", 4), ("Citation", 3)]
+)
+def test_count_zero_gives_the_total_only(
+    client: TestClient, resource_type: str, total: int
+) -> None:
+    bundle = fhir_get(client, f"/fhir/{resource_type}?_count=0")
+    assert bundle["total"] == total
     assert "entry" not in bundle
     assert [link["relation"] for link in bundle["link"]] == ["self"]
 
@@ -296,8 +301,11 @@ def test_evidence(client: TestClient) -> None:
     assert "sampleSize" not in odds
     assert [n["text"] for n in odds["note"]] == [
         "No significant difference.",
+        "Direction: lower-favours-therapy. Oriented so that above 1 favours the therapy:"
+        " 0.7692 (95% interval 0.5556 to 1.111).",
         "Stated in: A fixture trial of talking therapy (Citation/alpha2001).",
     ]
+    assert odds["quantity"] == {"value": 1.3}  # the source's own figure
 
 
 def test_evidence_without_effects_has_no_statistic(client: TestClient) -> None:
@@ -311,6 +319,9 @@ def test_evidence_without_effects_has_no_statistic(client: TestClient) -> None:
 
 def test_a_condition_without_codes_is_text_only() -> None:
     indication = s.Indication(
+        id="x:anxiety-disorders:adults",
+        variant=None,
+        record=s.Link(url="/v1/indications/x:anxiety-disorders:adults"),
         condition="anxiety-disorders",
         condition_name="Anxiety disorders",
         codes=[],

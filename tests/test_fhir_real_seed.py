@@ -10,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.config import Settings
+from app.domain import indication_id
 from app.fhir.resources import evidence_id
 from app.fhir.terminology import CERTAINTY_OF, ICD_SYSTEMS
 from app.main import create_app
@@ -52,7 +53,7 @@ def test_panic_disorder_by_icd_10_cm(client: TestClient) -> None:
     """``/fhir/Evidence?condition=F41.0``: the panic-disorder indications, graded, with their
     statistics."""
     expected = {
-        evidence_id(x.slug, i.condition, i.population.value): i
+        evidence_id(indication_id(x.slug, i.condition, i.population.value, i.variant)): i
         for x, i in INDICATIONS
         if i.condition == "panic-disorder"
     }
@@ -83,9 +84,8 @@ def test_conditions_without_codes_are_named_in_text(client: TestClient) -> None:
     cases = [(x, i) for x, i in INDICATIONS if i.condition in uncoded]
     assert cases, "the seed has no indication for a condition without codes"
     for x, i in cases:
-        evidence = fhir_get(
-            client, f"/fhir/Evidence/{evidence_id(x.slug, i.condition, i.population.value)}"
-        )
+        fhir_id = evidence_id(indication_id(x.slug, i.condition, i.population.value, i.variant))
+        evidence = fhir_get(client, f"/fhir/Evidence/{fhir_id}")
         concept = evidence["useContext"][0]["valueCodeableConcept"]
         assert list(concept) == ["text"]
 
@@ -102,7 +102,7 @@ def test_ptsd_and_complex_ptsd_are_searched_apart(client: TestClient, code: str,
     """ICD-11 codes complex PTSD (6B41) as a sibling of PTSD (6B40), so a search by either code
     finds only that condition's indications."""
     expected = {
-        evidence_id(x.slug, i.condition, i.population.value)
+        evidence_id(indication_id(x.slug, i.condition, i.population.value, i.variant))
         for x, i in INDICATIONS
         if i.condition == slug
     }

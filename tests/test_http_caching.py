@@ -1,4 +1,7 @@
-"""Release metadata, X-KB-Release, ETag / 304, Cache-Control, HEAD, CORS and offline docs."""
+"""Release metadata, X-KB-Release, ETag / 304, Cache-Control, HEAD, CORS and offline docs.
+
+What a reload or the database changes runs on both engines (``live``); the headers of a loaded
+release on one (``client``, tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -42,6 +45,13 @@ def live(settings: Settings, engine: Engine) -> Iterator[TestClient]:
     load_seed(engine, read_seed_dir(FIXTURE_SEED))
     fresh = settings.model_copy(update={"release_check_seconds": 0.0})
     with TestClient(create_app(fresh)) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def client(http_fixture_db_url: str) -> Iterator[TestClient]:
+    """A client over the loaded fixture seed, for tests that only read."""
+    with TestClient(create_app(Settings(database_url=http_fixture_db_url))) as client:
         yield client
 
 
@@ -89,34 +99,34 @@ def test_meta(live: TestClient) -> None:
 
 
 @pytest.mark.parametrize("url", GETS)
-def test_every_get_has_release_etag_and_cache_control(live: TestClient, url: str) -> None:
-    response = live.get(url)
+def test_every_get_has_release_etag_and_cache_control(client: TestClient, url: str) -> None:
+    response = client.get(url)
     assert response.status_code == 200
     assert response.headers["x-kb-release"] == read_seed_dir(FIXTURE_SEED).content_hash()
     assert re.fullmatch(r'"[0-9a-f]{32}"', response.headers["etag"])
     assert response.headers["cache-control"] == "public, max-age=300"
 
-    again = live.get(url, headers={"If-None-Match": response.headers["etag"]})
+    again = client.get(url, headers={"If-None-Match": response.headers["etag"]})
     assert again.status_code == 304
     assert again.content == b""
     assert again.headers["etag"] == response.headers["etag"]
     assert again.headers["x-kb-release"] == response.headers["x-kb-release"]
 
-    other = live.get(url, headers={"If-None-Match": '"0000"'})
+    other = client.get(url, headers={"If-None-Match": '"0000"'})
     assert other.status_code == 200
     assert other.content == response.content
 
 
-def test_etags_differ_by_representation(live: TestClient) -> None:
-    etags = {live.get(url).headers["etag"] for url in GETS}
+def test_etags_differ_by_representation(client: TestClient) -> None:
+    etags = {client.get(url).headers["etag"] for url in GETS}
     assert len(etags) == len(GETS)
 
 
-def test_if_none_match_lists_and_weak_validators(live: TestClient) -> None:
-    etag = live.get("/v1/modalities/alpha").headers["etag"]
+def test_if_none_match_lists_and_weak_validators(client: TestClient) -> None:
+    etag = client.get("/v1/modalities/alpha").headers["etag"]
     for header in (f'"x", {etag}', f"W/{etag}", "*"):
         assert (
-            live.get("/v1/modalities/alpha", headers={"If-None-Match": header}).status_code == 304
+            client.get("/v1/modalities/alpha", headers={"If-None-Match": header}).status_code == 304
         )
 
 
@@ -148,17 +158,17 @@ def test_cached_answer_survives_until_the_release_changes(
     assert first["summary"] != second["summary"] == "A summary from the second release."
 
 
-def test_head_is_get_without_body(live: TestClient) -> None:
-    get = live.get("/v1/modalities/alpha")
-    head = live.head("/v1/modalities/alpha")
+def test_head_is_get_without_body(client: TestClient) -> None:
+    get = client.get("/v1/modalities/alpha")
+    head = client.head("/v1/modalities/alpha")
     assert head.status_code == 200
     assert head.content == b""
     assert head.headers["etag"] == get.headers["etag"]
     assert head.headers["content-length"] == str(len(get.content))
 
 
-def test_errors_carry_no_etag(live: TestClient) -> None:
-    response = live.get("/v1/modalities/nosuch")
+def test_errors_carry_no_etag(client: TestClient) -> None:
+    response = client.get("/v1/modalities/nosuch")
     assert response.status_code == 404
     assert "etag" not in response.headers
     assert "cache-control" not in response.headers
@@ -201,14 +211,14 @@ def test_no_release_is_503_on_every_data_route(settings: Settings) -> None:
             assert response.headers["content-type"] == "application/problem+json"
 
 
-def test_cors_preflight_and_exposed_headers(live: TestClient) -> None:
-    preflight = live.options(
+def test_cors_preflight_and_exposed_headers(client: TestClient) -> None:
+    preflight = client.options(
         "/v1/modalities",
         headers={"Origin": "https://app.example", "Access-Control-Request-Method": "GET"},
     )
     assert preflight.status_code == 200
     assert "GET" in preflight.headers["access-control-allow-methods"]
-    response = live.get("/v1/modalities", headers={"Origin": "https://app.example"})
+    response = client.get("/v1/modalities", headers={"Origin": "https://app.example"})
     assert response.headers["access-control-allow-origin"] == "*"
     exposed = {
         h.strip().lower() for h in response.headers["access-control-expose-headers"].split(",")
@@ -216,9 +226,8 @@ def test_cors_preflight_and_exposed_headers(live: TestClient) -> None:
     assert {"etag", "link", "x-kb-release"} <= exposed
 
 
-def test_cors_origins_are_configurable(settings: Settings, engine: Engine) -> None:
-    load_seed(engine, read_seed_dir(FIXTURE_SEED))
-    narrow = settings.model_copy(update={"cors_origins": ["https://allowed.example"]})
+def test_cors_origins_are_configurable(http_fixture_db_url: str) -> None:
+    narrow = Settings(database_url=http_fixture_db_url, cors_origins=["https://allowed.example"])
     with TestClient(create_app(narrow)) as client:
         allowed = client.get("/v1/meta", headers={"Origin": "https://allowed.example"})
         denied = client.get("/v1/meta", headers={"Origin": "https://other.example"})
@@ -227,15 +236,15 @@ def test_cors_origins_are_configurable(settings: Settings, engine: Engine) -> No
 
 
 @pytest.mark.parametrize("url", ["/docs", "/redoc"])
-def test_docs_work_offline(live: TestClient, url: str) -> None:
-    page = live.get(url)
+def test_docs_work_offline(client: TestClient, url: str) -> None:
+    page = client.get(url)
     assert page.status_code == 200
     # Every asset is served by the app itself: no absolute URL to another host.
     assert not re.findall(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""", page.text), page.text
     assets = re.findall(r"""["'](/static-offline-docs/[^"']+)["']""", page.text)
     assert assets
     for asset in assets:
-        assert live.get(asset).status_code == 200, asset
+        assert client.get(asset).status_code == 200, asset
     assert "https://" not in page.text.replace("https://therapy-kb.example", "")
 
 

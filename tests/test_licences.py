@@ -60,8 +60,8 @@ def test_the_release_and_citation_file_name_the_content_licence() -> None:
     assert release["license"] == cff["license"] == identifier
 
 
-def test_meta_serves_the_content_licence(real_db_url: str) -> None:
-    with TestClient(create_app(Settings(database_url=real_db_url))) as client:
+def test_meta_serves_the_content_licence(http_real_db_url: str) -> None:
+    with TestClient(create_app(Settings(database_url=http_real_db_url))) as client:
         response = client.get("/v1/meta")
     assert response.status_code == 200, response.text
     assert response.json()["license"] == spdx_identifier(CONTENT_LICENSE)

@@ -1,5 +1,6 @@
 """Every representation is an operation of its own, and one Accept rule holds for every operation
-(app/http/negotiation.py): walked from the OpenAPI document, on both engines."""
+(app/http/negotiation.py): walked from the OpenAPI document, on one engine (the rule runs in
+front of the database)."""
 
 from __future__ import annotations
 
@@ -32,7 +33,10 @@ EXAMPLES = {
     "modalities": "alpha,beta",
     "q": "fixture",
 }
-OTHER_EXAMPLES = {"/v1/conditions/{slug}": {"slug": "worry"}}
+OTHER_EXAMPLES = {
+    "/v1/conditions/{slug}": {"slug": "worry"},
+    "/v1/indications/{id}": {"id": "alpha:low-mood:adults"},
+}
 # Every operation the Accept rule covers: the API's (FHIR has formats of its own, and the
 # probes answer whatever a prober accepts).
 OPERATIONS = [
@@ -75,8 +79,8 @@ def without_accept(client: TestClient, url: str, method: str = "GET") -> Respons
 
 
 @pytest.fixture(scope="module")
-def client(fixture_db_url: str) -> Iterator[TestClient]:
-    with TestClient(create_app(Settings(database_url=fixture_db_url))) as client:
+def client(http_fixture_db_url: str) -> Iterator[TestClient]:
+    with TestClient(create_app(Settings(database_url=http_fixture_db_url))) as client:
         yield client
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import event, inspect, select, text
+from sqlalchemy import Engine, MetaData, event, inspect, select, text
 from sqlmodel import Session, SQLModel
 
 import app.models  # noqa: F401
@@ -79,15 +79,15 @@ def test_migrations_keep_loaded_content(empty_db_url: str) -> None:
         upgrade(engine)
         seed = read_seed_dir(FIXTURE_SEED)
         load_seed(engine, seed)
-        before = snapshot(engine, kept)
+        before = _without_new_columns(engine, kept)
         before_rewritten = _without_ids(snapshot(engine, rewritten))
         assert before_rewritten["code_lookup"]  # the fixture has codes to look up
         records = _records(engine)
         assert any(r.indications[0].effects for r in records)  # the fixture has some to lose
         downgrade(engine, "b3c1d2e4f5a6")  # before the citation year became optional
-        assert snapshot(engine, kept) == before
+        assert _without_new_columns(engine, kept) == before
         upgrade(engine)
-        assert snapshot(engine, kept) == before
+        assert _without_new_columns(engine, kept) == before
         assert snapshot(engine, EVIDENCE_TABLES) == {name: [] for name in EVIDENCE_TABLES}
         # The release is unchanged, but a load notices what is missing and writes it again.
         assert not load_seed(engine, seed).changed
@@ -98,6 +98,29 @@ def test_migrations_keep_loaded_content(empty_db_url: str) -> None:
             conn.execute(text("UPDATE citation SET year = NULL WHERE key = 'gamma2010'"))
     finally:
         engine.dispose()
+
+
+# Columns a later migration adds to tables whose rows survive the cycle (NULL for the fixture,
+# whose modalities have no variants): compared without them, since a downgrade drops them. A
+# modality's content hash is cleared by that migration, so that the next load rewrites it.
+NEW_COLUMNS = {"variant", "content_hash"}
+
+
+def _without_new_columns(engine: Engine, tables: list[str]) -> dict[str, list[tuple[str, ...]]]:
+    meta = MetaData()
+    meta.reflect(engine, only=tables)
+    with engine.connect() as conn:
+        return {
+            name: sorted(
+                tuple(
+                    repr(v)
+                    for k, v in row._mapping.items()
+                    if k not in NEW_COLUMNS or (k == "content_hash" and name != "modality")
+                )
+                for row in conn.execute(select(meta.tables[name]))
+            )
+            for name in tables
+        }
 
 
 # What the evidence-details migration adds, and a downgrade past it drops.

@@ -98,6 +98,7 @@ def test_indication_list_operation() -> None:
         "modality",
         "condition",
         "population",
+        "variant",
         "min_evidence",
         "guideline",
         "category",
@@ -105,6 +106,11 @@ def test_indication_list_operation() -> None:
         "offset",
     }
     assert SCHEMAS["IndicationRow"]["examples"]
+    one = DOC["paths"]["/v1/indications/{id}"]["get"]
+    assert one["operationId"] == "getIndication"
+    assert one["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith(
+        "/IndicationRow"
+    )
 
 
 def test_condition_code_redirect_is_declared() -> None:

@@ -155,7 +155,7 @@ def test_diff_names_every_change(live: TestClient, engine: Engine, tmp_path: Pat
         "removed": [],
         "changed": [
             {
-                "id": "alpha:worry [adolescents]",
+                "id": "alpha:worry:adolescents",
                 "fields": ["evidence"],
                 "old_evidence": "limited",
                 "new_evidence": "moderate",
@@ -257,7 +257,7 @@ def test_cli_lists_releases_and_diffs_them(env_db: str, engine: Engine, tmp_path
         "\n"
         "### Evidence levels\n"
         "\n"
-        "- alpha:worry [adolescents]: limited → moderate\n"
+        "- alpha:worry:adolescents: limited → moderate\n"
         "\n"
         "### Modalities\n"
         "\n"
@@ -265,7 +265,7 @@ def test_cli_lists_releases_and_diffs_them(env_db: str, engine: Engine, tmp_path
         "\n"
         "### Indications\n"
         "\n"
-        "- changed: alpha:worry [adolescents] (evidence)\n"
+        "- changed: alpha:worry:adolescents (evidence)\n"
         "\n"
         "### Claims\n"
         "\n"

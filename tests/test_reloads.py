@@ -111,7 +111,7 @@ def test_reload_while_serving(
         finally:
             stop.set()
             for thread in readers:
-                thread.join(timeout=30)
+                thread.join(timeout=PATIENCE_SECONDS)
     assert not failures, failures[:5]
     assert seen == set(summary_of), "readers saw both releases"
     assert checked > 20

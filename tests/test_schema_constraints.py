@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import IntegrityError
 
-from app.seeding import load_seed, read_seed_dir
-from tests.conftest import FIXTURE_SEED
+from app.config import Settings
+from app.db import create_db_engine
 
 BAD_STATEMENTS = {
     "duplicate modality slug": "INSERT INTO modality (slug, name, abbreviation, category, aliases,"
@@ -32,8 +34,16 @@ BAD_STATEMENTS = {
 }
 
 
+@pytest.fixture(scope="module")
+def seeded(fixture_db_url: str) -> Iterator[Engine]:
+    engine = create_db_engine(Settings(database_url=fixture_db_url))
+    yield engine
+    engine.dispose()
+
+
 @pytest.mark.parametrize("statement", BAD_STATEMENTS.values(), ids=BAD_STATEMENTS.keys())
-def test_database_rejects(engine: Engine, statement: str) -> None:
-    load_seed(engine, read_seed_dir(FIXTURE_SEED))
-    with pytest.raises(IntegrityError), engine.begin() as conn:
+def test_database_rejects(seeded: Engine, statement: str) -> None:
+    # No constraint is deferred, so the statement itself fails; the connection closes without
+    # a commit, which rolls back whatever happened, so every case sees the same loaded seed.
+    with seeded.connect() as conn, pytest.raises(IntegrityError):
         conn.execute(text(statement))

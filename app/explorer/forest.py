@@ -6,6 +6,8 @@ are one panel with no effect at 0; ratios (RR, OR, HR) another, on a log scale w
 at 1, so that 0.5 and 2 lie equally far from it; mean differences (MD) a third, each on its own
 outcome's scale (their rows are not comparable with one another, only with 0). An effect
 without an interval is drawn as a hollow diamond with no whiskers and says so in its label.
+Every figure is drawn oriented (``Effect.oriented``): right of no effect favours the therapy,
+whatever the sign convention of its source; one whose direction is not stated is left out.
 """
 
 from __future__ import annotations
@@ -54,6 +56,8 @@ class ForestRow:
     participants: int | None
     citation: str
     note: str | None
+    # The figure as its source states it, when orienting it changed it.
+    as_stated: str | None = None
 
     @property
     def label(self) -> str:
@@ -72,7 +76,8 @@ class ForestRow:
 
 
 def forest_rows(indications: list[s.ConditionIndication]) -> list[ForestRow]:
-    """Every effect of these indications, in their order (strongest evidence first)."""
+    """Every effect of these indications whose direction is known, in their order (strongest
+    evidence first), each turned so that right of no effect favours the therapy."""
     return [
         ForestRow(
             modality=i.modality,
@@ -80,19 +85,29 @@ def forest_rows(indications: list[s.ConditionIndication]) -> list[ForestRow]:
             condition=i.condition,
             population=i.population.value,
             measure=e.measure,
-            value=e.value,
-            ci_low=e.ci_low,
-            ci_high=e.ci_high,
+            value=e.oriented.value,
+            ci_low=e.oriented.ci_low,
+            ci_high=e.oriented.ci_high,
             comparator=e.comparator.value,
             outcome=e.outcome,
             studies=e.studies,
             participants=e.participants,
             citation=e.citation,
             note=e.note,
+            as_stated=_as_stated(e),
         )
         for i in indications
         for e in i.effects
+        if e.oriented is not None
     ]
+
+
+def _as_stated(e: s.Effect) -> str | None:
+    if e.oriented is None or e.oriented.value == e.value:
+        return None
+    if e.ci_low is None or e.ci_high is None:
+        return f"{e.value:g}"
+    return f"{e.value:g} ({e.ci_low:g} to {e.ci_high:g})"
 
 
 def panels(rows: list[ForestRow]) -> list[tuple[str, list[ForestRow]]]:
@@ -181,7 +196,10 @@ def _draw_panel(ax: object, title: str, rows: list[ForestRow]) -> None:
         pad = (high - low) * 0.08 or 0.5
         ax.set_xlim(low - pad, high + pad)
     ax.set_title(title, fontsize=10, fontweight="bold")
-    ax.set_xlabel("estimate with 95% interval; dashed line: no effect")
+    ax.set_xlabel(
+        "estimate with 95% interval, turned so that right of the dashed line (no effect)"
+        " favours the therapy"
+    )
     ax.grid(axis="x", color="#e5e7eb", linewidth=0.6)
     ax.set_axisbelow(True)
     for axis in (ax, right):

@@ -50,13 +50,14 @@ def citation_key(fhir_id: str) -> str:
     return fhir_id.replace(".", "_")
 
 
-def evidence_id(modality: str, condition: str, population: str) -> str:
-    return f"{modality}.{condition}.{population}"
+def evidence_id(indication_id: str) -> str:
+    """The indication's id with '.' for ':' (FHIR ids allow no colon)."""
+    return indication_id.replace(":", ".")
 
 
 def indication_key(fhir_id: str) -> IndicationKey | None:
     parts = fhir_id.split(".")
-    return IndicationKey(*parts) if len(parts) == 3 else None
+    return IndicationKey(*parts) if len(parts) in (3, 4) else None
 
 
 def canonical(resource_type: str, fhir_id: str) -> str:
@@ -232,9 +233,10 @@ def evidence(r: IndicationRecord, titles: dict[str, str], release: m.Release) ->
     i = r.indication
     population = f"{POPULATION_TEXT[i.population]} with {i.condition_name.lower()}"
     return _drop_empty(
-        _common("Evidence", evidence_id(r.modality, i.condition, i.population), release)
+        _common("Evidence", evidence_id(i.id), release)
         | {
-            "title": f"{r.abbreviation} for {i.condition_name} ({i.population.value})",
+            "title": f"{r.abbreviation}{f' ({i.variant})' if i.variant else ''} for"
+            f" {i.condition_name} ({i.population.value})",
             "description": i.summary,
             "useContext": [
                 {
@@ -281,6 +283,7 @@ def evidence(r: IndicationRecord, titles: dict[str, str], release: m.Release) ->
                 },
             ],
             "statistic": [_statistic(e, titles) for e in i.effects],
+            "note": [{"text": text} for text in _acceptability_and_harms(i, titles)] or None,
             "certainty": [_certainty(i.evidence, i.grade_basis, release)],
         }
     )
@@ -310,7 +313,11 @@ def _certainty(level: Evidence, basis: str | None, release: m.Release) -> Json:
 def _statistic(e: s.Effect, titles: dict[str, str]) -> Json:
     (code, display), name = STATISTIC_OF[e.measure]
     source = titles.get(e.citation, e.citation)
-    notes = [e.note, f"Stated in: {source} (Citation/{citation_id(e.citation)})."]
+    notes = [
+        e.note,
+        _oriented_note(e),
+        f"Stated in: {source} (Citation/{citation_id(e.citation)}).",
+    ]
     has_size = e.studies is not None or e.participants is not None
     return _drop_empty(
         {
@@ -341,6 +348,48 @@ def _statistic(e: s.Effect, titles: dict[str, str]) -> Json:
             if e.ci_low is not None and e.ci_high is not None
             else None,
         }
+    )
+
+
+def _acceptability_and_harms(i: s.Indication, titles: dict[str, str]) -> list[str]:
+    """Dropout figures and harms as notes, each naming its source."""
+
+    def source(key: str) -> str:
+        return f"{titles.get(key, key)} (Citation/{citation_id(key)})"
+
+    notes = []
+    for a in i.acceptability:
+        interval = (
+            f" (95% interval {a.ci_low:g} to {a.ci_high:g})"
+            if a.ci_low is not None and a.ci_high is not None
+            else ""
+        )
+        against = f" against {COMPARATOR_TEXT[a.comparator]}" if a.comparator else ""
+        theirs = f" ({a.comparator_value:g} with the comparator)" if a.comparator_value else ""
+        caveat = f" {a.note}" if a.note else ""
+        notes.append(
+            f"Acceptability: {a.outcome}, {a.measure.value} {a.value:g}{interval}{theirs}"
+            f"{against}.{caveat} Stated in: {source(a.citation)}."
+        )
+    notes += [f"Harms: {h.statement} Stated in: {source(h.citation)}." for h in i.harms]
+    return notes
+
+
+def _oriented_note(e: s.Effect) -> str | None:
+    """The direction, and the figure turned to favour the therapy, as a note: the quantity
+    stays the source's own figure."""
+    if e.direction is None or e.oriented is None:
+        return None
+    o = e.oriented
+    interval = (
+        f" (95% interval {o.ci_low:.4g} to {o.ci_high:.4g})"
+        if o.ci_low is not None and o.ci_high is not None
+        else ""
+    )
+    no_effect = e.measure.null_value
+    return (
+        f"Direction: {e.direction.value}. Oriented so that above {no_effect:g} favours the"
+        f" therapy: {o.value:.4g}{interval}."
     )
 
 

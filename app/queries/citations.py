@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 
 from app import models as m
 from app import schemas as s
-from app.domain import ClaimType, claim_path, claim_ref
+from app.domain import ClaimType, claim_path, claim_ref, indication_id
 from app.queries.common import Memo, citation_out, not_found, text_match
 from app.urls import Urls
 
@@ -116,19 +116,20 @@ def get_citation(session: Session, memo: Memo, urls: Urls, key: str) -> s.Citati
     for link, slug, name in links:
         claim_type = ClaimType(link.claim_type)
         column = m.CLAIM_COLUMNS[claim_type]
-        position, kind = 0, None
+        position, kind, own_id = 0, None, None
         if column is None:
             path, text = "", name
         else:
-            position, kind, text = texts[(claim_type, getattr(link, column))]
+            position, kind, text, own_id = texts[(claim_type, getattr(link, column))]
             path = claim_path(claim_type, position, kind)
+        # An indication is named by its one id and links its own record.
         ref = s.ClaimRef(
             modality=slug,
             type=claim_type,
             path=path,
-            id=claim_ref(slug, path),
+            id=own_id or claim_ref(slug, path),
             text=text,
-            url=urls.modality(slug),
+            url=urls.indication(own_id) if own_id else urls.modality(slug),
         )
         # In the order the claims stand in the modality's seed file.
         cited.append(((slug, SEED_ORDER.index((claim_type, kind)), position), ref))
@@ -138,17 +139,18 @@ def get_citation(session: Session, memo: Memo, urls: Urls, key: str) -> s.Citati
 
 def _claim_texts(
     session: Session, links: list[m.ClaimCitation]
-) -> dict[tuple[ClaimType, int], tuple[int, str | None, str]]:
-    """(claim type, id) → (position, consideration kind, short text): one statement per type."""
+) -> dict[tuple[ClaimType, int], tuple[int, str | None, str, str | None]]:
+    """(claim type, id) → (position, consideration kind, short text, the indication's id for an
+    indication): one statement per type."""
     wanted: dict[ClaimType, set[int]] = {}
     for link in links:
         column = m.CLAIM_COLUMNS[ClaimType(link.claim_type)]
         if column is not None:
             wanted.setdefault(ClaimType(link.claim_type), set()).add(getattr(link, column))
-    out: dict[tuple[ClaimType, int], tuple[int, str | None, str]] = {}
+    out: dict[tuple[ClaimType, int], tuple[int, str | None, str, str | None]] = {}
     if ids := wanted.get(ClaimType.indication):
-        for i, abbreviation, condition in session.execute(
-            select(m.Indication, m.Modality.abbreviation, m.Condition.name)
+        for i, x, condition, condition_slug in session.execute(
+            select(m.Indication, m.Modality, col(m.Condition.name), col(m.Condition.slug))
             .join(m.Modality, col(m.Modality.id) == m.Indication.modality_id)
             .join(m.Condition, col(m.Condition.id) == m.Indication.condition_id)
             .where(col(m.Indication.id).in_(ids))
@@ -156,7 +158,9 @@ def _claim_texts(
             out[(ClaimType.indication, i.id)] = (
                 i.position,
                 None,
-                f"{abbreviation} for {condition} ({i.evidence}, {i.population})",
+                f"{x.abbreviation} for {condition} ({i.evidence}, {i.population}"
+                + (f", {i.variant})" if i.variant else ")"),
+                indication_id(x.slug, condition_slug, i.population, i.variant),
             )
     if ids := wanted.get(ClaimType.consideration):
         considerations = select(m.Consideration).where(col(m.Consideration.id).in_(ids))
@@ -165,11 +169,17 @@ def _claim_texts(
                 c.position,
                 c.kind,
                 f"{c.kind}: {c.statement}",
+                None,
             )
     if ids := wanted.get(ClaimType.format):
         for f in session.execute(select(m.Format).where(col(m.Format.id).in_(ids))).scalars():
-            out[(ClaimType.format, f.id or 0)] = (f.position, None, f"{f.delivery} format")
+            out[(ClaimType.format, f.id or 0)] = (f.position, None, f"{f.delivery} format", None)
     if ids := wanted.get(ClaimType.component):
         for c in session.execute(select(m.Component).where(col(m.Component.id).in_(ids))).scalars():
-            out[(ClaimType.component, c.id or 0)] = (c.position, None, f"{c.kind}: {c.name}")
+            out[(ClaimType.component, c.id or 0)] = (
+                c.position,
+                None,
+                f"{c.kind}: {c.name}",
+                None,
+            )
     return out

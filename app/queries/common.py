@@ -17,10 +17,13 @@ from app import schemas as s
 from app.domain import (
     EVIDENCE_RANK,
     CodeSystem,
+    EffectDirection,
     EffectMeasure,
     Evidence,
     Population,
     Recommendation,
+    indication_id,
+    oriented,
 )
 from app.errors import NotFound
 from app.suggest import nearest, suggest
@@ -247,6 +250,7 @@ def indication_criteria(
     population: Population | None = None,
     min_evidence: Evidence | None = None,
     guideline: Recommendation | None = None,
+    variant: str | None = None,
 ) -> list[ColumnElement[bool]]:
     """What one indication must meet, as conditions on ``m.Indication`` (each filter may be
     absent, and none gives none): for one of these conditions, for this population, at least
@@ -257,6 +261,8 @@ def indication_criteria(
         criteria.append(col(m.Indication.condition_id).in_(condition_ids))
     if population is not None:
         criteria.append(col(m.Indication.population) == population.value)
+    if variant is not None:
+        criteria.append(col(m.Indication.variant) == variant)
     if min_evidence is not None:
         criteria.append(EVIDENCE_RANK_SQL >= rank_of(min_evidence))
     if guideline is not None:
@@ -276,6 +282,7 @@ def range_of(lo: int | None, hi: int | None) -> s.Range | None:
 def format_ranges(f: m.Format) -> dict[str, Any]:
     return {
         "delivery": f.delivery,
+        "variant": f.variant,
         "sessions": range_of(f.sessions_min, f.sessions_max),
         "weeks": range_of(f.weeks_min, f.weeks_max),
         "session_minutes": range_of(f.session_minutes_min, f.session_minutes_max),
@@ -344,8 +351,15 @@ def effect_out(row: m.IndicationEffect, citation: str) -> s.Effect:
     significant = None
     if row.ci_low is not None and row.ci_high is not None:
         significant = not row.ci_low <= measure.null_value <= row.ci_high
+    direction = EffectDirection(row.direction) if row.direction else None
+    turned = None
+    if direction is not None:
+        value, ci_low, ci_high = oriented(measure, direction, row.value, row.ci_low, row.ci_high)
+        turned = s.OrientedFigure(value=value, ci_low=ci_low, ci_high=ci_high)
     return s.Effect(
         measure=measure,
+        direction=direction,
+        oriented=turned,
         value=row.value,
         ci_low=row.ci_low,
         ci_high=row.ci_high,
@@ -359,12 +373,26 @@ def effect_out(row: m.IndicationEffect, citation: str) -> s.Effect:
     )
 
 
+def identity_fields(
+    urls: Urls, indication: m.Indication, modality: str, condition: str
+) -> dict[str, Any]:
+    """The IndicationIdentity fields of one indication: its id, variant and address."""
+    id_ = indication_id(modality, condition, indication.population, indication.variant)
+    return {"id": id_, "variant": indication.variant, "record": s.Link(url=urls.indication(id_))}
+
+
 def evidence_basis_fields(
     indication: m.Indication, bases: dict[int, EvidenceParts]
 ) -> dict[str, Any]:
     """The EvidenceBasis fields of one indication, for a schema's constructor."""
     guidelines, effects = bases.get(indication.id or 0, ([], []))
-    return {"grade_basis": indication.grade_basis, "guidelines": guidelines, "effects": effects}
+    return {
+        "grade_basis": indication.grade_basis,
+        "guidelines": guidelines,
+        "effects": effects,
+        "acceptability": [s.Acceptability(**a) for a in indication.acceptability or []],
+        "harms": [s.Harm(**h) for h in indication.harms or []],
+    }
 
 
 def as_utc(moment: datetime) -> datetime:

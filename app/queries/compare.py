@@ -29,10 +29,11 @@ def compare(
     condition_ids: list[int] | None,
     condition_slug: str | None,
     population: Population | None = None,
+    variant: str | None = None,
 ) -> s.Comparison:
     """Five statements (nine with a condition), whatever the number of modalities or claims.
     With a population, only its indications count: in the matrix, and in each modality's
-    evidence and indications."""
+    evidence and indications; the same with a variant."""
     rows = {
         x.slug: x
         for x in session.execute(
@@ -73,7 +74,9 @@ def compare(
         .join(m.Condition, col(m.Condition.id) == m.Indication.condition_id)
         .where(
             col(m.Indication.modality_id).in_(ids),
-            *indication_criteria(condition_ids=condition_ids, population=population),
+            *indication_criteria(
+                condition_ids=condition_ids, population=population, variant=variant
+            ),
         )
         .order_by(func.lower(m.Condition.name))
     )
@@ -86,7 +89,7 @@ def compare(
     details: dict[str, list[s.ConditionIndication]] = defaultdict(list)
     if condition_ids is not None:
         for indication in indications_for(
-            session, urls, condition_ids, [x for x in ids if x], population
+            session, urls, condition_ids, [x for x in ids if x], population, variant
         ):
             details[indication.modality].append(indication)
 
@@ -130,5 +133,6 @@ def compare(
         modalities=columns,
         condition=condition_slug,
         population=population,
+        variant=variant,
         evidence_matrix=s.EvidenceMatrix(columns=order, rows=matrix_rows),
     )

@@ -22,6 +22,7 @@ from app.queries.common import (
     descendants,
     evidence_bases,
     evidence_basis_fields,
+    identity_fields,
     indication_criteria,
     not_found,
     text_match,
@@ -195,10 +196,13 @@ def indications_for(
     condition_ids: list[int],
     modality_ids: list[int] | None = None,
     population: Population | None = None,
+    variant: str | None = None,
 ) -> list[s.ConditionIndication]:
-    """Indications for these conditions (of these modalities, for this population), strongest
-    first, each with its citations and evidence basis: four statements."""
-    criteria = indication_criteria(condition_ids=condition_ids, population=population)
+    """Indications for these conditions (of these modalities, for this population and
+    variant), strongest first, each with its citations and evidence basis: four statements."""
+    criteria = indication_criteria(
+        condition_ids=condition_ids, population=population, variant=variant
+    )
     if modality_ids is not None:
         criteria.append(col(m.Indication.modality_id).in_(modality_ids))
     found = indications_where(session, urls, criteria)
@@ -233,6 +237,7 @@ def indications_where(
         (
             c,
             {
+                **identity_fields(urls, i, x.slug, c.slug),
                 "modality": x.slug,
                 "modality_name": x.name,
                 "category": x.category,

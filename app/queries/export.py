@@ -1,7 +1,8 @@
 """Flat rows of every table, for the bulk export: natural ids that join across tables.
 
-Claims are identified as ``modality#path`` (``ipt#indications[0]``), the same ids the API uses.
-Each function is one statement, streamed in batches.
+An indication is identified by its id, ``modality:condition:population[:variant]``; other claims
+as ``modality#path`` (``ipt#pros[0]``): the same ids the API uses. Each function is one
+statement, streamed in batches.
 """
 
 from __future__ import annotations
@@ -13,7 +14,15 @@ from sqlalchemy import func, select
 from sqlmodel import Session, col
 
 from app import models as m
-from app.domain import ClaimType, claim_path, claim_ref
+from app.domain import (
+    ClaimType,
+    EffectDirection,
+    EffectMeasure,
+    claim_path,
+    claim_ref,
+    indication_id,
+    oriented,
+)
 
 Parent = m.ParentCondition
 BATCH = 1000
@@ -75,31 +84,41 @@ def indication_rows(session: Session) -> Iterator[dict[str, Any]]:
     )
     for modality, condition, i in _stream(session, query):
         yield {
-            "id": claim_ref(modality, claim_path(ClaimType.indication, i.position)),
+            "id": indication_id(modality, condition, i.population, i.variant),
             "modality": modality,
             "condition": condition,
             "evidence": i.evidence,
             "population": i.population,
+            "variant": i.variant,
             "summary": i.summary,
             "grade_basis": i.grade_basis,
         }
 
 
 def _indication_parts(table: Any) -> Any:
-    """Rows of a table hanging off indications, with their indication's natural id parts."""
+    """Rows of a table hanging off indications, with the parts of their indication's id."""
     return (
-        select(col(m.Modality.slug), col(m.Indication.position), table, col(m.Citation.key))
+        select(
+            col(m.Modality.slug),
+            col(m.Condition.slug),
+            col(m.Indication.population),
+            col(m.Indication.variant),
+            table,
+            col(m.Citation.key),
+        )
         .join(m.Indication, col(m.Indication.id) == table.indication_id)
         .join(m.Modality, col(m.Modality.id) == m.Indication.modality_id)
+        .join(m.Condition, col(m.Condition.id) == m.Indication.condition_id)
         .join(m.Citation, col(m.Citation.id) == table.citation_id)
         .order_by(m.Modality.slug, col(m.Indication.position), col(table.position))
     )
 
 
 def guideline_rows(session: Session) -> Iterator[dict[str, Any]]:
-    for modality, position, g, key in _stream(session, _indication_parts(m.IndicationGuideline)):
+    parts = _stream(session, _indication_parts(m.IndicationGuideline))
+    for modality, condition, population, variant, g, key in parts:
         yield {
-            "indication": claim_ref(modality, claim_path(ClaimType.indication, position)),
+            "indication": indication_id(modality, condition, population, variant),
             "body": g.body,
             "document": g.document,
             "recommendation": g.recommendation,
@@ -109,13 +128,27 @@ def guideline_rows(session: Session) -> Iterator[dict[str, Any]]:
 
 
 def effect_rows(session: Session) -> Iterator[dict[str, Any]]:
-    for modality, position, e, key in _stream(session, _indication_parts(m.IndicationEffect)):
+    parts = _stream(session, _indication_parts(m.IndicationEffect))
+    for modality, condition, population, variant, e, key in parts:
+        turned: tuple[float | None, float | None, float | None] = (None, None, None)
+        if e.direction is not None:
+            turned = oriented(
+                EffectMeasure(e.measure),
+                EffectDirection(e.direction),
+                e.value,
+                e.ci_low,
+                e.ci_high,
+            )
         yield {
-            "indication": claim_ref(modality, claim_path(ClaimType.indication, position)),
+            "indication": indication_id(modality, condition, population, variant),
             "measure": e.measure,
+            "direction": e.direction,
             "value": e.value,
             "ci_low": e.ci_low,
             "ci_high": e.ci_high,
+            "oriented_value": turned[0],
+            "oriented_ci_low": turned[1],
+            "oriented_ci_high": turned[2],
             "studies": e.studies,
             "participants": e.participants,
             "comparator": e.comparator,
@@ -123,6 +156,29 @@ def effect_rows(session: Session) -> Iterator[dict[str, Any]]:
             "citation": key,
             "note": e.note,
         }
+
+
+def _indication_lists(session: Session) -> Iterator[tuple[str, m.Indication]]:
+    query = (
+        select(col(m.Modality.slug), col(m.Condition.slug), m.Indication)
+        .join(m.Modality, col(m.Modality.id) == m.Indication.modality_id)
+        .join(m.Condition, col(m.Condition.id) == m.Indication.condition_id)
+        .order_by(m.Modality.slug, col(m.Indication.position))
+    )
+    for modality, condition, i in _stream(session, query):
+        yield indication_id(modality, condition, i.population, i.variant), i
+
+
+def acceptability_rows(session: Session) -> Iterator[dict[str, Any]]:
+    for id_, i in _indication_lists(session):
+        for figure in i.acceptability or []:
+            yield {"indication": id_, **figure}
+
+
+def harm_rows(session: Session) -> Iterator[dict[str, Any]]:
+    for id_, i in _indication_lists(session):
+        for harm in i.harms or []:
+            yield {"indication": id_, **harm}
 
 
 def consideration_rows(session: Session) -> Iterator[dict[str, Any]]:
@@ -152,6 +208,7 @@ def format_rows(session: Session) -> Iterator[dict[str, Any]]:
             "id": claim_ref(modality, claim_path(ClaimType.format, f.position)),
             "modality": modality,
             "delivery": f.delivery,
+            "variant": f.variant,
             "sessions_min": f.sessions_min,
             "sessions_max": f.sessions_max,
             "weeks_min": f.weeks_min,
@@ -211,7 +268,8 @@ def citation_rows(session: Session) -> Iterator[dict[str, Any]]:
 
 
 def claim_citation_rows(session: Session) -> Iterator[dict[str, Any]]:
-    """Every (claim, citation) link; the claim's id is computed from its own row's position."""
+    """Every (claim, citation) link; an indication's claim id is its id, another claim's is
+    computed from its own row's position."""
     query = (
         select(
             col(m.ClaimCitation.claim_type),
@@ -226,18 +284,29 @@ def claim_citation_rows(session: Session) -> Iterator[dict[str, Any]]:
             ),
             col(m.Consideration.kind),
             col(m.Citation.key),
+            col(m.Condition.slug),
+            col(m.Indication.population),
+            col(m.Indication.variant),
         )
         .join(m.Modality, col(m.Modality.id) == m.ClaimCitation.modality_id)
         .join(m.Citation, col(m.Citation.id) == m.ClaimCitation.citation_id)
         .outerjoin(m.Indication, col(m.Indication.id) == m.ClaimCitation.indication_id)
+        .outerjoin(m.Condition, col(m.Condition.id) == m.Indication.condition_id)
         .outerjoin(m.Consideration, col(m.Consideration.id) == m.ClaimCitation.consideration_id)
         .outerjoin(m.Format, col(m.Format.id) == m.ClaimCitation.format_id)
         .outerjoin(m.Component, col(m.Component.id) == m.ClaimCitation.component_id)
         .order_by(m.Modality.slug, col(m.ClaimCitation.id))
     )
-    for claim_type, modality, position, kind, key in _stream(session, query):
+    for claim_type, modality, position, kind, key, condition, population, variant in _stream(
+        session, query
+    ):
+        claim_id = (
+            indication_id(modality, condition, population, variant)
+            if claim_type == ClaimType.indication.value
+            else claim_ref(modality, claim_path(claim_type, position, kind))
+        )
         yield {
-            "claim_id": claim_ref(modality, claim_path(claim_type, position, kind)),
+            "claim_id": claim_id,
             "claim_type": claim_type,
             "modality": modality,
             "citation": key,
@@ -269,7 +338,16 @@ TABLES: dict[str, tuple[list[str], RowSource]] = {
     ),
     "condition_codes": (["condition", "system", "code", "display"], condition_code_rows),
     "indications": (
-        ["id", "modality", "condition", "evidence", "population", "summary", "grade_basis"],
+        [
+            "id",
+            "modality",
+            "condition",
+            "evidence",
+            "population",
+            "variant",
+            "summary",
+            "grade_basis",
+        ],
         indication_rows,
     ),
     "guidelines": (
@@ -280,9 +358,13 @@ TABLES: dict[str, tuple[list[str], RowSource]] = {
         [
             "indication",
             "measure",
+            "direction",
             "value",
             "ci_low",
             "ci_high",
+            "oriented_value",
+            "oriented_ci_low",
+            "oriented_ci_high",
             "studies",
             "participants",
             "comparator",
@@ -292,12 +374,32 @@ TABLES: dict[str, tuple[list[str], RowSource]] = {
         ],
         effect_rows,
     ),
+    # "…_figures" so that an NDJSON record is an "acceptability_figure".
+    "acceptability_figures": (
+        [
+            "indication",
+            "outcome",
+            "measure",
+            "value",
+            "ci_low",
+            "ci_high",
+            "comparator",
+            "comparator_value",
+            "studies",
+            "participants",
+            "citation",
+            "note",
+        ],
+        acceptability_rows,
+    ),
+    "harms": (["indication", "statement", "citation"], harm_rows),
     "considerations": (["id", "modality", "kind", "statement", "detail"], consideration_rows),
     "formats": (
         [
             "id",
             "modality",
             "delivery",
+            "variant",
             "sessions_min",
             "sessions_max",
             "weeks_min",

@@ -24,6 +24,7 @@ from app.queries.common import (
     descendants,
     evidence_bases,
     evidence_basis_fields,
+    identity_fields,
 )
 from app.queries.conditions import indication_citations
 from app.queries.modalities import modality_details
@@ -109,6 +110,7 @@ class IndicationKey:
     modality: str
     condition: str
     population: str
+    variant: str | None = None
 
 
 @dataclass(frozen=True)
@@ -147,6 +149,9 @@ def indication_page(
                         col(m.Modality.slug) == k.modality,
                         col(m.Condition.slug) == k.condition,
                         col(m.Indication.population) == k.population,
+                        col(m.Indication.variant).is_(None)
+                        if k.variant is None
+                        else col(m.Indication.variant) == k.variant,
                     )
                     for k in f.keys
                 ),
@@ -185,6 +190,7 @@ def indication_page(
             modality_name=x.name,
             abbreviation=x.abbreviation,
             indication=s.Indication(
+                **identity_fields(PATHS, i, x.slug, c.slug),
                 condition=c.slug,
                 condition_name=c.name,
                 codes=codes.get(c.id or 0, []),

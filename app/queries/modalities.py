@@ -30,6 +30,7 @@ from app.queries.common import (
     evidence_bases,
     evidence_basis_fields,
     format_ranges,
+    identity_fields,
     indication_criteria,
     not_found,
     text_match,
@@ -51,6 +52,7 @@ class ModalityFilter:
     delivery: Delivery | None = None
     guideline: Recommendation | None = None
     population: Population | None = None
+    variant: str | None = None
     q: str | None = None
     sort: ModalitySort = ModalitySort.name
     limit: int = 20
@@ -65,6 +67,7 @@ def _indicated(f: ModalityFilter) -> ColumnElement[bool] | None:
         population=f.population,
         min_evidence=f.min_evidence,
         guideline=f.guideline,
+        variant=f.variant,
     )
     if not criteria:
         return None
@@ -111,7 +114,9 @@ def list_modalities(session: Session, urls: Urls, f: ModalityFilter) -> s.Page[s
         select(func.max(EVIDENCE_RANK_SQL))
         .where(
             col(m.Indication.modality_id) == m.Modality.id,
-            *indication_criteria(condition_ids=f.condition_ids, population=f.population),
+            *indication_criteria(
+                condition_ids=f.condition_ids, population=f.population, variant=f.variant
+            ),
         )
         .scalar_subquery()
     )
@@ -263,6 +268,7 @@ def modality_details(
                 citations=keys(ClaimType.modality, x.id),
                 indications=[
                     s.Indication(
+                        **identity_fields(urls, i, x.slug, c.slug),
                         condition=c.slug,
                         condition_name=c.name,
                         codes=codes.get(c.id or 0, []),

@@ -37,7 +37,9 @@ SQLITE_SEARCH = text(
            snippet(search_fts, -1, '<mark>', '</mark>', '…', 16) AS snippet,
            -bm25(search_fts, 4.0, 1.0, 8.0) AS score
     FROM search_fts JOIN search_document d ON d.id = search_fts.rowid
-    WHERE search_fts MATCH :match AND d.doc_type = :doc_type
+    WHERE search_fts MATCH :match
+      AND (CAST(:doc_type AS text) IS NULL OR d.doc_type = :doc_type)
+      AND (CAST(:variant AS text) IS NULL OR d.variant = :variant)
     ORDER BY score DESC, d.id
     LIMIT :limit OFFSET :offset
     """
@@ -59,7 +61,9 @@ SQLITE_COUNT = text("SELECT COUNT(*) FROM search_fts WHERE search_fts MATCH :mat
 SQLITE_COUNT_TYPE = text(
     """
     SELECT COUNT(*) FROM search_fts JOIN search_document d ON d.id = search_fts.rowid
-    WHERE search_fts MATCH :match AND d.doc_type = :doc_type
+    WHERE search_fts MATCH :match
+      AND (CAST(:doc_type AS text) IS NULL OR d.doc_type = :doc_type)
+      AND (CAST(:variant AS text) IS NULL OR d.variant = :variant)
     """
 )
 POSTGRES_SEARCH = text(
@@ -71,6 +75,7 @@ POSTGRES_SEARCH = text(
     FROM search_document d, to_tsquery('english', :match) AS query
     WHERE d.search_vector @@ query
       AND (CAST(:doc_type AS text) IS NULL OR d.doc_type = :doc_type)
+      AND (CAST(:variant AS text) IS NULL OR d.variant = :variant)
     ORDER BY score DESC, d.id
     LIMIT :limit OFFSET :offset
     """
@@ -80,6 +85,7 @@ POSTGRES_COUNT = text(
     SELECT COUNT(*) FROM search_document d, to_tsquery('english', :match) AS query
     WHERE d.search_vector @@ query
       AND (CAST(:doc_type AS text) IS NULL OR d.doc_type = :doc_type)
+      AND (CAST(:variant AS text) IS NULL OR d.variant = :variant)
     """
 )
 
@@ -102,8 +108,15 @@ def _postgres_match(words: list[str]) -> str:
 
 
 def search(
-    session: Session, urls: Urls, q: str, doc_type: SearchType | None, limit: int, offset: int
+    session: Session,
+    urls: Urls,
+    q: str,
+    doc_type: SearchType | None,
+    limit: int,
+    offset: int,
+    variant: str | None = None,
 ) -> s.Page[s.SearchHit]:
+    """Ranked hits; with a variant, only the indications and formats of that variant."""
     words = tokens(q)
     if not words:
         return s.Page[s.SearchHit](items=[], total=0, limit=limit, offset=offset)
@@ -111,6 +124,7 @@ def search(
     params = {
         "match": _sqlite_match(words) if sqlite else _postgres_match(words),
         "doc_type": doc_type.value if doc_type else None,
+        "variant": variant,
         "limit": limit,
         "offset": offset,
     }
@@ -118,7 +132,7 @@ def search(
     if not sqlite:
         total = session.execute(POSTGRES_COUNT, params).scalar_one()
         rows = session.execute(POSTGRES_SEARCH, params).all()
-    elif doc_type is not None:
+    elif doc_type is not None or variant is not None:
         total = session.execute(SQLITE_COUNT_TYPE, params).scalar_one()
         rows = session.execute(SQLITE_SEARCH, params).all()
     else:

@@ -2,7 +2,8 @@
 exports, and the suggested citation of the current one.
 
 Everything is keyed by ids that survive edits: a modality or condition by its slug, a citation
-by its key, an indication by (modality, condition, population), a pro or con by its modality and
+by its key, an indication by its id (``modality:condition:population[:variant]``, derived for
+releases whose exports predate it), a pro or con by its modality and
 statement, a component by its modality, kind and name, a format by its modality and delivery.
 Positions (``ipt#indications[0]``) are not used: inserting one indication would renumber the rest.
 """
@@ -15,6 +16,7 @@ from typing import Any
 
 from app import schemas as s
 from app.domain import ExportFormat
+from app.domain import indication_id as make_indication_id
 from app.urls import export_path
 
 TITLE = "a cited knowledge base of psychotherapy modalities"
@@ -23,9 +25,14 @@ CLAIM_LISTS = ("indications", "pros", "cons", "formats", "components", "included
 
 
 def indication_id(modality: str, indication: dict[str, Any]) -> str:
+    """The indication's own id; an export from before ids were exported gets the same one,
+    built from its parts (those releases had no variants), so diffs across the change match."""
+    if "id" in indication:
+        return str(indication["id"])
     population = indication.get("population")
-    base = f"{modality}:{indication['condition']}"
-    return f"{base} [{population}]" if population else base
+    if population is None:  # the first releases had no populations
+        return f"{modality}:{indication['condition']}"
+    return make_indication_id(modality, indication["condition"], population)
 
 
 def _claims(modality: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -66,8 +73,13 @@ def _entities(snapshot: dict[str, Any]) -> dict[str, dict[str, dict[str, Any]]]:
     }
 
 
+# An indication's id and address follow from its other fields, and older exports lack them.
+DERIVED_FIELDS = frozenset({"id", "record"})
+
+
 def _changed_fields(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
-    return sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k))
+    keys = (old.keys() | new.keys()) - DERIVED_FIELDS
+    return sorted(k for k in keys if old.get(k) != new.get(k))
 
 
 def _section(

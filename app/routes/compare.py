@@ -12,7 +12,7 @@ from app.http.origin import UrlsDep
 from app.http.params import MAX_COMPARE, MIN_COMPARE, parse_modalities
 from app.queries.compare import compare
 from app.release import ReleaseDep
-from app.routes.params import ConditionDep, PopulationQuery
+from app.routes.params import ConditionDep, PopulationQuery, VariantQuery
 
 router = APIRouter(tags=["compare"])
 
@@ -44,6 +44,7 @@ def compare_(
         ),
     ],
     population: PopulationQuery = None,
+    variant: VariantQuery = None,
 ) -> s.Comparison:
     """Compare 2-6 modalities; with a condition, strongest evidence first. With a population,
     only its indications count: the evidence matrix has a row for each condition one of the
@@ -57,4 +58,5 @@ def compare_(
         condition.ids if condition else None,
         condition.slug if condition else None,
         population,
+        variant,
     )

@@ -4,14 +4,20 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 
 from app import schemas as s
 from app.domain import Category, Evidence, Recommendation
 from app.http.origin import UrlsDep
-from app.queries.indications import IndicationFilter, list_indications
+from app.queries.indications import IndicationFilter, get_indication, list_indications
 from app.release import ReleaseDep
-from app.routes.params import ConditionDep, PagingDep, PopulationQuery, set_link_header
+from app.routes.params import (
+    ConditionDep,
+    PagingDep,
+    PopulationQuery,
+    VariantQuery,
+    set_link_header,
+)
 
 router = APIRouter(tags=["indications"])
 
@@ -30,6 +36,7 @@ def list_(
     paging: PagingDep,
     condition: ConditionDep,
     population: PopulationQuery = None,
+    variant: VariantQuery = None,
     modality: Annotated[
         str | None,
         Query(
@@ -53,8 +60,8 @@ def list_(
 ) -> s.Page[s.IndicationRow]:
     """List indications: one row per modality, condition and population, each with its
     evidence level, grade basis, guideline positions, effects and citations. Every filter
-    holds for each row. Ordered strongest evidence first, then by modality slug, condition slug
-    and population (alphabetical), an order that never changes between pages."""
+    holds for each row. Ordered strongest evidence first, then by modality slug, condition slug,
+    population and variant (alphabetical), an order that never changes between pages."""
     page = list_indications(
         snapshot.session,
         snapshot.memo,
@@ -66,9 +73,33 @@ def list_(
             min_evidence=min_evidence,
             guideline=guideline,
             category=category,
+            variant=variant,
             limit=paging.limit,
             offset=paging.offset,
         ),
     )
     set_link_header(request, response, urls, page.total, paging)
     return page
+
+
+@router.get(
+    "/v1/indications/{id}",
+    response_model=s.IndicationRow,
+    operation_id="getIndication",
+    responses={404: {"description": "No such indication; may suggest the nearest id."}},
+)
+def show(
+    snapshot: ReleaseDep,
+    urls: UrlsDep,
+    id: Annotated[  # noqa: A002  (the public parameter name)
+        str,
+        Path(
+            max_length=200,
+            description="The indication's id: modality:condition:population[:variant].",
+            examples=["cbt:insomnia:adults:cbt-i"],
+        ),
+    ],
+) -> s.IndicationRow:
+    """One indication by its id, with its evidence level, grade basis, guideline positions,
+    effects and citations."""
+    return get_indication(snapshot.session, snapshot.memo, urls, id)

@@ -25,6 +25,7 @@ from app.routes.params import (
     PagingDep,
     PopulationQuery,
     TextQuery,
+    VariantQuery,
     set_link_header,
 )
 from app.urls import Urls
@@ -53,6 +54,7 @@ def list_(
     paging: PagingDep,
     condition: ConditionDep,
     population: PopulationQuery = None,
+    variant: VariantQuery = None,
     q: TextQuery = None,
     category: Annotated[Category | None, Query(description="approach or delivery.")] = None,
     min_evidence: Annotated[
@@ -92,6 +94,7 @@ def list_(
             delivery=delivery,
             guideline=guideline,
             population=population,
+            variant=variant,
             q=q,
             sort=sort,
             limit=paging.limit,

@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 
 from fastapi import Depends, Query, Request, Response
 
-from app.domain import Population
+from app.domain import ALL_VARIANTS, MODALITY_VARIANTS, Population
 from app.http.params import MAX_Q, ResolvedCondition, condition_filter
 from app.urls import Urls
 
@@ -63,6 +63,22 @@ def set_link_header(
     if links:
         response.headers["Link"] = ", ".join(links)
 
+
+VariantQuery = Annotated[
+    str | None,
+    Query(
+        description="Only indications for this variant of a modality: a modality or result"
+        " matches through one of them, as with population. Each modality's variants: "
+        + "; ".join(
+            f"{modality}: {', '.join(v.value for v in vocabulary)}"
+            for modality, vocabulary in MODALITY_VARIANTS.items()
+        )
+        + ".",
+        examples=["guided-icbt"],
+        pattern="^(?:" + "|".join(ALL_VARIANTS) + ")$",
+        json_schema_extra={"enum": list(ALL_VARIANTS)},
+    ),
+]
 
 PopulationQuery = Annotated[
     Population | None,

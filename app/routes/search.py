@@ -12,7 +12,7 @@ from app.http.origin import UrlsDep
 from app.http.params import CONTROL_CHARACTERS, MAX_Q
 from app.queries.search import search
 from app.release import ReleaseDep
-from app.routes.params import PagingDep, set_link_header
+from app.routes.params import PagingDep, VariantQuery, set_link_header
 
 # Something besides spaces, and no control characters.
 SOMETHING_BESIDES_SPACES = (
@@ -43,8 +43,10 @@ def search_(
     type: Annotated[  # noqa: A002  (the public parameter name)
         SearchType | None, Query(description="Only hits of this type.")
     ] = None,
+    variant: VariantQuery = None,
 ) -> s.Page[s.SearchHit]:
-    """Search modalities, conditions, claims and citations; best match first."""
-    page = search(snapshot.session, urls, q, type, paging.limit, paging.offset)
+    """Search modalities, conditions, claims and citations; best match first. With a variant,
+    only the indications and formats of that variant."""
+    page = search(snapshot.session, urls, q, type, paging.limit, paging.offset, variant)
     set_link_header(request, response, urls, page.total, paging)
     return page

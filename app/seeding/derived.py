@@ -19,11 +19,12 @@ from app.domain import (
     SearchType,
     claim_path,
     claim_ref,
+    indication_id,
 )
 from app.export import export
 from app.queries.meta import meta
 from app.seeding.format import Condition
-from app.urls import citation_path, condition_path, modality_path
+from app.urls import citation_path, condition_path, indication_path, modality_path
 
 
 def _doc(
@@ -33,6 +34,7 @@ def _doc(
     parts: list[Any],
     url: str,
     keywords: list[str] | None = None,
+    variant: str | None = None,
 ) -> dict[str, Any]:
     body = " ".join(str(p) for p in parts if p)
     # One phrase per line: the indexes see separate phrases, and a snippet never joins two.
@@ -44,6 +46,7 @@ def _doc(
         "keywords": words,
         "body": body,
         "url": url,
+        "variant": variant,
     }
 
 
@@ -90,25 +93,32 @@ def rebuild_search_index(session: Session) -> None:
 
     for i in session.execute(select(m.Indication)).scalars():
         x, cond = modalities[i.modality_id], conditions[i.condition_id]
-        claim(
-            i.modality_id,
-            ClaimType.indication,
-            i.position,
-            None,
-            f"{x.abbreviation} for {cond.name}",
-            [i.summary, i.grade_basis or "", i.population, i.evidence],
+        # An indication is found by its one id, and leads to its own record.
+        ref = indication_id(x.slug, cond.slug, i.population, i.variant)
+        docs.append(
+            _doc(
+                SearchType.claim,
+                ref,
+                f"{x.abbreviation}{f' ({i.variant})' if i.variant else ''} for {cond.name}",
+                [i.summary, i.grade_basis or "", i.population, i.variant, i.evidence],
+                indication_path(ref),
+                variant=i.variant,
+            )
         )
     for c in session.execute(select(m.Consideration)).scalars():
         claim(c.modality_id, ClaimType.consideration, c.position, c.kind, c.statement, [c.detail])
     for f in session.execute(select(m.Format)).scalars():
         x = modalities[f.modality_id]
-        claim(
-            f.modality_id,
-            ClaimType.format,
-            f.position,
-            None,
-            f"{x.abbreviation}: {f.delivery} format",
-            [f.notes],
+        ref = claim_ref(x.slug, claim_path(ClaimType.format, f.position))
+        docs.append(
+            _doc(
+                SearchType.claim,
+                ref,
+                f"{x.abbreviation}: {f.delivery} format",
+                [f.notes, f.variant],
+                modality_path(ref),
+                variant=f.variant,
+            )
         )
     for comp in session.execute(select(m.Component)).scalars():
         claim(

@@ -32,16 +32,19 @@ from pydantic import (
 from app.domain import (
     RATIO_MEASURES,
     SLUG_RE,
+    AcceptabilityMeasure,
     Category,
     CitationType,
     CodeSystem,
     Comparator,
     ComponentKind,
     Delivery,
+    EffectDirection,
     EffectMeasure,
     Evidence,
     Population,
     Recommendation,
+    variants_of,
 )
 
 CITATION_KEY_RE = r"^[a-z][a-z0-9_-]*$"
@@ -222,6 +225,9 @@ class Effect(SeedModel):
     """A pooled (or trial) estimate exactly as the cited work states it."""
 
     measure: EffectMeasure
+    # Required, and null only when the cited work does not say which way its figure runs (the
+    # note must then say so): a figure whose direction is unknown is kept but never oriented.
+    direction: EffectDirection | None
     value: float
     ci_low: float | None = None
     ci_high: float | None = None
@@ -246,6 +252,10 @@ class Effect(SeedModel):
             self.value <= 0 or (self.ci_low is not None and self.ci_low <= 0)
         ):
             raise ValueError(f"a ratio ({self.measure.value}) must be greater than 0")
+        if self.direction is None and self.note is None:
+            raise ValueError(
+                "direction is null (the cited work does not state it): the note must say so"
+            )
         return self
 
     @property
@@ -257,14 +267,73 @@ class Effect(SeedModel):
         return not self.ci_low <= null <= self.ci_high
 
 
+class Acceptability(SeedModel):
+    """Dropout as the cited work states it: a ratio against a comparator (RR or OR; above 1
+    means more dropout with the therapy), or the proportion who dropped out of the therapy, with
+    the comparator's proportion beside it when the work gives one. Without a comparator it is
+    dropout overall."""
+
+    outcome: Text
+    measure: AcceptabilityMeasure
+    value: float
+    ci_low: float | None = None
+    ci_high: float | None = None
+    comparator: Comparator | None = None
+    comparator_value: float | None = None
+    studies: Annotated[int, Field(ge=1, le=100_000, strict=True)] | None = None
+    participants: Annotated[int, Field(ge=1, le=10_000_000, strict=True)] | None = None
+    citation: CitationKey
+    note: Text | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        if (self.ci_low is None) != (self.ci_high is None):
+            raise ValueError("give both ci_low and ci_high, or neither")
+        if self.ci_low is not None and self.ci_high is not None:
+            if not self.ci_low <= self.value <= self.ci_high:
+                raise ValueError(
+                    f"the interval [{self.ci_low}, {self.ci_high}] does not contain the value"
+                    f" {self.value}"
+                )
+        if self.measure is AcceptabilityMeasure.proportion:
+            for name in ("value", "ci_low", "ci_high", "comparator_value"):
+                number = getattr(self, name)
+                if number is not None and not 0 <= number <= 1:
+                    raise ValueError(f"{name}: a proportion is between 0 and 1, not {number}")
+            if self.comparator_value is not None and self.comparator is None:
+                raise ValueError("comparator_value needs the comparator it belongs to")
+        else:
+            if self.comparator is None:
+                raise ValueError(f"a ratio ({self.measure.value}) needs its comparator")
+            if self.comparator_value is not None:
+                raise ValueError("comparator_value goes with a proportion, not a ratio")
+            if self.value <= 0 or (self.ci_low is not None and self.ci_low <= 0):
+                raise ValueError(f"a ratio ({self.measure.value}) must be greater than 0")
+        return self
+
+
+class Harm(SeedModel):
+    """Deterioration or adverse events, as a sentence the cited work supports."""
+
+    statement: Text
+    citation: CitationKey
+
+
+# A variant is one of its modality's (app.domain.MODALITY_VARIANTS), checked by the modality.
+Variant = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+
+
 class Indication(Cited):
     condition: Slug
     evidence: Evidence
     population: Population
+    variant: Variant | None = None
     summary: Text
     grade_basis: Text
     guidelines: list[Guideline] = []
     effects: list[Effect] = []
+    acceptability: list[Acceptability] = []
+    harms: list[Harm] = []
 
 
 class Consideration(Cited):
@@ -274,6 +343,7 @@ class Consideration(Cited):
 
 class Format(Cited):
     delivery: Delivery
+    variant: Variant | None = None
     sessions: Range | None = None
     weeks: Range | None = None
     session_minutes: Range | None = None
@@ -309,9 +379,21 @@ class Modality(Cited):
     def _unique_parts(self) -> Self:
         _no_duplicates(self.aliases, "alias")
         _no_duplicates(
-            [(i.condition, i.population.value) for i in self.indications],
-            "indication (condition, population)",
+            [(i.condition, i.population.value, i.variant) for i in self.indications],
+            "indication (condition, population, variant)",
         )
+        allowed = variants_of(self.slug)
+        named: list[tuple[str, str | None]] = [
+            *((f"indications[{n}]", i.variant) for n, i in enumerate(self.indications)),
+            *((f"formats[{n}]", f.variant) for n, f in enumerate(self.formats)),
+        ]
+        for where, variant in named:
+            if variant is not None and variant not in allowed:
+                known = ", ".join(allowed) if allowed else "none"
+                raise ValueError(
+                    f"{where}.variant: '{variant}' is not a variant of '{self.slug}'"
+                    f" (known: {known})"
+                )
         _no_duplicates([(c.kind.value, c.name) for c in self.components], "component")
         return self
 

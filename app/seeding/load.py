@@ -135,6 +135,8 @@ def _apply(session: Session, seed: sf.SeedSet, now: datetime) -> LoadReport:
     # A database upgraded from a release without grade bases keeps its indications until they
     # are rewritten: treat their modalities as changed, whatever their stored hash says.
     stale = _modalities_missing_grade_basis(session)
+    # A migration that adds what only a load can fill clears the modalities' hashes.
+    stale += [slug for slug, hashed in stored["modalities"].items() if not hashed]
     for slug in stale:
         stored["modalities"][slug] = ""
     # Likewise a database upgraded from a release without the code lookup (or lay terms): its
@@ -416,6 +418,9 @@ def _insert_modalities(
                     "condition_id": condition_ids[i.condition],
                     "evidence": i.evidence.value,
                     "population": i.population.value,
+                    "variant": i.variant,
+                    "acceptability": [a.model_dump(mode="json") for a in i.acceptability],
+                    "harms": [h.model_dump(mode="json") for h in i.harms],
                     "summary": i.summary,
                     "grade_basis": i.grade_basis,
                 },
@@ -481,7 +486,7 @@ def _insert_evidence_details(
 
 
 def _format_row(f: sf.Format) -> dict[str, Any]:
-    row: dict[str, Any] = {"delivery": f.delivery.value, "notes": f.notes}
+    row: dict[str, Any] = {"delivery": f.delivery.value, "variant": f.variant, "notes": f.notes}
     for name in ("sessions", "weeks", "session_minutes", "group_size"):
         rng: sf.Range | None = getattr(f, name)
         row[f"{name}_min"] = rng.min if rng else None
