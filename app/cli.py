@@ -60,9 +60,16 @@ def check(directory: DirOption = None) -> None:
         seed = read_seed_dir(seed_dir)
     except AppError as exc:
         raise _fail(exc.detail) from exc
+    trials = seed.trials
+    trial_counts = (
+        f", {len(trials.datasets)} trial datasets ({len(trials.comparisons)} comparisons kept,"
+        f" {len(trials.exclusions)} rows left out)"
+        if trials is not None
+        else ""
+    )
     typer.echo(
         f"ok: {seed_dir}: {len(seed.modalities)} modalities, {len(seed.conditions)} conditions, "
-        f"{len(seed.citations)} citations; content hash {seed.content_hash()}"
+        f"{len(seed.citations)} citations{trial_counts}; content hash {seed.content_hash()}"
     )
 
 

@@ -24,6 +24,7 @@ from app.queries.conditions import condition_summaries
 from app.queries.export import TABLES
 from app.queries.meta import meta
 from app.queries.modalities import modality_details
+from app.queries.trial_table import load_trial_table
 from app.urls import PATHS
 
 MODALITY_BATCH = 100
@@ -53,6 +54,8 @@ def export(session: Session, release: m.Release, fmt: ExportFormat) -> Iterator[
 
 
 def _modality_batches(session: Session) -> Iterator[list[s.ModalityDetail]]:
+    # The records as the API serves them, pooled figures included.
+    trials = load_trial_table(session)
     offset = 0
     while True:
         rows = list(
@@ -62,24 +65,31 @@ def _modality_batches(session: Session) -> Iterator[list[s.ModalityDetail]]:
         )
         if not rows:
             return
-        yield modality_details(session, PATHS, rows)
+        yield modality_details(session, PATHS, rows, trials)
         offset += len(rows)
 
 
+# The trial layer's tables, in the JSON export as the flat rows the other formats have.
+TRIAL_TABLES = ("trial_datasets", "trial_studies", "trial_comparisons")
+
+
 def _json(session: Session, release: m.Release) -> Iterator[bytes]:
-    """{"release": …, "citations": […], "conditions": […], "modalities": […]}"""
+    """{"release": …, "citations": […], "conditions": […], "modalities": […],
+    "trial_datasets": […], "trial_studies": […], "trial_comparisons": […]}"""
     yield ('{"release":' + _dumps(_release_record(session, release))).encode()
     sections: list[tuple[str, Iterator[Any]]] = [
         ("citations", iter(all_citations(session, PATHS))),
         ("conditions", condition_summaries(session, PATHS)),
         ("modalities", (d for batch in _modality_batches(session) for d in batch)),
+        *((name, TABLES[name][1](session)) for name in TRIAL_TABLES),
     ]
     for name, items in sections:
         yield f',"{name}":['.encode()
         buffer: list[str] = []
         size = 0
         for n, item in enumerate(items):
-            text = ("," if n else "") + item.model_dump_json()
+            body = _dumps(item) if isinstance(item, dict) else item.model_dump_json()
+            text = ("," if n else "") + body
             buffer.append(text)
             size += len(text)
             if size >= FLUSH_BYTES:

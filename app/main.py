@@ -37,6 +37,7 @@ from app.routes import (
     modalities,
     releases,
     search,
+    trials,
 )
 from app.urls import STATIC as STATIC_PREFIX
 from app.urls import Area, area, kept_per_release
@@ -116,6 +117,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             search,
             export,
             releases,
+            trials,
             meta,
             fhir,
         )

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     CheckConstraint,
     Column,
     DateTime,
@@ -39,9 +40,14 @@ from app.domain import (
     EffectDirection,
     EffectMeasure,
     Evidence,
+    LowRiskOfBias,
+    OnlineVariant,
+    OutcomeKind,
     Population,
     Recommendation,
     SearchType,
+    TherapyFamily,
+    TimePoint,
 )
 
 # An explicit naming convention so migrations name constraints the same on every engine.
@@ -422,3 +428,91 @@ class SearchDocument(SQLModel, table=True):
     url: str
     # The variant an indication or format is about, for search's variant filter.
     variant: str | None = Field(default=None, max_length=40)
+
+
+class TrialDataset(SQLModel, table=True):
+    """A published dataset of randomised trials, as its publisher names it (for attribution)."""
+
+    __tablename__ = "trial_dataset"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=80, unique=True)
+    title: str
+    version: str = Field(max_length=20)
+    commit: str = Field(max_length=40)
+    doi: str
+    licence: str = Field(max_length=20)
+    last_search: date
+    sha256: str = Field(max_length=64)
+    rows: int  # rows in its file, used or not
+    position: int
+
+
+class TrialStudy(SQLModel, table=True):
+    """One trial within one dataset: the unit within which comparisons are aggregated."""
+
+    __tablename__ = "trial_study"
+    __table_args__ = (UniqueConstraint("dataset_id", "trial_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    dataset_id: int = fk("trial_dataset.id", ondelete="CASCADE")
+    trial_key: str = Field(max_length=120, description="first author and year, normalised")
+    label: str = Field(description="the study as the dataset names it (its first row)")
+    year: int | None = None
+    reference: str | None = Field(default=None, description="as the dataset gives it")
+
+
+class TrialComparison(SQLModel, table=True):
+    """One usable row of a dataset: a therapy arm against a comparator, one instrument, one time.
+
+    ``source_g``/``source_se`` are the dataset's; ``g`` is oriented (``sign * source_g``) so that
+    a positive value favours the therapy. The codes the row was mapped from are kept beside what
+    they were mapped to, and so is the dataset's own risk-of-bias rating.
+    """
+
+    __tablename__ = "trial_comparison"
+    __table_args__ = (
+        UniqueConstraint("study_id", "row"),
+        enum_check("family", TherapyFamily),
+        enum_check("online_variant", OnlineVariant),
+        enum_check("comparator", Comparator),
+        enum_check("delivery", Delivery),
+        enum_check("population", Population),
+        enum_check("time", TimePoint),
+        enum_check("outcome_kind", OutcomeKind),
+        enum_check("low_risk_of_bias", LowRiskOfBias),
+        CheckConstraint("sign IN (1, -1)", name="sign"),
+        CheckConstraint("se > 0", name="se_positive"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    study_id: int = fk("trial_study.id", ondelete="CASCADE")
+    condition_id: int = fk("condition.id", ondelete="RESTRICT")
+    row: int = Field(description="the row's position among the file's data rows, from 1")
+    year: int | None = Field(default=None, description="the row's own year (a study may differ)")
+    source_id: str | None = None
+    modality: str | None = Field(default=None, max_length=20)
+    family: str = Field(max_length=30)
+    variant: str | None = Field(default=None, max_length=30)
+    online: bool = Field(sa_type=Boolean)
+    online_variant: str | None = Field(default=None, max_length=30)
+    therapy_code: str
+    comparator: str = Field(max_length=30)
+    comparator_code: str
+    delivery: str | None = Field(default=None, max_length=30)
+    population: str | None = Field(default=None, max_length=20)
+    time: str = Field(max_length=10)
+    time_code: str | None = None
+    instrument: str | None = None
+    outcome_kind: str = Field(max_length=12)
+    outcome_type: str
+    n_arm1: int | None = None
+    n_arm2: int | None = None
+    source_g: float
+    source_se: float
+    sign: int
+    g: float
+    se: float
+    low_risk_of_bias: str = Field(max_length=12)
+    risk_of_bias: str | None = None
+    aggregation_key: str

@@ -24,9 +24,14 @@ from app.domain import (
     EffectMeasure,
     Evidence,
     ExportFormat,
+    LowRiskOfBias,
+    OnlineVariant,
+    OutcomeKind,
     Population,
     Recommendation,
     SearchType,
+    TherapyFamily,
+    TimePoint,
 )
 
 
@@ -197,6 +202,43 @@ class Harm(BaseModel):
     citation: str = Field(description="Key of the work that supports it.")
 
 
+class DatasetAttribution(BaseModel):
+    """A published trial dataset, as it must be credited wherever its figures appear."""
+
+    model_config = _example(
+        {
+            "name": "depression-psyctr",
+            "version": "24.0.2",
+            "doi": "10.5281/zenodo.7254845",
+            "licence": "ODC-By-1.0",
+        }
+    )
+
+    name: str = Field(description="The dataset's name (see /v1/datasets).")
+    version: str = Field(description="The version of the dataset read.")
+    doi: str = Field(description="DOI of that version.")
+    licence: str = Field(description="Its licence (ODC-By-1.0: attribution required).")
+
+
+class IndicationPooled(BaseModel):
+    """A pooled effect from the trial data, on an indication; ``url`` reproduces it in full."""
+
+    comparator: str = Field(
+        description="'control' (any control class) or one comparator class.",
+        examples=["control", "waitlist"],
+    )
+    k_studies: int = Field(description="Studies pooled.")
+    k_comparisons: int = Field(description="Trial rows (comparisons) behind them.")
+    estimate: float | None = Field(description="Pooled Hedges' g; positive favours the therapy.")
+    ci_low: float | None = Field(description="Lower end of the 95% interval (Hartung-Knapp).")
+    ci_high: float | None = Field(description="Upper end of the 95% interval (Hartung-Knapp).")
+    pi_low: float | None = Field(description="Lower end of the 95% prediction interval.")
+    pi_high: float | None = Field(description="Upper end of the 95% prediction interval.")
+    i2: float | None = Field(description="I² in percent.")
+    datasets: list[str] = Field(description="Names of the datasets the rows come from.")
+    url: str = Field(description="The /v1/pooled request that gives this figure in full.")
+
+
 class EvidenceBasis(BaseModel):
     """Why an indication has its level: the deciding sources, as sentences and as data."""
 
@@ -212,6 +254,12 @@ class EvidenceBasis(BaseModel):
     harms: list[Harm] = Field(
         default_factory=list,
         description="Deterioration and adverse events, as cited statements.",
+    )
+    pooled: list[IndicationPooled] = Field(
+        default_factory=list,
+        description="Pooled from the trial data (see /v1/pooled) for this modality, condition"
+        " and population: against any control first, then per comparator class the data"
+        " covers; empty where the data has no trial. Each names the URL that reproduces it.",
     )
 
 
@@ -676,6 +724,10 @@ class Meta(BaseModel):
     api_version: str
     counts: dict[str, int] = Field(description="Rows of every entity in this release.")
     evidence_scale: list[EvidenceLevel] = Field(description="The ordered evidence scale.")
+    datasets: list[DatasetAttribution] = Field(
+        default_factory=list,
+        description="The trial datasets this release holds (see /v1/datasets), to be credited.",
+    )
 
 
 class ExportLink(BaseModel):
@@ -723,6 +775,8 @@ class DiffChange(BaseModel):
     fields: list[str] = Field(description="The fields whose values differ.")
     old_evidence: str | None = Field(default=None, description="Indications: level before.")
     new_evidence: str | None = Field(default=None, description="Indications: level after.")
+    old_version: str | None = Field(default=None, description="Trial datasets: version before.")
+    new_version: str | None = Field(default=None, description="Trial datasets: version after.")
 
 
 class DiffSection(BaseModel):
@@ -758,6 +812,7 @@ class ReleaseDiff(BaseModel):
             },
             "claims": {"added": ["ipt:pro:Time-limited"], "removed": [], "changed": []},
             "citations": {"added": [], "removed": [], "changed": []},
+            "datasets": {"added": [], "removed": [], "changed": []},
         }
     )
 
@@ -774,6 +829,9 @@ class ReleaseDiff(BaseModel):
         description="Pros, cons, components and formats, by 'modality:kind:statement or name'."
     )
     citations: DiffSection = Field(description="By citation key.")
+    datasets: DiffSection = Field(
+        description="Trial datasets, by name; a new version of one is a change of 'version'."
+    )
 
 
 class SuggestedCitation(BaseModel):
@@ -797,3 +855,218 @@ class Page(BaseModel, Generic[T]):
 
 
 Comparison.model_rebuild()
+
+
+class TrialDatasetInfo(DatasetAttribution):
+    model_config = _example(
+        {
+            "name": "depression-psyctr",
+            "version": "24.0.2",
+            "doi": "10.5281/zenodo.7254845",
+            "licence": "ODC-By-1.0",
+            "title": "Psychotherapy for depression, randomised trials against control conditions",
+            "commit": "ceeabb718db4a8ed6d5c5e265262d6ed7a392b72",
+            "last_search": "2024-01-01",
+            "rows": 900,
+            "studies": 166,
+            "comparisons": 317,
+            "url": "/v1/trials?dataset=depression-psyctr",
+        }
+    )
+
+    title: str = Field(description="The dataset's title, as its publisher gives it.")
+    commit: str = Field(description="The commit of the publisher's repository that was read.")
+    last_search: date = Field(description="Date of the dataset's last literature search.")
+    rows: int = Field(description="Rows in its file, used or not.")
+    studies: int = Field(description="Studies with at least one usable comparison.")
+    comparisons: int = Field(description="Usable comparisons (rows) kept.")
+    url: str = Field(description="Its comparisons (/v1/trials filtered by dataset).")
+
+
+class Trial(BaseModel):
+    """One comparison: a therapy arm against a comparator, on one instrument at one time."""
+
+    model_config = _example(
+        {
+            "id": "depression-psyctr-1",
+            "dataset": "depression-psyctr",
+            "row": 1,
+            "source_id": "Aagaard_2017_msd_bdi-1_post_0_self-report_cbt_cau_NA_NA",
+            "study": "depression-psyctr/aagaard-2017",
+            "study_label": "Aagaard, 2017",
+            "year": 2017,
+            "condition": "dysthymia",
+            "modality": "cbt",
+            "family": "cbt",
+            "variant": None,
+            "online_variant": None,
+            "also_counts_for": ["group"],
+            "therapy_code": "cbt",
+            "comparator": "usual-care",
+            "comparator_code": "cau",
+            "format": "group",
+            "population": "adults",
+            "time": "post",
+            "time_code": "post",
+            "instrument": "bdi-1",
+            "outcome_kind": "continuous",
+            "outcome_type": "msd",
+            "n_arm1": 40,
+            "n_arm2": 35,
+            "g": 0.0,
+            "se": 0.231455024943138,
+            "source_g": 0.0,
+            "source_se": 0.231455024943138,
+            "sign": 1,
+            "low_risk_of_bias": "no",
+            "risk_of_bias": "3",
+            "url": "/v1/trials/depression-psyctr-1",
+        }
+    )
+
+    id: str = Field(description="The dataset and the row's position in its file.")
+    dataset: str = Field(description="The dataset's name.")
+    row: int = Field(description="The row's position among the file's data rows, from 1.")
+    source_id: str | None = Field(description="The dataset's own row id, where it has one.")
+    study: str = Field(description="The study: dataset and trial (first author, year).")
+    study_label: str = Field(description="The study as the dataset names it.")
+    year: int | None = Field(description="Year of publication.")
+    condition: str = Field(description="Slug of the condition the sample was diagnosed with.")
+    modality: str | None = Field(description="cbt, ipt or dbt where the therapy is one of them.")
+    family: TherapyFamily = Field(description="The therapy's family.")
+    variant: str | None = Field(description="The modality's variant, where the data says it.")
+    online_variant: OnlineVariant | None = Field(description="Internet variant, where known.")
+    also_counts_for: list[str] = Field(description="Format modalities: group, online.")
+    therapy_code: str = Field(description="The therapy as the dataset codes it.")
+    comparator: Comparator = Field(description="The comparator class.")
+    comparator_code: str = Field(description="The comparator as the dataset codes it.")
+    format: Delivery | None = Field(description="Delivery format, where the data says it.")
+    population: Population | None = Field(description="Age group, where the data says it.")
+    time: TimePoint = Field(description="post (post-treatment) or follow-up.")
+    time_code: str | None = Field(description="The time point as the dataset codes it.")
+    instrument: str | None = Field(description="The outcome instrument.")
+    outcome_kind: OutcomeKind = Field(description="continuous (scores) or events (counts).")
+    outcome_type: str = Field(description="How the dataset computed g.")
+    n_arm1: int | None = Field(description="Participants in the therapy arm.")
+    n_arm2: int | None = Field(description="Participants in the comparator arm.")
+    g: float = Field(description="Hedges' g, oriented: positive favours the therapy.")
+    se: float = Field(description="Standard error of g.")
+    source_g: float = Field(description="Hedges' g as the dataset publishes it.")
+    source_se: float = Field(description="Its standard error as the dataset publishes it.")
+    sign: int = Field(description="g = sign × source_g (the dataset's direction).")
+    low_risk_of_bias: LowRiskOfBias = Field(
+        description="yes, no or not-assessed, by the dataset's own tool and rule."
+    )
+    risk_of_bias: str | None = Field(description="The dataset's own rating, as written.")
+    url: str = Field(description="This comparison's address in the API.")
+
+
+class TrialStudy(BaseModel):
+    id: str = Field(description="The dataset and the trial (first author and year).")
+    label: str = Field(description="The study as the dataset names it.")
+    year: int | None = Field(description="Year of publication.")
+    reference: str | None = Field(
+        description="The reference as the dataset gives it (data, not one of our citations)."
+    )
+    dataset: DatasetAttribution = Field(description="The dataset, to credit.")
+    comparisons: list[str] = Field(description="Ids of the study's comparisons.")
+
+
+class TrialDetail(Trial):
+    study_detail: TrialStudy = Field(description="The study the comparison belongs to.")
+
+
+class RowsLink(BaseModel):
+    url: str = Field(description="/v1/trials.csv with the same filters: exactly these rows.")
+
+
+class PooledStudy(BaseModel):
+    study: str = Field(description="The study (dataset/trial).")
+    comparator: Comparator = Field(description="The comparator class of this effect.")
+    g: float = Field(description="Its effect after within-study aggregation (rho 0.6).")
+    se: float = Field(description="Standard error of that effect.")
+    ci_low: float = Field(description="Lower end of its normal 95% interval.")
+    ci_high: float = Field(description="Upper end of its normal 95% interval.")
+    n: int | None = Field(description="Participants, where the rows give arm sizes.")
+    low_risk_of_bias: LowRiskOfBias = Field(
+        description="yes when every row of it is rated low; no when any is rated not low;"
+        " else not-assessed."
+    )
+    weight: float = Field(description="Its weight in the pooled estimate, in percent.")
+    trials: list[str] = Field(description="Ids of the comparisons aggregated into it.")
+
+
+class Pooled(BaseModel):
+    model_config = _example(
+        {
+            "k_studies": 3,
+            "k_effects": 3,
+            "k_comparisons": 5,
+            "participants": 150,
+            "estimate": 0.2734490385977531,
+            "ci_low": -0.01592517507615271,
+            "ci_high": 0.562823252271659,
+            "pi_low": -0.01592517507615271,
+            "pi_high": 0.562823252271659,
+            "tau2": 0.0,
+            "i2": 0.0,
+            "q": 0.9147559341067011,
+            "q_p": 0.6329410639774737,
+            "egger_p": None,
+            "method": "reml",
+            "pooled": True,
+            "note": "Egger's test needs at least 10 effects.",
+            "direction": "positive favours the therapy",
+            "studies": [
+                {
+                    "study": "depression-psyctr/johnson-2019",
+                    "comparator": "usual-care",
+                    "g": 0.19412294244240866,
+                    "se": 0.13270821416859457,
+                    "ci_low": -0.06598037778066482,
+                    "ci_high": 0.45422626266548216,
+                    "n": None,
+                    "low_risk_of_bias": "yes",
+                    "weight": 56.15342054685916,
+                    "trials": ["depression-psyctr-330", "depression-psyctr-331"],
+                }
+            ],
+            "datasets": [
+                {
+                    "name": "depression-psyctr",
+                    "version": "24.0.2",
+                    "doi": "10.5281/zenodo.7254845",
+                    "licence": "ODC-By-1.0",
+                }
+            ],
+            "trials_csv": {
+                "url": "/v1/trials.csv?modality=ipt&condition=major-depression"
+                "&comparator=control&risk_of_bias=low"
+            },
+        }
+    )
+
+    k_studies: int = Field(description="Distinct studies selected.")
+    k_effects: int = Field(
+        description="Effects pooled: one per study and comparator class (a study with two"
+        " classes of control gives two)."
+    )
+    k_comparisons: int = Field(description="Trial rows selected, before aggregation.")
+    participants: int | None = Field(description="Participants, summed over the effects.")
+    estimate: float | None = Field(description="Pooled Hedges' g; positive favours the therapy.")
+    ci_low: float | None = Field(description="95% interval, Hartung-Knapp (normal for one).")
+    ci_high: float | None = Field(description="Upper end of that interval.")
+    pi_low: float | None = Field(description="95% prediction interval (from 2 effects).")
+    pi_high: float | None = Field(description="Upper end of the prediction interval.")
+    tau2: float | None = Field(description="Between-study variance, by the method chosen.")
+    i2: float | None = Field(description="I² in percent, as metafor defines it.")
+    q: float | None = Field(description="Cochran's Q.")
+    q_p: float | None = Field(description="p-value of Q.")
+    egger_p: float | None = Field(description="Egger's test p-value (from 10 effects).")
+    method: str = Field(description="reml or pm: the estimator of tau².")
+    pooled: bool = Field(description="False with none or one effect: nothing was pooled.")
+    note: str | None = Field(description="What was not computed, and why.")
+    direction: str = Field(description="positive favours the therapy")
+    studies: list[PooledStudy] = Field(description="The effects pooled, largest weight first.")
+    datasets: list[DatasetAttribution] = Field(description="The datasets the rows come from.")
+    trials_csv: RowsLink = Field(description="The rows behind this figure, as CSV.")

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from urllib.parse import urlencode
 
 from app.domain import EXPORT_EXTENSIONS, ExportFormat
 
@@ -106,6 +107,15 @@ def indication_path(id_: str) -> str:
     return f"{API}/indications/{id_}"
 
 
+def trial_path(id_: str) -> str:
+    return f"{API}/trials/{id_}"
+
+
+def with_query(path: str, params: dict[str, str]) -> str:
+    """``path`` with these query parameters (none: the path alone)."""
+    return f"{path}?{urlencode(params)}" if params else path
+
+
 def export_path(version: str, fmt: ExportFormat) -> str:
     """A kept release's export in one format: the same bytes every time."""
     return f"{API}/releases/{version}/export.{EXPORT_EXTENSIONS[fmt]}"
@@ -132,6 +142,9 @@ class Urls:
 
     def indication(self, id_: str) -> str:
         return self.origin + indication_path(id_)
+
+    def trial(self, id_: str) -> str:
+        return self.origin + trial_path(id_)
 
     def export(self, version: str, fmt: ExportFormat) -> str:
         return self.origin + export_path(version, fmt)

@@ -190,12 +190,38 @@ def synthesize(out: Path, scale: int, source: Path = REAL_SEED, force: bool = Fa
                     stats.claims += 1
                     if part == "indications":
                         claim["condition"] = claim["condition"] + sfx(i)
-                        for item in [*claim.get("guidelines", []), *claim.get("effects", [])]:
+                        for item in [
+                            *claim.get("guidelines", []),
+                            *claim.get("effects", []),
+                            *claim.get("acceptability", []),
+                            *claim.get("harms", []),
+                        ]:
                             item["citation"] = item["citation"] + sfx(i)
+            if i > 0:
+                _drop_variants(clone)
             stats.citation_links += len(clone["citations"])
             stats.bytes += _dump(clone, out / "modalities" / f"{clone['slug']}.yaml")
             stats.modalities += 1
     return stats
+
+
+def _drop_variants(modality: dict[str, Any]) -> None:
+    """A clone is a modality of its own, with no variant vocabulary: its indications and formats
+    lose their variant, and where that makes two alike, the first is kept and cites the works
+    the others cited (so that every work stays cited)."""
+    keys = {"indications": ("condition", "population"), "formats": ("delivery",)}
+    for part, key in keys.items():
+        kept: dict[tuple[Any, ...], dict[str, Any]] = {}
+        for claim in modality.get(part) or []:
+            claim.pop("variant", None)
+            k = tuple(claim.get(f) for f in key)
+            if k in kept:
+                first = kept[k]
+                first["citations"] += [c for c in claim["citations"] if c not in first["citations"]]
+            else:
+                kept[k] = claim
+        if part in modality:
+            modality[part] = list(kept.values())
 
 
 def main(argv: list[str] | None = None) -> int:

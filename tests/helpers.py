@@ -27,6 +27,9 @@ TABLES = [
     "claim_citation",
     "search_document",
     "code_lookup",
+    "trial_dataset",
+    "trial_study",
+    "trial_comparison",
 ]
 
 

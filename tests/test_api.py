@@ -303,6 +303,7 @@ def test_modality_detail_whole_shape(client: TestClient) -> None:
                 ],
                 "acceptability": [],
                 "harms": [],
+                "pooled": [],  # the fixture seed has no trial layer
                 "citations": ["alpha2001"],
             },
             {
@@ -320,6 +321,7 @@ def test_modality_detail_whole_shape(client: TestClient) -> None:
                 "effects": [],
                 "acceptability": [],
                 "harms": [],
+                "pooled": [],
                 "citations": ["alpha2001", "gamma2010"],
             },
         ],

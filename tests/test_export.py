@@ -108,6 +108,9 @@ def test_csv_zip_tables_join(client: TestClient) -> None:
         "components",
         "citations",
         "claim_citations",
+        "trial_datasets",
+        "trial_studies",
+        "trial_comparisons",
     }
     assert tables["release"]["content_hash"][0] == SEED.content_hash()
     modalities = set(tables["modalities"]["slug"])

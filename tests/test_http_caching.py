@@ -82,6 +82,10 @@ def test_meta(live: TestClient) -> None:
         "components": 2,
         "citations": 3,
         "claim_citations": 18,
+        # The fixture seed has no trial layer.
+        "trial_datasets": 0,
+        "trial_studies": 0,
+        "trial_comparisons": 0,
     }
     assert [(e["level"], e["rank"]) for e in body["evidence_scale"]] == [
         ("strong", 4),

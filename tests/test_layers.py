@@ -44,6 +44,7 @@ LAYER_OF: dict[str, str] = {
     "app.errors": "domain",
     "app.domain": "domain",
     "app.models": "domain",
+    "app.trial_records": "domain",
     "app.schemas": "domain",
     "app.urls": "domain",
     "app.citations": "computation",

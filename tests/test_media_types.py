@@ -45,6 +45,9 @@ OPERATIONS = [
     for method, op in item.items()
     if method == "get" and area(path) is Area.api
 ]
+# The fixture seed has no trial layer, so no comparison to ask for: tests/test_trials_api.py
+# holds /v1/trials/{id} to the same rule on the real seed.
+ANSWERED = [(path, op) for path, op in OPERATIONS if path != "/v1/trials/{id}"]
 
 
 def url_of(path: str, op: dict[str, Any]) -> str:
@@ -93,7 +96,7 @@ def test_the_walk_covers_the_api() -> None:
     assert len(OPERATIONS) >= 34
 
 
-@pytest.mark.parametrize(("path", "op"), OPERATIONS, ids=[p for p, _ in OPERATIONS])
+@pytest.mark.parametrize(("path", "op"), ANSWERED, ids=[p for p, _ in ANSWERED])
 def test_every_operation_sends_what_it_declares(
     client: TestClient, path: str, op: dict[str, Any]
 ) -> None:

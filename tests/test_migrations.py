@@ -73,8 +73,11 @@ def test_migrations_keep_loaded_content(empty_db_url: str) -> None:
     engine = create_db_engine(Settings(database_url=empty_db_url))
     # Tables whose rows survive the whole cycle as they are (indications lose a column; the
     # conditions their lay terms, the search documents their keywords; the code lookup goes).
+    # The trial tables come with a later migration (and the fixture seed has no trials).
     rewritten = ["condition", "search_document", "code_lookup"]
-    kept = [t for t in TABLES if t not in {"indication", *EVIDENCE_TABLES, *rewritten}]
+    kept = [
+        t for t in TABLES if t not in {"indication", *EVIDENCE_TABLES, *rewritten, *TRIAL_TABLES}
+    ]
     try:
         upgrade(engine)
         seed = read_seed_dir(FIXTURE_SEED)
@@ -125,6 +128,7 @@ def _without_new_columns(engine: Engine, tables: list[str]) -> dict[str, list[tu
 
 # What the evidence-details migration adds, and a downgrade past it drops.
 EVIDENCE_TABLES = ["indication_guideline", "indication_effect"]
+TRIAL_TABLES = ["trial_dataset", "trial_study", "trial_comparison"]
 
 
 def _without_ids(tables: dict[str, list[tuple[Any, ...]]]) -> dict[str, list[tuple[Any, ...]]]:

@@ -79,13 +79,20 @@ def test_enums_are_listed(name: str, values: list[str]) -> None:
 
 
 def test_population_is_one_parameter_wherever_it_is_taken() -> None:
+    """One parameter over the indications; another, as one, over the trial rows (a row's own
+    population, not an indication's)."""
     taking = {
         path: next(p for p in op.get("parameters", []) if p["name"] == "population")
         for path, method, op in OPERATIONS
         if any(p["name"] == "population" for p in op.get("parameters", []))
     }
+    trials = {path for path, _, op in OPERATIONS if op.get("tags") == ["trials"]}
     assert {"/v1/modalities", "/v1/conditions", "/v1/compare", "/v1/indications"} <= set(taking)
-    assert len({repr(p) for p in taking.values()}) == 1, "described differently somewhere"
+    assert {"/v1/trials", "/v1/trials.csv", "/v1/pooled"} <= set(taking)
+    indications = {repr(p) for path, p in taking.items() if path not in trials}
+    rows = {repr(p) for path, p in taking.items() if path in trials}
+    assert len(indications) == 1, "described differently somewhere"
+    assert len(rows) == 1, "described differently somewhere"
 
 
 def test_indication_list_operation() -> None:
@@ -204,6 +211,8 @@ def test_problem_examples_match_their_status(path: str, method: str, op: dict[st
 def answers_a_page(path: str) -> bool:
     """Whether the operation's JSON is a page, or it is a representation of one at its own path
     (the path of one whose JSON is a page, plus a suffix such as .bib)."""
+    if path in WHOLE_SETS:
+        return False
     for base, item in DOC["paths"].items():
         if path == base or (path.startswith(base) and path[len(base)] == "."):
             content = item["get"]["responses"]["200"].get("content", {})
@@ -275,9 +284,26 @@ SUFFIXES: dict[str, tuple[str, dict[str, Any]]] = {
 }
 
 
+# The whole filtered set of trial rows, at paths of their own (not a page, and not chosen by
+# format= on /v1/trials, whose `format` is the delivery-format filter).
+WHOLE_SETS = {
+    "/v1/trials.csv": ("listTrialsCsv", "text/csv"),
+    "/v1/trials.ndjson": ("listTrialsNdjson", "application/x-ndjson"),
+}
+
+
+def test_the_trial_sets_are_operations_of_their_own() -> None:
+    page = {p["name"] for p in DOC["paths"]["/v1/trials"]["get"]["parameters"]}
+    for path, (operation_id, media_type) in WHOLE_SETS.items():
+        op = DOC["paths"][path]["get"]
+        assert op["operationId"] == operation_id
+        assert list(op["responses"]["200"]["content"]) == [media_type]
+        assert {p["name"] for p in op["parameters"]} == page - {"limit", "offset"}
+
+
 def test_each_representation_is_an_operation_of_its_own() -> None:
     ids = {path: op["operationId"] for path, method, op in OPERATIONS if method == "get"}
-    dotted = {path for path in ids if "." in path.rsplit("/", 1)[-1]}
+    dotted = {path for path in ids if "." in path.rsplit("/", 1)[-1]} - set(WHOLE_SETS)
     assert dotted == set(OWN_OPERATIONS)
     for path, operation_id in OWN_OPERATIONS.items():
         assert ids[path] == operation_id, path

@@ -146,7 +146,14 @@ def test_diff_names_every_change(live: TestClient, engine: Engine, tmp_path: Pat
         "added": [],
         "removed": [],
         "changed": [
-            {"id": "alpha", "fields": ["summary"], "old_evidence": None, "new_evidence": None}
+            {
+                "id": "alpha",
+                "fields": ["summary"],
+                "old_evidence": None,
+                "new_evidence": None,
+                "old_version": None,
+                "new_version": None,
+            }
         ],
     }
     assert d["conditions"] == {"added": [], "removed": [], "changed": []}
@@ -159,6 +166,8 @@ def test_diff_names_every_change(live: TestClient, engine: Engine, tmp_path: Pat
                 "fields": ["evidence"],
                 "old_evidence": "limited",
                 "new_evidence": "moderate",
+                "old_version": None,
+                "new_version": None,
             }
         ],
     }

@@ -26,6 +26,7 @@ from app.domain import (
     oriented,
 )
 from app.errors import NotFound
+from app.queries.trial_table import TrialTable
 from app.suggest import nearest, suggest
 from app.urls import Urls
 
@@ -312,12 +313,25 @@ def citation_out(row: m.Citation, urls: Urls) -> s.Citation:
     )
 
 
-def evidence_bases(session: Session, indication_ids: Iterable[int]) -> dict[int, EvidenceParts]:
-    """Guideline positions and effects of these indications, in seed order: two statements."""
+@dataclass
+class EvidenceBases:
+    """What evidence_basis_fields needs: each indication's guideline positions and effects, and
+    the release's trial table for the figures pooled from the trial data (None: no figures)."""
+
+    parts: dict[int, EvidenceParts]
+    trials: TrialTable | None = None
+
+
+def evidence_bases(
+    session: Session, indication_ids: Iterable[int], trials: TrialTable | None = None
+) -> EvidenceBases:
+    """Guideline positions and effects of these indications, in seed order: two statements
+    (the pooled figures come from ``trials``, kept per release, with none)."""
     ids = sorted(set(indication_ids))
     out: dict[int, EvidenceParts] = defaultdict(lambda: ([], []))
+    bases = EvidenceBases(out, trials)
     if not ids:
-        return out
+        return bases
     for row, key in session.execute(
         select(m.IndicationGuideline, col(m.Citation.key))
         .join(m.Citation, col(m.Citation.id) == m.IndicationGuideline.citation_id)
@@ -340,7 +354,7 @@ def evidence_bases(session: Session, indication_ids: Iterable[int]) -> dict[int,
         .order_by(col(m.IndicationEffect.indication_id), col(m.IndicationEffect.position))
     ).all():
         out[row.indication_id][1].append(effect_out(row, key))
-    return out
+    return bases
 
 
 EvidenceParts = tuple[list[s.GuidelinePosition], list[s.Effect]]
@@ -382,17 +396,26 @@ def identity_fields(
 
 
 def evidence_basis_fields(
-    indication: m.Indication, bases: dict[int, EvidenceParts]
+    urls: Urls, indication: m.Indication, bases: EvidenceBases
 ) -> dict[str, Any]:
     """The EvidenceBasis fields of one indication, for a schema's constructor."""
-    guidelines, effects = bases.get(indication.id or 0, ([], []))
-    return {
+    guidelines, effects = bases.parts.get(indication.id or 0, ([], []))
+    fields: dict[str, Any] = {
         "grade_basis": indication.grade_basis,
         "guidelines": guidelines,
         "effects": effects,
         "acceptability": [s.Acceptability(**a) for a in indication.acceptability or []],
         "harms": [s.Harm(**h) for h in indication.harms or []],
     }
+    if bases.trials is not None:
+        fields["pooled"] = bases.trials.indication_figures(
+            urls,
+            indication.modality_id,
+            indication.condition_id,
+            indication.population,
+            indication.variant,
+        )
+    return fields
 
 
 def as_utc(moment: datetime) -> datetime:

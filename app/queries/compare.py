@@ -18,6 +18,7 @@ from app.queries.common import (
     strongest,
 )
 from app.queries.conditions import indications_for
+from app.queries.trial_table import trial_table
 from app.urls import Urls
 
 
@@ -89,7 +90,13 @@ def compare(
     details: dict[str, list[s.ConditionIndication]] = defaultdict(list)
     if condition_ids is not None:
         for indication in indications_for(
-            session, urls, condition_ids, [x for x in ids if x], population, variant
+            session,
+            urls,
+            condition_ids,
+            [x for x in ids if x],
+            population,
+            variant,
+            trials=trial_table(session, memo),
         ):
             details[indication.modality].append(indication)
 

@@ -27,6 +27,7 @@ from app.queries.common import (
     not_found,
     text_match,
 )
+from app.queries.trial_table import TrialTable, trial_table
 from app.urls import Urls
 
 Parent = m.ParentCondition
@@ -125,7 +126,7 @@ def get_condition(session: Session, memo: Memo, urls: Urls, slug: str) -> s.Cond
     found = _with_parent(session, slug)
     if found is None:
         raise not_found(session, memo, "condition", m.Condition.slug, slug)
-    return _detail(session, urls, *found)
+    return _detail(session, urls, *found, trial_table(session, memo))
 
 
 @dataclass(frozen=True)
@@ -145,7 +146,7 @@ def condition_or_code(
     ``get_condition`` costs; a code, two statements."""
     found = _with_parent(session, slug_or_code)
     if found is not None:
-        return _detail(session, urls, *found)
+        return _detail(session, urls, *found, trial_table(session, memo))
     led_to = code_condition(session, slug_or_code).condition
     if led_to is not None:
         return CodeRedirect(led_to.slug, urls.condition(led_to.slug))
@@ -162,7 +163,7 @@ def _with_parent(session: Session, slug: str) -> tuple[m.Condition, str | None] 
 
 
 def _detail(
-    session: Session, urls: Urls, condition: m.Condition, parent: str | None
+    session: Session, urls: Urls, condition: m.Condition, parent: str | None, trials: TrialTable
 ) -> s.ConditionDetail:
     assert condition.id is not None
     codes = codes_for(session, [condition.id])
@@ -171,7 +172,7 @@ def _detail(
         .where(m.Condition.parent_id == condition.id)
         .order_by(func.lower(m.Condition.name))
     ).all()
-    modalities = indications_for(session, urls, descendants(session, condition.id))
+    modalities = indications_for(session, urls, descendants(session, condition.id), trials=trials)
     return s.ConditionDetail(
         **_summary(urls, condition, parent, codes.get(condition.id, [])).model_dump(),
         children=[
@@ -197,6 +198,7 @@ def indications_for(
     modality_ids: list[int] | None = None,
     population: Population | None = None,
     variant: str | None = None,
+    trials: TrialTable | None = None,
 ) -> list[s.ConditionIndication]:
     """Indications for these conditions (of these modalities, for this population and
     variant), strongest first, each with its citations and evidence basis: four statements."""
@@ -205,7 +207,7 @@ def indications_for(
     )
     if modality_ids is not None:
         criteria.append(col(m.Indication.modality_id).in_(modality_ids))
-    found = indications_where(session, urls, criteria)
+    found = indications_where(session, urls, criteria, trials=trials)
     return [s.ConditionIndication(**fields) for _, fields in found]
 
 
@@ -216,6 +218,7 @@ def indications_where(
     order: Sequence[Any] = STRONGEST_FIRST,
     limit: int | None = None,
     offset: int = 0,
+    trials: TrialTable | None = None,
 ) -> list[tuple[m.Condition, dict[str, Any]]]:
     """The indications meeting every criterion (on the indication, its modality or its
     condition), in this order, one page of them when a limit is given: each as its condition's
@@ -232,7 +235,7 @@ def indications_where(
     ).all()
     indication_ids = [i.id for i, _, _ in rows if i.id is not None]
     keys = indication_citations(session, indication_ids)
-    bases = evidence_bases(session, indication_ids)
+    bases = evidence_bases(session, indication_ids, trials)
     return [
         (
             c,
@@ -245,7 +248,7 @@ def indications_where(
                 "evidence": i.evidence,
                 "population": i.population,
                 "summary": i.summary,
-                **evidence_basis_fields(i, bases),
+                **evidence_basis_fields(urls, i, bases),
                 "citations": keys.get(i.id or 0, []),
                 "url": urls.modality(x.slug),
             },

@@ -23,6 +23,8 @@ from app.domain import (
     indication_id,
     oriented,
 )
+from app.queries.trial_table import load_trial_table
+from app.queries.trials import CSV_COLUMNS, csv_record
 
 Parent = m.ParentCondition
 BATCH = 1000
@@ -315,8 +317,47 @@ def claim_citation_rows(session: Session) -> Iterator[dict[str, Any]]:
 
 RowSource = Callable[[Session], Iterator[dict[str, Any]]]
 
+
 # Table name → (columns, row source), in the order the export writes them. The columns are
 # spelled out so that an empty table still has its header.
+def trial_dataset_rows(session: Session) -> Iterator[dict[str, Any]]:
+    for d in session.execute(
+        select(m.TrialDataset).order_by(col(m.TrialDataset.position))
+    ).scalars():
+        yield {
+            "name": d.name,
+            "title": d.title,
+            "version": d.version,
+            "commit": d.commit,
+            "doi": d.doi,
+            "licence": d.licence,
+            "last_search": d.last_search.isoformat(),
+            "rows": d.rows,
+            "sha256": d.sha256,
+        }
+
+
+def trial_study_rows(session: Session) -> Iterator[dict[str, Any]]:
+    query = (
+        select(col(m.TrialDataset.name), m.TrialStudy)
+        .join(m.TrialDataset, col(m.TrialDataset.id) == m.TrialStudy.dataset_id)
+        .order_by(col(m.TrialDataset.position), col(m.TrialStudy.trial_key))
+    )
+    for dataset, st in _stream(session, query):
+        yield {
+            "id": f"{dataset}/{st.trial_key}",
+            "dataset": dataset,
+            "label": st.label,
+            "year": st.year,
+            "reference": st.reference,
+        }
+
+
+def trial_comparison_rows(session: Session) -> Iterator[dict[str, Any]]:
+    for row in load_trial_table(session).rows:
+        yield csv_record(row)
+
+
 TABLES: dict[str, tuple[list[str], RowSource]] = {
     "modalities": (
         [
@@ -435,4 +476,12 @@ TABLES: dict[str, tuple[list[str], RowSource]] = {
         citation_rows,
     ),
     "claim_citations": (["claim_id", "claim_type", "modality", "citation"], claim_citation_rows),
+    # The trial layer (empty for a release without one); trial references are data as each
+    # dataset gives them, not entries of the citation list.
+    "trial_datasets": (
+        ["name", "title", "version", "commit", "doi", "licence", "last_search", "rows", "sha256"],
+        trial_dataset_rows,
+    ),
+    "trial_studies": (["id", "dataset", "label", "year", "reference"], trial_study_rows),
+    "trial_comparisons": (CSV_COLUMNS, trial_comparison_rows),
 }

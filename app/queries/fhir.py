@@ -197,7 +197,7 @@ def indication_page(
                 evidence=i.evidence,
                 population=i.population,
                 summary=i.summary,
-                **evidence_basis_fields(i, bases),
+                **evidence_basis_fields(PATHS, i, bases),
                 citations=keys.get(i.id or 0, []),
             ),
         )

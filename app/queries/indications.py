@@ -14,6 +14,7 @@ from app.errors import NotFound
 from app.queries.common import EVIDENCE_RANK_SQL, Memo, codes_for, indication_criteria
 from app.queries.conditions import indications_where
 from app.queries.modalities import get_modality_row
+from app.queries.trial_table import trial_table
 from app.suggest import suggest
 from app.urls import Urls
 
@@ -65,7 +66,9 @@ def list_indications(
         .join(m.Modality, col(m.Modality.id) == m.Indication.modality_id)
         .where(*criteria)
     ).scalar_one()
-    found = indications_where(session, urls, criteria, LIST_ORDER, f.limit, f.offset)
+    found = indications_where(
+        session, urls, criteria, LIST_ORDER, f.limit, f.offset, trials=trial_table(session, memo)
+    )
     codes = codes_for(session, (c.id for c, _ in found if c.id is not None))
     items = [
         s.IndicationRow(**fields, condition_name=c.name, codes=codes.get(c.id or 0, []))
@@ -103,7 +106,9 @@ def get_indication(session: Session, memo: Memo, urls: Urls, id_: str) -> s.Indi
             if variant
             else col(m.Indication.variant).is_(None),
         ]
-    found = indications_where(session, urls, criteria, LIST_ORDER, 1)
+    found = indications_where(
+        session, urls, criteria, LIST_ORDER, 1, trials=trial_table(session, memo)
+    )
     if not found:
         known = memo("every indication id", lambda: _every_id(session))
         close = suggest(id_, known)

@@ -9,6 +9,7 @@ from app import models as m
 from app import schemas as s
 from app.domain import API_VERSION, EVIDENCE_CRITERIA, EVIDENCE_DEFINITIONS, Evidence
 from app.queries.common import as_utc
+from app.queries.trials import dataset_attributions
 
 COUNTED = {
     "modalities": m.Modality,
@@ -22,11 +23,15 @@ COUNTED = {
     "components": m.Component,
     "citations": m.Citation,
     "claim_citations": m.ClaimCitation,
+    "trial_datasets": m.TrialDataset,
+    "trial_studies": m.TrialStudy,
+    "trial_comparisons": m.TrialComparison,
 }
 
 
 def meta(session: Session, release: m.Release) -> s.Meta:
-    """Two statements: every count as a scalar subquery, and indications per kind and level."""
+    """Three statements: every count as a scalar subquery, considerations per kind, and the
+    trial datasets to attribute."""
     counts_row = session.execute(
         select(
             *(
@@ -52,6 +57,7 @@ def meta(session: Session, release: m.Release) -> s.Meta:
         loaded_at=as_utc(release.loaded_at),
         api_version=API_VERSION,
         counts=counts,
+        datasets=dataset_attributions(session),
         evidence_scale=[
             s.EvidenceLevel(
                 level=level,

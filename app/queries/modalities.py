@@ -35,6 +35,7 @@ from app.queries.common import (
     not_found,
     text_match,
 )
+from app.queries.trial_table import TrialTable, load_trial_table, trial_table
 from app.urls import Urls
 
 
@@ -169,7 +170,9 @@ def every_modality(
     session: Session, urls: Urls
 ) -> Iterator[tuple[dict[str, str], s.ModalityDetail]]:
     """Every whole record, as (path parameters, record), read in batches of 200 modalities
-    (six statements a batch): what ``GET /v1/modalities/{slug}`` preloads per release."""
+    (six statements a batch, and four for the trial table once): what
+    ``GET /v1/modalities/{slug}`` preloads per release."""
+    trials = load_trial_table(session)
     last = ""
     while True:
         rows = list(
@@ -182,7 +185,8 @@ def every_modality(
         )
         if not rows:
             return
-        for row, detail in zip(rows, modality_details(session, urls, rows), strict=True):
+        details = modality_details(session, urls, rows, trials)
+        for row, detail in zip(rows, details, strict=True):
             yield {"slug": row.slug}, detail
         last = rows[-1].slug
 
@@ -200,7 +204,7 @@ def get_modality(
 ) -> s.ModalityDetail:
     """The whole record: nine statements, ten with the citations embedded."""
     row = get_modality_row(session, memo, slug)
-    detail = modality_details(session, urls, [row])[0]
+    detail = modality_details(session, urls, [row], trial_table(session, memo))[0]
     if include_citations:
         cited = sorted({key for part in _cited_parts(detail) for key in part})
         rows = session.execute(
@@ -218,7 +222,7 @@ def _cited_parts(detail: s.ModalityDetail) -> list[list[str]]:
 
 
 def modality_details(
-    session: Session, urls: Urls, rows: list[m.Modality]
+    session: Session, urls: Urls, rows: list[m.Modality], trials: TrialTable | None = None
 ) -> list[s.ModalityDetail]:
     """Whole records for several modalities at once: eight statements for any number of them."""
     ids = [x.id for x in rows if x.id is not None]
@@ -236,7 +240,9 @@ def modality_details(
         session, (c.id for pairs in indications.values() for _, c in pairs if c.id is not None)
     )
     bases = evidence_bases(
-        session, (i.id for pairs in indications.values() for i, _ in pairs if i.id is not None)
+        session,
+        (i.id for pairs in indications.values() for i, _ in pairs if i.id is not None),
+        trials,
     )
     considerations = _by_modality(session, m.Consideration, ids)
     formats = _by_modality(session, m.Format, ids)
@@ -275,7 +281,7 @@ def modality_details(
                         evidence=i.evidence,
                         population=i.population,
                         summary=i.summary,
-                        **evidence_basis_fields(i, bases),
+                        **evidence_basis_fields(urls, i, bases),
                         citations=keys(ClaimType.indication, i.id),
                     )
                     for i, c in indications[mid]

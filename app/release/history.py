@@ -70,6 +70,8 @@ def _entities(snapshot: dict[str, Any]) -> dict[str, dict[str, dict[str, Any]]]:
         ),
         "claims": _unique(pair for x in modalities for pair in _claims(x)),
         "citations": {c["key"]: c for c in snapshot["citations"]},
+        # A release from before the trial layer has none.
+        "datasets": {d["name"]: d for d in snapshot["release"].get("datasets", [])},
     }
 
 
@@ -94,6 +96,9 @@ def _section(
         if name == "indications" and "evidence" in fields:
             change.old_evidence = old[key]["evidence"]
             change.new_evidence = new[key]["evidence"]
+        if name == "datasets" and "version" in fields:
+            change.old_version = old[key]["version"]
+            change.new_version = new[key]["version"]
         changed.append(change)
     return s.DiffSection(
         added=sorted(new.keys() - old.keys()),
@@ -122,11 +127,16 @@ def markdown(d: s.ReleaseDiff) -> str:
         lines += ["### Evidence levels", ""]
         lines += [f"- {c.id}: {c.old_evidence} → {c.new_evidence}" for c in grades]
         lines.append("")
-    for name in ("modalities", "conditions", "indications", "claims", "citations"):
+    for name in ("modalities", "conditions", "indications", "claims", "citations", "datasets"):
         section: s.DiffSection = getattr(d, name)
         if section.empty:
             continue
-        lines += [f"### {name.capitalize()}", ""]
+        lines += [f"### {'Trial datasets' if name == 'datasets' else name.capitalize()}", ""]
+        lines += [
+            f"- version: {c.id} {c.old_version} → {c.new_version}"
+            for c in section.changed
+            if c.old_version is not None
+        ]
         lines += [f"- added: {key}" for key in section.added]
         lines += [f"- removed: {key}" for key in section.removed]
         lines += [f"- changed: {c.id} ({', '.join(c.fields)})" for c in section.changed]

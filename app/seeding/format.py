@@ -6,6 +6,7 @@ The layout of a seed directory::
     citations.yaml         {citations: [...]}   the literature, keyed by ``key``
     conditions.yaml        {conditions: [...]}  diagnoses and presentations, keyed by ``slug``
     modalities/*.yaml      one modality per file, keyed by ``slug``
+    trials/                optional: the trial datasets and their mapping (``app.seeding.trials``)
 
 ``app.seeding.reader`` validates each file against these models, ``app.seeding.checks`` the
 files against each other. A model's own validators check what one file can tell (ranges,
@@ -46,6 +47,7 @@ from app.domain import (
     Recommendation,
     variants_of,
 )
+from app.trial_records import TrialData
 
 CITATION_KEY_RE = r"^[a-z][a-z0-9_-]*$"
 # Crossref's recommended pattern for modern DOIs: a "10." prefix with a 4-9 digit registrant.
@@ -405,6 +407,9 @@ class SeedSet(SeedModel):
     citations: list[Citation]
     conditions: list[Condition]
     modalities: list[Modality]
+    # The trial layer, read by ``app.seeding.trials`` when the seed has a ``trials/`` directory.
+    # None is left out of the hash, so a seed without trials hashes as it always did.
+    trials: TrialData | None = None
 
     def content_hash(self) -> str:
         return canonical_hash(self)

@@ -12,7 +12,7 @@ same transaction; a version already kept with other content is refused before an
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,6 +25,7 @@ from app.domain import ClaimType
 from app.errors import ReleaseConflict, SeedLocked
 from app.seeding import format as sf
 from app.seeding.derived import keep_release, rebuild_code_lookup, rebuild_search_index
+from app.trial_records import TrialData
 
 # An arbitrary, fixed key for PostgreSQL's advisory lock that serialises seed loads.
 SEED_LOCK_KEY = 0x7468_6B62  # "thkb"
@@ -54,6 +55,7 @@ class LoadReport:
     citations: EntityDiff
     conditions: EntityDiff
     modalities: EntityDiff
+    trials: str | None = None  # what the trial layer holds, when the seed has one
 
     @property
     def changed(self) -> bool:
@@ -73,6 +75,8 @@ class LoadReport:
                     shown = ", ".join(keys[:REPORT_KEYS])
                     more = f" and {len(keys) - REPORT_KEYS} more" if len(keys) > REPORT_KEYS else ""
                     out.append(f"{kind} {verb} ({len(keys)}): {shown}{more}")
+        if self.trials:
+            out.append(self.trials)
         return out
 
 
@@ -150,6 +154,7 @@ def _apply(session: Session, seed: sf.SeedSet, now: datetime) -> LoadReport:
         citations=_diff(stored["citations"], hashes["citations"]),
         conditions=_diff(stored["conditions"], hashes["conditions"]),
         modalities=_diff(stored["modalities"], hashes["modalities"]),
+        trials=_trials_line(seed.trials),
     )
     # A version names one content, forever: refuse before anything is written.
     kept = session.execute(
@@ -181,6 +186,11 @@ def _write(
     wanted_conditions: dict[str, sf.Condition],
 ) -> None:
     wanted_modalities = {x.slug: x for x in seed.modalities}
+    # 0. The trial layer is rewritten whole (a few thousand rows): first out, so that no trial
+    # row holds on to a condition that goes away; back in at step 4b.
+    for trial_table in (m.TrialComparison, m.TrialStudy, m.TrialDataset):
+        session.execute(delete(trial_table))
+
     # 1. Drop modalities that go away or change; their claims and links cascade with them.
     doomed = report.modalities.removed + report.modalities.changed
     if doomed:
@@ -197,6 +207,10 @@ def _write(
         wanted_modalities[s] for s in sorted(report.modalities.added + report.modalities.changed)
     ]
     _insert_modalities(session, fresh, hashes["modalities"])
+
+    # 4b. The trial layer, when the seed has one.
+    if seed.trials is not None:
+        _insert_trials(session, seed.trials)
 
     # 5. The search index and the code lookup mirror the content.
     rebuild_search_index(session)
@@ -216,6 +230,59 @@ def _write(
             loaded_at=now,
         )
     )
+
+
+def _trials_line(trials: TrialData | None) -> str | None:
+    if trials is None:
+        return None
+    studies = len({(c.dataset, c.trial_key) for c in trials.comparisons})
+    return (
+        f"trial layer: {len(trials.datasets)} datasets, {studies} studies,"
+        f" {len(trials.comparisons)} comparisons ({len(trials.exclusions)} rows left out)"
+    )
+
+
+def _insert_trials(session: Session, trials: TrialData) -> None:
+    """Datasets, then one study per dataset and trial, then every comparison."""
+    dataset_ids = _bulk_insert_ids(
+        session,
+        m.TrialDataset,
+        [{**asdict(d), "position": position} for position, d in enumerate(trials.datasets)],
+    )
+    by_name = {d.name: i for d, i in zip(trials.datasets, dataset_ids, strict=True)}
+    studies: dict[tuple[str, str], dict[str, Any]] = {}
+    for c in trials.comparisons:
+        study = studies.setdefault(
+            (c.dataset, c.trial_key),
+            {
+                "dataset_id": by_name[c.dataset],
+                "trial_key": c.trial_key,
+                "label": c.study,
+                "year": c.year,
+                "reference": c.reference,
+            },
+        )
+        if study["reference"] is None:
+            study["reference"] = c.reference
+    study_ids = dict(
+        zip(studies, _bulk_insert_ids(session, m.TrialStudy, list(studies.values())), strict=True)
+    )
+    condition_ids = _ids(session, m.Condition, m.Condition.slug)
+    rows = []
+    for c in trials.comparisons:
+        row = asdict(c)
+        for moved in ("dataset", "study", "trial_key", "reference", "condition"):
+            del row[moved]
+        row["online"] = "online" in row.pop("also_counts_for")
+        rows.append(
+            {
+                **row,
+                "study_id": study_ids[(c.dataset, c.trial_key)],
+                "condition_id": condition_ids[c.condition],
+            }
+        )
+    if rows:
+        session.execute(insert(m.TrialComparison), rows)
 
 
 def _conditions_missing_lookup(session: Session) -> bool:

@@ -4,11 +4,11 @@
 - ``csvfile``: one ``data.csv`` read after its checksum is checked;
 - ``signs``: the direction of a dataset's effects, from its raw arm columns;
 - ``reader``: ``read_trials`` (files → ``TrialData``) and ``measure_signs``;
-- ``records``: the frozen records it returns.
+- the frozen records it returns are in ``app.trial_records`` (domain: the seed set carries them).
 """
 
 from app.seeding.trials.reader import measure_signs, read_trials
-from app.seeding.trials.records import TrialComparison, TrialData, TrialDataset, TrialExclusion
+from app.trial_records import TrialComparison, TrialData, TrialDataset, TrialExclusion
 
 __all__ = [
     "TrialComparison",

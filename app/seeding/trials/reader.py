@@ -24,7 +24,6 @@ from app.domain import (
 )
 from app.errors import SeedInvalid, SeedProblem
 from app.seeding.format import ConditionsFile
-from app.seeding.reader import _read_yaml, _validate
 from app.seeding.trials.checks import cross_check, required_columns
 from app.seeding.trials.csvfile import CsvRow, CsvTable, parse_number, read_table
 from app.seeding.trials.duplicates import kept_elsewhere, trial_key
@@ -35,8 +34,9 @@ from app.seeding.trials.format import (
     Rule,
     Therapy,
 )
-from app.seeding.trials.records import TrialComparison, TrialData, TrialDataset, TrialExclusion
 from app.seeding.trials.signs import Agreement, agreement, arm1_better
+from app.seeding.yaml_files import read_yaml, validate
+from app.trial_records import TrialComparison, TrialData, TrialDataset, TrialExclusion
 
 DATASETS_FILE = Path("trials") / "metapsy" / "datasets.yaml"
 MAPPING_FILE = Path("trials") / "mapping.yaml"
@@ -229,15 +229,15 @@ def _read_dataset(
 def _load_files(
     seed_dir: Path, problems: list[SeedProblem]
 ) -> tuple[DatasetsFile, MappingFile, dict[str, CsvTable]] | None:
-    datasets = _validate(
-        DatasetsFile, _read_yaml(seed_dir / DATASETS_FILE, str(DATASETS_FILE), problems), problems
+    datasets = validate(
+        DatasetsFile, read_yaml(seed_dir / DATASETS_FILE, str(DATASETS_FILE), problems), problems
     )
-    mapping = _validate(
-        MappingFile, _read_yaml(seed_dir / MAPPING_FILE, str(MAPPING_FILE), problems), problems
+    mapping = validate(
+        MappingFile, read_yaml(seed_dir / MAPPING_FILE, str(MAPPING_FILE), problems), problems
     )
-    conditions = _validate(
+    conditions = validate(
         ConditionsFile,
-        _read_yaml(seed_dir / "conditions.yaml", "conditions.yaml", problems),
+        read_yaml(seed_dir / "conditions.yaml", "conditions.yaml", problems),
         problems,
     )
     if datasets is None or mapping is None or conditions is None:

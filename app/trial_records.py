@@ -1,4 +1,5 @@
-"""What the trial reader returns: frozen, typed records, ready to store or to pool."""
+"""What the trial reader returns: frozen, typed records, ready to store or to pool (a domain
+module, so that the seed set can carry them without importing the reader)."""
 
 from __future__ import annotations
 
