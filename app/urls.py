@@ -116,6 +116,11 @@ def with_query(path: str, params: dict[str, str]) -> str:
     return f"{path}?{urlencode(params)}" if params else path
 
 
+def trials_csv_path(params: dict[str, str]) -> str:
+    """The comparisons these filters select, as CSV: the rows behind a pooled figure."""
+    return with_query(f"{API}/trials.csv", params)
+
+
 def export_path(version: str, fmt: ExportFormat) -> str:
     """A kept release's export in one format: the same bytes every time."""
     return f"{API}/releases/{version}/export.{EXPORT_EXTENSIONS[fmt]}"
@@ -145,6 +150,9 @@ class Urls:
 
     def trial(self, id_: str) -> str:
         return self.origin + trial_path(id_)
+
+    def trials_csv(self, params: dict[str, str]) -> str:
+        return self.origin + trials_csv_path(params)
 
     def export(self, version: str, fmt: ExportFormat) -> str:
         return self.origin + export_path(version, fmt)

@@ -38,7 +38,6 @@ from app.queries.trials import (
 from app.release import ReleaseDep, Snapshot
 from app.routes.params import ConditionDep, PagingDep, set_link_header
 from app.suggest import suggest
-from app.urls import with_query
 
 router = APIRouter(tags=["trials"])
 
@@ -312,5 +311,5 @@ def pooled_(
     pooled, with none every figure is null. `trials_csv` downloads exactly the rows behind it;
     docs/meta-analysis.md shows how to get the same figure in R's metafor."""
     filters.check(snapshot)
-    csv_url = urls.absolute(with_query("/v1/trials.csv", filters.params))
+    csv_url = urls.trials_csv(filters.params)
     return pooled(snapshot.session, snapshot.memo, filters.trial_filter, method, csv_url)
