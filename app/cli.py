@@ -135,6 +135,7 @@ def releases() -> None:
 
     from app import queries
     from app.queries.releases import history_length, list_releases
+    from app.urls import PATHS
 
     engine = create_db_engine(get_settings())
     try:
@@ -142,6 +143,7 @@ def releases() -> None:
             current = queries.current_release(session)
             page = list_releases(
                 session,
+                PATHS,  # no request, no origin: the addresses as paths
                 current.content_hash if current else "",
                 limit=max(history_length(session), 1),
                 offset=0,

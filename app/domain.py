@@ -367,20 +367,6 @@ EXPORT_EXTENSIONS = {
 }
 
 
-# Where each kind of item lives in the API: the one rule for every ``url`` field. Paths here;
-# app/web/absolute_urls.py puts the client's origin in front of them on the way out.
-def modality_url(slug: str) -> str:
-    return f"/v1/modalities/{slug}"
-
-
-def condition_url(slug: str) -> str:
-    return f"/v1/conditions/{slug}"
-
-
-def citation_url(key: str) -> str:
-    return f"/v1/citations/{key}"
-
-
 def indication_id(
     modality: str, condition: str, population: str, variant: str | None = None
 ) -> str:
@@ -389,12 +375,3 @@ def indication_id(
     and variants hold no colon, so the id splits back into its parts."""
     parts = [modality, condition, population, *([variant] if variant else [])]
     return ":".join(parts)
-
-
-def indication_url(id_: str) -> str:
-    return f"/v1/indications/{id_}"
-
-
-def export_url(version: str, fmt: ExportFormat) -> str:
-    """A kept release's export in one format: the same bytes every time."""
-    return f"/v1/releases/{version}/export.{EXPORT_EXTENSIONS[fmt]}"

@@ -25,6 +25,7 @@ from app.queries.export import TABLES
 from app.queries.meta import meta
 from app.queries.modalities import modality_details
 from app.queries.trial_table import load_trial_table
+from app.urls import PATHS
 
 MODALITY_BATCH = 100
 FLUSH_BYTES = 64 * 1024
@@ -64,7 +65,7 @@ def _modality_batches(session: Session) -> Iterator[list[s.ModalityDetail]]:
         )
         if not rows:
             return
-        yield modality_details(session, rows, trials)
+        yield modality_details(session, PATHS, rows, trials)
         offset += len(rows)
 
 
@@ -77,8 +78,8 @@ def _json(session: Session, release: m.Release) -> Iterator[bytes]:
     "trial_datasets": […], "trial_studies": […], "trial_comparisons": […]}"""
     yield ('{"release":' + _dumps(_release_record(session, release))).encode()
     sections: list[tuple[str, Iterator[Any]]] = [
-        ("citations", iter(all_citations(session))),
-        ("conditions", condition_summaries(session)),
+        ("citations", iter(all_citations(session, PATHS))),
+        ("conditions", condition_summaries(session, PATHS)),
         ("modalities", (d for batch in _modality_batches(session) for d in batch)),
         *((name, TABLES[name][1](session)) for name in TRIAL_TABLES),
     ]

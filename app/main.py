@@ -11,7 +11,6 @@ from contextlib import asynccontextmanager
 
 from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import Depends, FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 from starlette.middleware import Middleware
@@ -19,11 +18,11 @@ from starlette.middleware import Middleware
 from app import __version__
 from app.config import Settings, get_settings
 from app.db import create_db_engine, session_factory
-from app.explorer import STATIC_PREFIX, is_figure, is_page
 from app.explorer import routes as explorer
 from app.explorer.render import STATIC
-from app.fhir import outcome
-from app.fhir.outcome import OperationOutcomeMiddleware
+from app.http.negotiation import MediaTypes
+from app.http.origin import Trusted, origin
+from app.http.strict_query import strict_query
 from app.release import RELEASE_HEADER, ReleaseCache
 from app.release.middleware import ReleaseMiddleware
 from app.routes import (
@@ -40,17 +39,18 @@ from app.routes import (
     search,
     trials,
 )
+from app.urls import STATIC as STATIC_PREFIX
+from app.urls import Area, area, kept_per_release
 from app.web import openapi, problems
-from app.web.absolute_urls import AbsoluteUrlMiddleware
+from app.web.accept import AcceptMiddleware
 from app.web.admission import AdmissionMiddleware
+from app.web.cors import CorsMiddleware
 from app.web.guards import RequestGuardMiddleware
 from app.web.head import HeadAsGetMiddleware
-from app.web.negotiation import AcceptMiddleware, MediaTypes
 from app.web.problems import ServerErrorMiddleware
 from app.web.rate_limit import RateLimitMiddleware
 from app.web.request_log import AccessLogMiddleware, configure_logging
 from app.web.security_headers import SecurityHeadersMiddleware
-from app.web.strict_query import strict_query
 
 DESCRIPTION = """
 A curated, cited knowledge base of psychotherapy modalities: what each is indicated for and how
@@ -65,13 +65,6 @@ server (PlanDefinition, Evidence, Citation) whose errors are `OperationOutcome` 
 REQUEST_ID = "X-Request-ID"
 # A client's request id is kept only when it is short and plain; otherwise a new one is made.
 SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
-
-
-def answered_per_release(path: str) -> bool:
-    """Whether a path's answers depend on the loaded release alone, and so are kept per release:
-    the API's (but the whole export, a stream with an ETag of its own) and the explorer's."""
-    api = path.startswith("/v1/") and not path.startswith("/v1/export")
-    return api or is_page(path)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -105,10 +98,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         lifespan=lifespan,
     )
-    # What ``app.release.ReleaseDep`` opens each request's session and memo from.
+    # What ``app.release.ReleaseDep`` opens each request's session and memo from, and whose
+    # X-Forwarded-* headers ``app.http.origin.UrlsDep`` believes.
     app.state.release_cache = release_cache
+    trusted = Trusted(settings.trusted_proxies)
+    app.state.trusted_proxies = trusted
     problems.install(app)
-    openapi.install(app, outcome.ERROR_SHAPE)  # under /fhir, errors are OperationOutcomes
+    openapi.install(app)
     routers = [
         module.router
         for module in (
@@ -126,7 +122,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             fhir,
         )
     ]
-    strict = [Depends(strict_query)]  # one rule for query parameters (app.web.strict_query)
+    strict = [Depends(strict_query)]  # one rule for query parameters (app.http.strict_query)
     for router in routers:
         # FHIR's routes take the same rule themselves, refusing with a 400 OperationOutcome.
         app.include_router(router, dependencies=[] if router is fhir.router else strict)
@@ -137,8 +133,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(explorer.PageError, explorer.page_error)
     app.mount(STATIC_PREFIX.rstrip("/"), StaticFiles(directory=STATIC), name="static")
 
-    # What each operation sends (FHIR's aside: it has its own formats), from its route.
-    media_types = MediaTypes(route for route in routes if route not in fhir.router.routes)
+    # What each operation of the API sends, from its route (FHIR has its own formats; the
+    # probes answer whatever a prober accepts).
+    media_types = MediaTypes(
+        route for route in routes if area(getattr(route, "path", "")) is Area.api
+    )
     app.state.media_types = media_types
     # Optional: counted per client address when a limit is set.
     rate_limit = (
@@ -149,8 +148,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     # The layers, outermost first: a request passes them in this order, its answer in reverse.
     stack = [
-        # Around every layer that may answer with a problem: under /fhir, OperationOutcome.
-        Middleware(OperationOutcomeMiddleware),
         Middleware(
             CorrelationIdMiddleware,
             header_name=REQUEST_ID,
@@ -159,12 +156,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             update_request_header=False,  # nothing reads it from the request: it is in context
         ),
         Middleware(AccessLogMiddleware),
-        Middleware(SecurityHeadersMiddleware, is_page=is_page, is_figure=is_figure),
+        Middleware(SecurityHeadersMiddleware),
         Middleware(ServerErrorMiddleware),
         Middleware(RequestGuardMiddleware),
         *rate_limit,
         Middleware(
-            CORSMiddleware,
+            CorsMiddleware,
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "HEAD", "OPTIONS"],
             allow_headers=["Accept", "If-None-Match", "Content-Type", REQUEST_ID],
@@ -173,14 +170,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ),
         # Outside every layer that looks only at GET, so HEAD gets what GET would.
         Middleware(HeadAsGetMiddleware),
-        Middleware(AbsoluteUrlMiddleware, trusted_proxies=settings.trusted_proxies),
-        # In front of the release layer: an answer kept in memory is refused too.
+        # 406 and Vary, in front of the release layer: an answer kept in memory is refused too.
         Middleware(AcceptMiddleware, media_types=media_types),
         Middleware(
             ReleaseMiddleware,
             cache=release_cache,
-            cacheable=answered_per_release,
+            cacheable=kept_per_release,
             varies_on_accept=media_types.varies,
+            origin=lambda scope: origin(scope, trusted),  # answers are kept per origin
             wait_seconds=settings.db_pool_timeout_seconds,
         ),
         Middleware(

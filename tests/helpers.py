@@ -120,7 +120,7 @@ def write_grown_seed(target: Path, source: Path, extra: int) -> Path:
 
 
 # TestClient's origin: every url field, Link and Location the API sends is absolute with it
-# (app/web/absolute_urls.py).
+# (app/http/origin.py).
 ORIGIN = "http://testserver"
 
 

@@ -1,5 +1,5 @@
-"""Absolute links (app/web/absolute_urls.py): every url field, Link and FHIR bundle link names the
-origin the client used; forwarded headers count only from a trusted proxy."""
+"""Absolute links (app/http/origin.py, app/urls.py): every url field, Link and FHIR bundle
+link names the origin the client used; forwarded headers count only from a trusted proxy."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.config import Settings
+from app.http.origin import Trusted, origin
 from app.main import create_app
-from app.web.absolute_urls import Trusted, origin
 from tests.helpers import ORIGIN
 
 FORWARDED = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "kb.example.org"}
@@ -56,9 +56,11 @@ def urls(body: Any) -> list[str]:
 @pytest.mark.parametrize("path", PAGES)
 def test_url_fields_name_the_host_asked(client: TestClient, path: str) -> None:
     # Twice per host, so the second answer of each comes from the in-memory cache.
-    answers = {}
+    answers: dict[str, Any] = {}
+    etags: dict[str, set[str]] = {}
     for host in ("api.example.org", "other.example.net:8080", "api.example.org"):
         response = client.get(path, headers={"Host": host})
+        etags.setdefault(host, set()).add(response.headers["etag"])
         assert response.status_code == 200, response.text
         assert int(response.headers["content-length"]) == len(response.content)
         found = urls(response.json())
@@ -67,8 +69,14 @@ def test_url_fields_name_the_host_asked(client: TestClient, path: str) -> None:
         assert api, path
         assert all(u.startswith(f"http://{host}/v1/") for u in api), (host, api)
         answers[host] = response
-    # The ETag does not depend on the host: the representation only differs in its origin.
-    assert len({r.headers["etag"] for r in answers.values()}) == 1
+    # The body names the host, so the ETag does too: one per host, the same for each asking.
+    assert [len(found) for found in etags.values()] == [1, 1]
+    one, other = (next(iter(found)) for found in etags.values())
+    assert one != other
+    # Revalidation is per host: a host's own ETag gives 304, another host's the new body.
+    mine = client.get(path, headers={"Host": "api.example.org", "If-None-Match": one})
+    theirs = client.get(path, headers={"Host": "api.example.org", "If-None-Match": other})
+    assert (mine.status_code, mine.content, theirs.status_code) == (304, b"", 200)
 
 
 def test_link_headers_are_absolute(client: TestClient) -> None:

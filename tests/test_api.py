@@ -142,7 +142,7 @@ def test_modality_list_evidence_column(
 def test_link_headers(client: TestClient, url: str, next_: str | None, prev: str | None) -> None:
     response = client.get(url)
     link = response.links
-    # Absolute, with the origin the client used (app/web/absolute_urls.py).
+    # Absolute, with the origin the client used (app/http/origin.py).
     assert (link.get("next") or {}).get("url") == (next_ and ORIGIN + next_)
     assert (link.get("prev") or {}).get("url") == (prev and ORIGIN + prev)
 

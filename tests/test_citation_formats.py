@@ -32,10 +32,10 @@ from app import schemas as s
 from app.citations import load_style, render_bibtex, render_csl_json, render_ris, render_text
 from app.config import Settings
 from app.domain import CitationType
+from app.http.negotiation import choose, parse_accept
 from app.main import create_app
 from app.routes.citation_formats import CITATION_FORMATS
 from app.seeding import read_seed_dir
-from app.web.negotiation import choose, parse_accept
 from tests.conftest import REAL_SEED
 from tests.helpers import ORIGIN
 

@@ -76,7 +76,7 @@ def test_every_error_is_a_problem(client: TestClient, method: str, url: str, sta
 
 def test_a_500_is_typed_as_apperror_is(client: TestClient) -> None:
     from app.errors import AppError
-    from app.web.problems import PROBLEM_BASE
+    from app.http.problems import PROBLEM_BASE
 
     body = client.get("/boom", headers={"X-Request-ID": "r-1"}).json()
     assert body["type"] == PROBLEM_BASE + AppError.type_slug

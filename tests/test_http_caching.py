@@ -270,3 +270,18 @@ def test_a_burst_on_one_cold_url_is_built_once(fixture_db_url: str) -> None:
     assert len(set(bodies)) == 1
     detail_loads = [s for s in seen if "WHERE modality.slug =" in s]
     assert len(detail_loads) == 1, len(detail_loads)
+
+
+def test_vary_is_said_once_on_every_answer(live: TestClient) -> None:
+    """One place sets Vary: Origin on every answer, with or without an Origin (so a cache never
+    hands one origin's answer to another), Accept too where it chooses the representation."""
+    origin = {"Origin": "https://app.example"}
+    for url, vary in (("/v1/modalities", "Origin"), ("/v1/citations/alpha2001", "Accept, Origin")):
+        for headers in ({}, origin):
+            response = live.get(url, headers=headers)
+            assert response.headers.get_list("vary") == [vary], (url, headers)
+        etag = live.get(url).headers["etag"]
+        again = live.get(url, headers={**origin, "If-None-Match": etag})
+        assert (again.status_code, again.headers.get_list("vary")) == (304, [vary])
+    # Without an Origin, no CORS header at all.
+    assert "access-control-allow-origin" not in live.get("/v1/modalities").headers

@@ -2,9 +2,8 @@
 or lower ones (imports inside functions and for types only count too); no import cycles.
 
 The one table below is the rule; docs/architecture.md shows the same layers. A lower layer
-that needs something from a higher one gets it handed in as an argument (``app.main`` hands
-the explorer's page rules to the security headers and the release layer, and FHIR's error shape
-to the OpenAPI document).
+that needs something from a higher one gets it handed in as an argument (``app.main`` hands the
+release layer the rules of which paths it keeps and how a request's origin is found).
 """
 
 from __future__ import annotations
@@ -28,10 +27,12 @@ TIERS: list[set[str]] = [
     {"queries"},  # named reads: the only place that builds SELECTs
     {"release"},  # which release a request reads, and what a worker keeps for it
     {"export"},  # a release's bytes as JSON, NDJSON and CSV, built by the queries
-    {"web"},  # HTTP machinery the faces share; it knows no face (main hands each in)
-    # The faces (the JSON API, FHIR, the HTML explorer), and the seed files, their checks and
-    # the load (which keeps each release's export).
-    {"api", "fhir", "explorer", "seeding"},
+    {"seeding"},  # the seed files, their checks and the load (which keeps each export)
+    # What the faces share of a request: parameters, representations, the strict query rule,
+    # the origin, the one error writer. It knows no face.
+    {"http"},
+    {"api", "fhir", "explorer"},  # the faces: the JSON API, FHIR, the HTML explorer
+    {"web"},  # the edge: the middleware and the app-level wiring around the faces
     {"entry"},  # the application factory and the command line
 ]
 
@@ -45,6 +46,7 @@ LAYER_OF: dict[str, str] = {
     "app.models": "domain",
     "app.trial_records": "domain",
     "app.schemas": "domain",
+    "app.urls": "domain",
     "app.citations": "computation",
     "app.suggest": "computation",
     "app.icd": "computation",
@@ -55,6 +57,7 @@ LAYER_OF: dict[str, str] = {
     "app.release": "release",
     "app.export": "export",
     "app.seeding": "seeding",
+    "app.http": "http",
     "app.web": "web",
     "app.routes": "api",
     "app.routes.fhir": "fhir",  # the FHIR face's routes, beside the API's
@@ -140,12 +143,15 @@ def test_layers_import_downwards() -> None:
     [
         # Imports the code once had, each against the rule.
         ("app.queries.common", "app.web.release_cache"),  # a query reached up for the memo
-        ("app.web.release_cache", "app.explorer"),  # the web layer knew the explorer's paths
-        ("app.web.security_headers", "app.explorer"),
-        ("app.web.openapi", "app.fhir.outcome"),  # ... and FHIR's error shape
+        ("app.http.origin", "app.explorer"),  # shared request helpers knew a face's paths
+        ("app.release.middleware", "app.http.origin"),  # the release layer reached up
+        ("app.fhir.search", "app.web.problems"),  # a face reached up to the edge
+        ("app.routes.citations", "app.web.accept"),
+        ("app.http.negotiation", "app.routes.citation_formats"),  # shared code knew a face
+        ("app.seeding.load", "app.http.params"),
         ("app.explorer.routes", "app.routes.compare"),  # one face used another's parameters
         ("app.explorer.routes", "app.routes.params"),
-        ("app.routes.compare", "app.seeding.format"),  # the API took a rule from the seed files
+        ("app.seeding.reader", "app.explorer.render"),  # the load reached up to a face
         ("app.routes.fhir", "app.routes.params"),  # faces side by side import nothing of each other
         ("app.routes.modalities", "app.fhir.resources"),
         ("app.db", "app.queries.common"),
@@ -165,8 +171,11 @@ def test_the_rule_refuses(importer: str, imported: str) -> None:
     ("importer", "imported"),
     [
         ("app.routes.modalities", "app.release"),
-        ("app.explorer.routes", "app.web.params"),
-        ("app.fhir.search", "app.web.strict_query"),
+        ("app.explorer.routes", "app.http.params"),
+        ("app.fhir.search", "app.http.strict_query"),
+        ("app.web.openapi", "app.fhir.outcome"),  # the edge knows the faces
+        ("app.web.security_headers", "app.urls"),
+        ("app.http.origin", "app.urls"),
         ("app.routes.fhir", "app.fhir.search"),
         ("app.seeding.derived", "app.export"),
         ("app.queries.common", "app.suggest"),
@@ -195,3 +204,14 @@ def test_no_import_cycles() -> None:
         if start not in done:
             visit(start, [start], done)
     assert cycles == [], "\n".join(" -> ".join(c) for c in cycles)
+
+
+def test_a_cached_answer_crosses_few_layers() -> None:
+    """The ASGI layers in front of the release layer, which answers from memory: FastAPI's
+    three, then ours, none of them a body rewriter (bench/layers.py prints them)."""
+    from bench.layers import cached_path
+
+    names = cached_path()
+    assert names[-1] == "ReleaseMiddleware"
+    assert len(names) <= 12, names
+    assert not {"AbsoluteUrlMiddleware", "OperationOutcomeMiddleware"} & set(names)

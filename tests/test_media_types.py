@@ -1,5 +1,5 @@
 """Every representation is an operation of its own, and one Accept rule holds for every operation
-(app/web/negotiation.py): walked from the OpenAPI document, on one engine (the rule runs in
+(app/http/negotiation.py): walked from the OpenAPI document, on one engine (the rule runs in
 front of the database)."""
 
 from __future__ import annotations
@@ -13,9 +13,10 @@ from fastapi.testclient import TestClient
 from httpx import Response
 
 from app.config import Settings
+from app.http import negotiation
+from app.http.negotiation import MediaTypes
 from app.main import create_app
-from app.web import negotiation
-from app.web.negotiation import MediaTypes
+from app.urls import Area, area
 from tests.helpers import ORIGIN
 
 PROBLEM = "application/problem+json"
@@ -36,12 +37,13 @@ OTHER_EXAMPLES = {
     "/v1/conditions/{slug}": {"slug": "worry"},
     "/v1/indications/{id}": {"id": "alpha:low-mood:adults"},
 }
-# Every operation the Accept rule covers: all but FHIR's, which has formats of its own.
+# Every operation the Accept rule covers: the API's (FHIR has formats of its own, and the
+# probes answer whatever a prober accepts).
 OPERATIONS = [
     (path, op)
     for path, item in DOC["paths"].items()
     for method, op in item.items()
-    if method == "get" and not path.startswith("/fhir/")
+    if method == "get" and area(path) is Area.api
 ]
 # The fixture seed has no trial layer, so no comparison to ask for: tests/test_trials_api.py
 # holds /v1/trials/{id} to the same rule on the real seed.
@@ -90,8 +92,8 @@ def client(http_fixture_db_url: str) -> Iterator[TestClient]:
 
 def test_the_walk_covers_the_api() -> None:
     ids = {op["operationId"] for _, op in OPERATIONS}
-    assert {"checkLiveness", "checkReadiness", "getModality", "listCitationsBibtex"} <= ids
-    assert len(OPERATIONS) >= 35
+    assert {"getModality", "getMeta", "listCitationsBibtex", "exportReleaseZip"} <= ids
+    assert len(OPERATIONS) >= 34
 
 
 @pytest.mark.parametrize(("path", "op"), ANSWERED, ids=[p for p, _ in ANSWERED])
@@ -140,7 +142,7 @@ def test_the_rule_reads_what_the_document_declares() -> None:
         ("/v1/releases/1.0.0/export.zip", "/v1/releases/{version}/export.zip"),
         ("/v1/releases/1.0.0", "/v1/releases/{version}"),
         ("/v1/modalities/alpha/citations.ris", "/v1/modalities/{slug}/citations.ris"),
-        ("/healthz", "/healthz"),
+        ("/healthz", None),
         ("/v1/nosuch", None),
         ("/fhir/metadata", None),
     ],
@@ -371,8 +373,9 @@ def test_the_bibtex_list_pages_through_every_work(client: TestClient) -> None:
     ("url", "status", "parameter"),
     [
         ("/v1/citations.bib?style=apa", 422, "style"),  # only the reference list takes a style
-        ("/v1/citations/alpha2001.ris?format=ris", 422, "format"),
-        ("/v1/export.zip?format=csv", 422, "format"),
+        # An operation that takes no query parameters refuses any as malformed.
+        ("/v1/citations/alpha2001.ris?format=ris", 400, "format"),
+        ("/v1/export.zip?format=csv", 400, "format"),
         ("/v1/citations.txt?style=APA", 422, "style"),
     ],
 )
@@ -381,7 +384,16 @@ def test_a_representation_takes_no_format(
 ) -> None:
     response = client.get(url)
     assert response.status_code == status, response.text
-    assert [e["parameter"] for e in response.json()["errors"]] == [parameter]
+    if status == 422:
+        assert [e["parameter"] for e in response.json()["errors"]] == [parameter]
+    else:
+        assert response.json()["detail"].startswith(f"{parameter}: ")
+
+
+@pytest.mark.parametrize("url", ["/healthz", "/readyz"])
+def test_the_probes_answer_whatever_is_accepted(client: TestClient, url: str) -> None:
+    response = client.get(url, headers={"Accept": "application/x-unknown"})
+    assert response.status_code == 200, response.text
 
 
 def test_an_unknown_style_is_suggested(client: TestClient) -> None:

@@ -17,6 +17,7 @@ from app.migrate import downgrade, is_engine_specific, upgrade
 from app.models import Modality
 from app.queries.modalities import ModalityFilter, list_modalities, modality_details
 from app.seeding import load_seed, read_seed_dir
+from app.urls import PATHS
 from tests.conftest import FIXTURE_SEED
 from tests.helpers import TABLES, snapshot
 
@@ -139,7 +140,7 @@ def _without_ids(tables: dict[str, list[tuple[Any, ...]]]) -> dict[str, list[tup
 def _records(engine: Any) -> list[Any]:
     with Session(engine) as session:
         rows = list(session.execute(select(Modality).order_by(Modality.slug)).scalars())
-        return modality_details(session, rows)
+        return modality_details(session, PATHS, rows)
 
 
 INDEX_DEFINITION = {
@@ -164,7 +165,7 @@ def test_the_list_is_read_along_the_name_index(fixture_db_url: str) -> None:
             return  # PostgreSQL's planner rightly scans a table this small; the plan is SQLite's
         event.listen(engine, "before_cursor_execute", lambda *a: statements.append((a[2], a[3])))
         with Session(engine) as session:
-            list_modalities(session, ModalityFilter(limit=1, offset=1))
+            list_modalities(session, PATHS, ModalityFilter(limit=1, offset=1))
         page_sql, params = statements[-1]
         with engine.connect() as conn:
             plan = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {page_sql}", params).all()

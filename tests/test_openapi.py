@@ -4,13 +4,21 @@ settings)."""
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 import re
+from collections.abc import Iterator
 from importlib.metadata import version
+from pathlib import Path
 from typing import Any
 
 import pytest
 from asgi_correlation_id import correlation_id
+from fastapi import APIRouter
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
 
+import app.routes as routes_package
 from app.config import Settings
 from app.main import create_app
 
@@ -19,6 +27,7 @@ OPERATIONS = [
     (path, method, op) for path, item in DOC["paths"].items() for method, op in item.items()
 ]
 SCHEMAS = DOC["components"]["schemas"]
+_NONE = APIRouter()
 
 
 @pytest.mark.parametrize(("path", "method", "op"), OPERATIONS, ids=[p for p, _, _ in OPERATIONS])
@@ -117,23 +126,65 @@ def test_condition_code_redirect_is_declared() -> None:
     assert redirect["description"]
 
 
-# What any request may be answered with before it reaches its route (app/web/).
-EVERYWHERE = {"400", "404", "406", "414", "422", "429", "431", "500", "503"}
+# What any request may meet before its route: the guards, the rate limit, the server errors.
+ANY_REQUEST = {"400", "414", "429", "431", "500"}
+# Every route of the API and FHIR, by its path (each decorator names its whole path).
+ROUTES = {
+    route.path: route
+    for info in pkgutil.iter_modules(routes_package.__path__)
+    for route in getattr(importlib.import_module(f"app.routes.{info.name}"), "router", _NONE).routes
+    if isinstance(route, APIRoute)
+}
+
+
+def expected_errors(path: str, op: dict[str, Any]) -> set[str]:
+    """The error statuses an operation can answer, by the rule, from its route: the path
+    parameters it takes (404), its query parameters (422, or 400 under /fhir), the media types
+    it sends (406 from the API's Accept rule), whether it reads the database (503), and what
+    its route declares itself."""
+    params = op.get("parameters", [])
+    fhir = path.startswith("/fhir/")
+    expected = set(ANY_REQUEST)
+    if path != "/healthz":
+        expected.add("503")
+    if any(p["in"] == "path" for p in params):
+        expected.add("404")
+    if path.startswith("/v1/"):
+        expected.add("406")
+    if params and not fhir:
+        expected.add("422")
+    declared = {str(status) for status in ROUTES[path].responses if int(status) >= 400}
+    return expected | declared
+
+
+def documented_errors(op: dict[str, Any]) -> set[str]:
+    return {status for status in op["responses"] if int(status) >= 400}
 
 
 @pytest.mark.parametrize(("path", "method", "op"), OPERATIONS, ids=[p for p, _, _ in OPERATIONS])
-def test_every_status_an_operation_can_answer_is_documented(
+def test_each_operation_documents_the_errors_it_can_answer(
     path: str, method: str, op: dict[str, Any]
 ) -> None:
-    # Under /fhir every error is an OperationOutcome, and an invalid parameter a 400, not a 422.
-    fhir = path.startswith("/fhir/")
-    statuses = EVERYWHERE - {"422"} if fhir else EVERYWHERE
-    missing = statuses - set(op["responses"])
-    assert not missing, f"{method} {path} does not document {sorted(missing)}"
-    media = "application/fhir+json" if fhir else "application/problem+json"
-    for status in statuses:
-        content = op["responses"][status]["content"]
-        assert list(content) == [media], (path, status)
+    assert documented_errors(op) == expected_errors(path, op), f"{method} {path}"
+    # Under /fhir every error is an OperationOutcome, and an invalid parameter a 400.
+    media = "application/fhir+json" if path.startswith("/fhir/") else "application/problem+json"
+    for status in documented_errors(op):
+        assert list(op["responses"][status]["content"]) == [media], (path, status)
+
+
+@pytest.mark.parametrize(
+    ("path", "errors"),
+    [
+        ("/healthz", {"400", "414", "429", "431", "500"}),
+        ("/readyz", {"400", "414", "429", "431", "500", "503"}),
+        ("/v1/meta", {"400", "406", "414", "429", "431", "500", "503"}),
+        ("/v1/export.zip", {"400", "406", "414", "429", "431", "500", "503"}),
+        ("/v1/modalities/{slug}", {"400", "404", "406", "414", "422", "429", "431", "500", "503"}),
+        ("/fhir/Citation/{id}", {"400", "404", "414", "429", "431", "500", "503"}),
+    ],
+)
+def test_the_rule_in_examples(path: str, errors: set[str]) -> None:
+    assert documented_errors(DOC["paths"][path]["get"]) == errors
 
 
 def test_operation_ids_are_chosen_names() -> None:
@@ -277,3 +328,71 @@ def test_only_the_reference_list_takes_a_style() -> None:
         p for p, _, op in OPERATIONS if "style" in {x["name"] for x in op.get("parameters", [])}
     }
     assert all(p.endswith(".txt") or "." not in p.rsplit("/", 1)[-1] for p in takes)
+
+
+# -- What the app answers to crafted bad requests is documented ----------------------------------
+
+# A valid value for every path parameter and required query parameter, from the fixture seed.
+GOOD = {
+    "slug": "alpha",
+    "key": "alpha2001",
+    "version": "0.0.1",
+    "old": "0.0.1",
+    "new": "0.0.1",
+    "id": "alpha",
+    "modalities": "alpha,beta",
+    "q": "fixture",
+}
+
+
+def bad_requests(path: str, op: dict[str, Any]) -> list[tuple[str, dict[str, str]]]:
+    """(url, headers) of requests each wrong in one way: every path parameter naming nothing,
+    an unknown query parameter, an impossible Accept, a control character, a huge target, and
+    (for each query parameter with constraints) a value that breaks them."""
+    params = op.get("parameters", [])
+    path_names = [p["name"] for p in params if p["in"] == "path"]
+    required = {p["name"]: GOOD[p["name"]] for p in params if p["in"] == "query" and p["required"]}
+
+    def url(values: dict[str, str], query: dict[str, str]) -> str:
+        found = path
+        for name in path_names:
+            found = found.replace(f"{{{name}}}", values.get(name, GOOD[name]))
+        pairs = "&".join(f"{k}={v}" for k, v in {**required, **query}.items())
+        return found + (f"?{pairs}" if pairs else "")
+
+    crafted = [(url({name: "zz-nothing"}, {}), {}) for name in path_names]
+    crafted += [
+        (url({}, {"zz_unknown": "1"}), {}),
+        (url({}, {}), {"Accept": "application/x-unknown"}),
+        (url({}, {}) + ("&" if "?" in url({}, {}) else "?") + "x=%01", {}),
+        (url({}, {"pad": "x" * 3000}), {}),
+    ]
+    for p in params:
+        if p["in"] == "query" and p["schema"].get("maximum") is not None:
+            crafted.append((url({}, {p["name"]: str(p["schema"]["maximum"] + 1)}), {}))
+    return crafted
+
+
+@pytest.fixture(scope="module")
+def client(fixture_db_url: str) -> Iterator[TestClient]:
+    with TestClient(create_app(Settings(database_url=fixture_db_url))) as client:
+        yield client
+
+
+def test_what_bad_requests_get_is_documented(client: TestClient) -> None:
+    undocumented = []
+    for path, method, op in OPERATIONS:
+        for url, headers in bad_requests(path, op):
+            status = client.get(url, headers=headers).status_code
+            assert status < 500, (url, status)
+            if status >= 400 and str(status) not in op["responses"]:
+                undocumented.append(f"{method} {path}: {url} {headers} -> {status}")
+    assert undocumented == []
+
+
+def test_every_operation_is_found_by_its_path() -> None:
+    """A reader finds each operation by grepping for its path: it is written out, whole and
+    once, in app/routes (a decorator's path, or a representation's in its route module)."""
+    sources = "".join(p.read_text() for p in sorted(Path(routes_package.__path__[0]).glob("*.py")))
+    for path in DOC["paths"]:
+        assert sources.count(f'"{path}"') == 1, path

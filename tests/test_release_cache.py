@@ -13,10 +13,10 @@ from sqlalchemy import Engine
 
 from app.config import Settings
 from app.main import create_app
-from app.release.cache import Answers, CacheKey, ReleaseCache, Stored, cache_key
+from app.release.cache import PRELOAD_ORIGINS, Answers, CacheKey, ReleaseCache, Stored, cache_key
 from app.seeding import load_seed, read_seed_dir
 from tests.conftest import FIXTURE_SEED
-from tests.helpers import statements
+from tests.helpers import ORIGIN, statements
 from tests.test_reloads import second_release
 
 SLUGS = ["alpha", "beta"]
@@ -29,10 +29,12 @@ def cache_of(app: FastAPI) -> ReleaseCache:
     return cache
 
 
-def wait_preloaded(app: FastAPI) -> str:
-    """Wait until the current generation's records are built; its release."""
+def wait_preloaded(app: FastAPI, client: TestClient) -> str:
+    """Ask once from the test client's origin (the first miss from an origin starts the preload
+    for it), then wait until the current generation's records are built; its release."""
+    client.get("/v1/meta")
     generation = cache_of(app).generation
-    assert generation.preload_done.wait(WAIT), "preloading never finished"
+    assert generation.preloads[ORIGIN].wait(WAIT), "preloading never finished"
     assert generation.release is not None
     return generation.release
 
@@ -44,7 +46,7 @@ def test_a_preloaded_answer_is_the_routes_answer(fixture_db_url: str) -> None:
         Settings(database_url=fixture_db_url, preload_mb=0, response_cache_entries=0)
     )
     with TestClient(preloading) as fast, TestClient(building) as slow:
-        wait_preloaded(preloading)
+        wait_preloaded(preloading, fast)
         for slug in SLUGS:
             with statements(preloading.state.engine) as seen:
                 got = fast.get(f"/v1/modalities/{slug}")
@@ -65,9 +67,9 @@ def test_a_preloaded_answer_is_the_routes_answer(fixture_db_url: str) -> None:
 def test_only_plain_details_are_preloaded(fixture_db_url: str) -> None:
     app = create_app(Settings(database_url=fixture_db_url, release_check_seconds=60))
     with TestClient(app) as client:
-        wait_preloaded(app)
+        wait_preloaded(app, client)
         entries = cache_of(app).generation.preloaded
-        assert sorted(entries) == [cache_key(f"/v1/modalities/{s}") for s in SLUGS]
+        assert sorted(entries) == [cache_key(ORIGIN, f"/v1/modalities/{s}") for s in SLUGS]
         # Anything else (another query string, an unknown slug) goes to the route.
         assert client.get("/v1/modalities/alpha?include=citations").json()["included_citations"]
         missing = client.get("/v1/modalities/alphaa")
@@ -82,18 +84,18 @@ def test_the_budget_bounds_what_is_preloaded(fixture_db_url: str) -> None:
         generation = cache.generation
         assert generation.preloaded == {}  # preload_mb=0: nothing
         cache.preload_bytes = len(first)  # room for one record
-        cache.preload(generation)
-        assert list(generation.preloaded) == [cache_key("/v1/modalities/alpha")]
+        cache.preload(generation, ORIGIN)
+        assert list(generation.preloaded) == [cache_key(ORIGIN, "/v1/modalities/alpha")]
 
 
 def test_a_generation_that_is_no_longer_current_is_not_filled(fixture_db_url: str) -> None:
     app = create_app(Settings(database_url=fixture_db_url, release_check_seconds=60))
-    with TestClient(app):
+    with TestClient(app) as client:
         cache = cache_of(app)
-        wait_preloaded(app)
+        wait_preloaded(app, client)
         old = cache.generation
         cache.observe("another-release")
-        cache.preload(old)  # finishes after the switch: thrown away
+        cache.preload(old, ORIGIN)  # finishes after the switch: thrown away
         assert cache.generation.release == "another-release"
         assert cache.generation.preloaded == {}
 
@@ -104,7 +106,7 @@ def test_a_reload_replaces_the_preloaded_records(
     load_seed(engine, read_seed_dir(FIXTURE_SEED))
     app = create_app(settings.model_copy(update={"release_check_seconds": 0.0}))
     with TestClient(app) as client:
-        first = wait_preloaded(app)
+        first = wait_preloaded(app, client)
         old = client.get("/v1/modalities/alpha")
         load_seed(engine, read_seed_dir(second_release(tmp_path)))
         # At once, before or after the new records are in memory: the new release only.
@@ -113,7 +115,7 @@ def test_a_reload_replaces_the_preloaded_records(
         assert second != first
         assert old.headers["x-kb-release"] == first
         assert new.json()["summary"] == "The second release's summary."
-        assert wait_preloaded(app) == second
+        assert wait_preloaded(app, client) == second
         app.state.release_cache.check_seconds = 60  # no release check in the count below
         with statements(app.state.engine) as seen:
             again = client.get("/v1/modalities/alpha")
@@ -127,7 +129,7 @@ def test_accept_is_in_the_cache_key_only_where_the_answer_depends_on_it(
     app = create_app(Settings(database_url=fixture_db_url, release_check_seconds=60))
     with TestClient(app) as client:
         # The preload's own statements run in a thread of their own: let them finish first.
-        wait_preloaded(app)
+        wait_preloaded(app, client)
         client.get("/v1/conditions/worry", headers={"Accept": "application/json"})
         with statements(app.state.engine) as seen:
             hit = client.get("/v1/conditions/worry", headers={"Accept": "*/*"})
@@ -168,7 +170,7 @@ def _stored(release: str, n: int) -> Stored:
 
 
 def _key(n: int) -> CacheKey:
-    return cache_key(f"/v1/x/{n}")
+    return cache_key(ORIGIN, f"/v1/x/{n}")
 
 
 def test_a_sweep_of_one_off_urls_keeps_the_answers_asked_for_again() -> None:
@@ -278,3 +280,22 @@ def test_one_release_check_at_a_time() -> None:
     answers = anyio.run(burst)
     assert calls == 1
     assert answers == ["new"] + ["old"] * 20
+
+
+def test_each_origin_gets_its_own_preloaded_answers(fixture_db_url: str) -> None:
+    """Links name the origin, so preloaded answers are built per origin, for a few of them."""
+    app = create_app(Settings(database_url=fixture_db_url, release_check_seconds=60))
+    with TestClient(app) as client:
+        wait_preloaded(app, client)
+        generation = cache_of(app).generation
+        client.get("/v1/meta", headers={"Host": "other.example"})
+        assert generation.preloads["http://other.example"].wait(WAIT)
+        with statements(app.state.engine) as seen:
+            got = client.get("/v1/modalities/alpha", headers={"Host": "other.example"})
+        assert seen == []
+        assert got.json()["url"] == "http://other.example/v1/modalities/alpha"
+        for n in range(2 * PRELOAD_ORIGINS):
+            client.get("/v1/meta", headers={"Host": f"h{n}.example"})
+        assert len(generation.preloads) == PRELOAD_ORIGINS
+        for done in generation.preloads.values():
+            assert done.wait(WAIT)

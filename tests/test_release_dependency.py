@@ -14,6 +14,7 @@ from sqlalchemy import Engine, select
 
 from app import models as m
 from app.config import Settings
+from app.http.origin import UrlsDep
 from app.main import create_app
 from app.queries.modalities import get_modality
 from app.release import ReleaseDep
@@ -30,11 +31,13 @@ def _with_probe(app: FastAPI, during: list[Callable[[], object]]) -> FastAPI:
     router = APIRouter()
 
     @router.get("/v1/probe")
-    def probe(snapshot: ReleaseDep) -> dict[str, str]:
+    def probe(snapshot: ReleaseDep, urls: UrlsDep) -> dict[str, str]:
         release = snapshot.release.content_hash
         for step in during:
             step()
-        alpha = get_modality(snapshot.session, snapshot.memo, "alpha", include_citations=False)
+        alpha = get_modality(
+            snapshot.session, snapshot.memo, urls, "alpha", include_citations=False
+        )
         stored = snapshot.session.execute(select(m.table(m.Release).c.content_hash)).scalar()
         return {"release": release, "stored": str(stored), "summary": alpha.summary}
 
@@ -100,9 +103,26 @@ def test_a_404_names_the_release_it_was_read_from(fixture_db_url: str) -> None:
 HIDDEN = {"info", "state"}  # session.info, request.state
 
 
+def _scope_state(node: ast.AST) -> bool:
+    """``scope["state"]``, ``scope.get("state")``, ``scope.setdefault("state", ...)``."""
+    if isinstance(node, ast.Subscript):
+        key = node.slice
+    elif (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in ("get", "setdefault")
+        and node.args
+    ):
+        key = node.args[0]
+    else:
+        return False
+    return isinstance(key, ast.Constant) and key.value == "state"
+
+
 def test_no_hidden_channel_carries_the_release() -> None:
-    """The release reaches code as ``ReleaseDep`` or an argument: no module of ``app`` reads
-    or writes ``session.info``, ``request.state`` or ``scope["state"]`` for it."""
+    """The release (and the origin, and the cache) reach code as ``ReleaseDep``, ``UrlsDep``
+    or an argument: no module of ``app`` reads or writes ``session.info``, ``request.state``
+    or ``scope["state"]``."""
     found = []
     for path in sorted((ROOT / "app").rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text())):
@@ -123,4 +143,6 @@ def test_no_hidden_channel_carries_the_release() -> None:
                 and node.value.id in ("session", "request")
             ):
                 found.append(f"{where}: {node.value.id}.{node.attr}")
+            if _scope_state(node):
+                found.append(f"{where}: scope state")
     assert found == []

@@ -16,10 +16,12 @@ from fastapi.routing import APIRoute
 
 from app import schemas as s
 from app.citations import render_text
-from app.domain import Population, Recommendation, condition_url
+from app.domain import Population, Recommendation
 from app.errors import AppError, InvalidParameter, NotFound
 from app.explorer import forest
 from app.explorer.render import page
+from app.http.origin import UrlsDep
+from app.http.params import MAX_Q, condition_filter, parse_modalities
 from app.queries.citations import citations_by_key, get_citation
 from app.queries.compare import compare
 from app.queries.conditions import (
@@ -34,7 +36,10 @@ from app.queries.meta import meta
 from app.queries.modalities import ModalityFilter, get_modality, list_modalities
 from app.queries.search import search
 from app.release import ReleaseDep
-from app.web.params import MAX_Q, condition_filter, parse_modalities
+from app.urls import PATHS, citation_path, condition_path, modality_path
+
+# A page links with paths, which the browser resolves against the page itself: the records it
+# shows are built with paths too (``PATHS``), the same on every host.
 
 E = TypeVar("E", bound=StrEnum)
 SEARCH_PAGE = 30
@@ -152,13 +157,15 @@ ConditionSlug = Annotated[str, Path(max_length=80)]
 
 
 @router.get("/conditions/{slug}")
-def condition_page(snapshot: ReleaseDep, slug: ConditionSlug) -> Response:
+def condition_page(snapshot: ReleaseDep, urls: UrlsDep, slug: ConditionSlug) -> Response:
     """A condition: its modalities strongest first, with their evidence and a forest plot.
     Named by one of its codes, a permanent redirect to its page, as in the API."""
-    condition = condition_or_code(snapshot.session, snapshot.memo, slug)
+    condition = condition_or_code(snapshot.session, snapshot.memo, PATHS, slug)
     if isinstance(condition, CodeRedirect):
         return RedirectResponse(
-            f"/conditions/{condition.slug}", status_code=308, headers=snapshot.headers
+            urls.absolute(f"/conditions/{condition.slug}"),
+            status_code=308,
+            headers=snapshot.headers,
         )
     keys = {
         key
@@ -176,10 +183,10 @@ def condition_page(snapshot: ReleaseDep, slug: ConditionSlug) -> Response:
     return page(
         "condition.html",
         snapshot.release,
-        [("This condition", condition_url(condition.slug))],
+        [("This condition", condition_path(condition.slug))],
         condition=condition,
         by_modality=by_modality,
-        citations=citations_by_key(snapshot.session, keys),
+        citations=citations_by_key(snapshot.session, PATHS, keys),
         forest_rows=rows,
         forest_panels=forest.panels(rows),
     )
@@ -188,7 +195,9 @@ def condition_page(snapshot: ReleaseDep, slug: ConditionSlug) -> Response:
 @router.get("/conditions/{slug}/forest.svg")
 def forest_plot(snapshot: ReleaseDep, slug: ConditionSlug) -> Response:
     """The condition's forest plot (drawn once per release: the response cache keeps it)."""
-    rows = forest.forest_rows(get_condition(snapshot.session, snapshot.memo, slug).modalities)
+    rows = forest.forest_rows(
+        get_condition(snapshot.session, snapshot.memo, PATHS, slug).modalities
+    )
     if not rows:
         raise NotFound(f"no pooled effects are recorded for '{slug}'")
     return Response(forest.forest_svg(rows), media_type="image/svg+xml", headers=snapshot.headers)
@@ -197,7 +206,7 @@ def forest_plot(snapshot: ReleaseDep, slug: ConditionSlug) -> Response:
 @router.get("/modalities/{slug}")
 def modality_page(snapshot: ReleaseDep, slug: Annotated[str, Path(max_length=80)]) -> Response:
     """A modality: summary, formats, components, pros and cons, numbered citations."""
-    modality = get_modality(snapshot.session, snapshot.memo, slug, include_citations=True)
+    modality = get_modality(snapshot.session, snapshot.memo, PATHS, slug, include_citations=True)
     numbers: dict[str, int] = {}
     for keys in [
         modality.citations,
@@ -212,7 +221,7 @@ def modality_page(snapshot: ReleaseDep, slug: Annotated[str, Path(max_length=80)
     return page(
         "modality.html",
         snapshot.release,
-        [("This modality", f"/v1/modalities/{slug}")],
+        [("This modality", modality_path(slug))],
         modality=modality,
         numbers=numbers,
         references=[(n, works[key]) for key, n in numbers.items() if key in works],
@@ -235,6 +244,7 @@ def compare_page(
         comparison = compare(
             snapshot.session,
             snapshot.memo,
+            PATHS,
             slugs,
             resolved.ids if resolved else None,
             resolved.slug if resolved else None,
@@ -248,8 +258,10 @@ def compare_page(
         release,
         json_links,
         comparison=comparison,
-        choices=list_modalities(snapshot.session, ModalityFilter(limit=MENU_LIMIT)).items,
-        conditions=list_conditions(snapshot.session, ConditionFilter(limit=MENU_LIMIT)).items,
+        choices=list_modalities(snapshot.session, PATHS, ModalityFilter(limit=MENU_LIMIT)).items,
+        conditions=list_conditions(
+            snapshot.session, PATHS, ConditionFilter(limit=MENU_LIMIT)
+        ).items,
         chosen=set(modalities),
         condition=condition or "",
     )
@@ -258,11 +270,11 @@ def compare_page(
 @router.get("/citations/{key}")
 def citation_page(snapshot: ReleaseDep, key: Annotated[str, Path(max_length=80)]) -> Response:
     """A cited work: the reference, its links, the claims that cite it, downloads."""
-    citation = get_citation(snapshot.session, snapshot.memo, key)
+    citation = get_citation(snapshot.session, snapshot.memo, PATHS, key)
     return page(
         "citation.html",
         snapshot.release,
-        [("This citation", f"/v1/citations/{key}")],
+        [("This citation", citation_path(key))],
         citation=citation,
         reference=render_text([citation]).strip(),
     )
@@ -272,6 +284,6 @@ def citation_page(snapshot: ReleaseDep, key: Annotated[str, Path(max_length=80)]
 def search_page(snapshot: ReleaseDep, q: Annotated[str, Query(max_length=MAX_Q)] = "") -> Response:
     """Full-text search, the same as /v1/search."""
     release = snapshot.release
-    hits = search(snapshot.session, q, None, SEARCH_PAGE, 0) if q.strip() else None
+    hits = search(snapshot.session, PATHS, q, None, SEARCH_PAGE, 0) if q.strip() else None
     json_links = [("These results", f"/v1/search?{urlencode({'q': q})}")] if q.strip() else []
     return page("search.html", release, json_links, hits=hits, q=q)

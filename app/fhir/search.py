@@ -3,8 +3,8 @@ paging links of a searchset, its response (``application/fhir+json``) and how th
 document describes them.
 
 Unknown and repeated parameters are refused (a client would otherwise get every resource and
-believe its filter applied); every refusal is an ``InvalidParameter``, which ``app.fhir.outcome``
-answers as a 400 ``OperationOutcome``.
+believe its filter applied); every refusal is an ``InvalidParameter``, which the one error
+writer (``app.http.problems``) answers under ``/fhir`` as a 400 ``OperationOutcome``.
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ from sqlmodel import Session
 from app.errors import InvalidParameter
 from app.fhir.resources import indication_key, searchset
 from app.fhir.terminology import FHIR_JSON, ICD_SYSTEMS, SYSTEM_OF_URI
+from app.http.strict_query import check_query
 from app.queries.fhir import IndicationKey, StringMatch, StringMode, Window, conditions_coded
 from app.release import Snapshot
-from app.web.absolute_urls import origin_of
-from app.web.strict_query import check_query
+from app.urls import Urls
 
 MAX_COUNT = 100
 DEFAULT_COUNT = 20
@@ -121,7 +121,7 @@ async def _format(
 
 async def strict_parameters(request: Request, _format: Annotated[None, Depends(_format)]) -> None:
     """Refuse parameters the route does not declare, and any parameter given twice (FHIR's
-    either-or is one value with commas): the rule of every operation, ``app.web.strict_query``."""
+    either-or is one value with commas): the rule of every operation, ``app.http.strict_query``."""
     check_query(request)
 
 
@@ -227,17 +227,12 @@ def indication_keys(value: str | None) -> list[IndicationKey] | None:
 # Paging --------------------------------------------------------------------------------------
 
 
-def base_url(request: Request) -> str:
-    """This server's FHIR base, absolute, as the client reached it (trusted proxies included)."""
-    return f"{origin_of(request)}/fhir"
-
-
-def page_links(request: Request, total: int, page: Window) -> dict[str, str]:
+def page_links(request: Request, urls: Urls, total: int, page: Window) -> dict[str, str]:
     """self, and next/previous while there are more: absolute URLs keeping every parameter."""
 
     def url(offset: int) -> str:
         params = dict(request.query_params) | {"_count": str(page.limit), "_offset": str(offset)}
-        return f"{base_url(request)}{request.url.path.removeprefix('/fhir')}?{urlencode(params)}"
+        return f"{urls.absolute(request.url.path)}?{urlencode(params)}"
 
     links = {"self": url(page.offset)}
     if page.limit and page.offset + page.limit < total:
@@ -278,8 +273,13 @@ def search_query(resource_type: str, name: str, suffix: str = "") -> Any:
 
 
 def searchset_response(
-    request: Request, snapshot: Snapshot, total: int, resources: list[Any], window: Window
+    request: Request,
+    snapshot: Snapshot,
+    urls: Urls,
+    total: int,
+    resources: list[Any],
+    window: Window,
 ) -> FhirResponse:
-    links = page_links(request, total, window)
-    resource = searchset(total, resources, base_url(request), links)
+    links = page_links(request, urls, total, window)
+    resource = searchset(total, resources, urls.fhir_base, links)
     return FhirResponse(resource, headers=snapshot.headers)

@@ -17,9 +17,11 @@ from app.domain import (
     Evidence,
     Population,
 )
+from app.http.problems import FHIR_JSON  # the one error writer sends it too
+
+__all__ = ["FHIR_JSON"]
 
 FHIR_VERSION = "5.0.0"
-FHIR_JSON = "application/fhir+json"
 # Canonical URLs name our resources and code systems wherever this server runs.
 CANONICAL = "https://therapy-kb.example/fhir"
 

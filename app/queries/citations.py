@@ -10,15 +10,9 @@ from sqlmodel import Session, col, select
 
 from app import models as m
 from app import schemas as s
-from app.domain import (
-    ClaimType,
-    claim_path,
-    claim_ref,
-    indication_id,
-    indication_url,
-    modality_url,
-)
+from app.domain import ClaimType, claim_path, claim_ref, indication_id
 from app.queries.common import Memo, citation_out, not_found, text_match
+from app.urls import Urls
 
 SEED_ORDER: list[tuple[ClaimType, str | None]] = [
     (ClaimType.modality, None),
@@ -39,7 +33,7 @@ class CitationFilter:
     offset: int = 0
 
 
-def list_citations(session: Session, f: CitationFilter) -> s.Page[s.Citation]:
+def list_citations(session: Session, urls: Urls, f: CitationFilter) -> s.Page[s.Citation]:
     query = select(m.Citation.id)
     if f.q:
         query = query.where(
@@ -72,11 +66,11 @@ def list_citations(session: Session, f: CitationFilter) -> s.Page[s.Citation]:
         .offset(f.offset)
     ).scalars()
     return s.Page[s.Citation](
-        items=[citation_out(r) for r in rows], total=total, limit=f.limit, offset=f.offset
+        items=[citation_out(r, urls) for r in rows], total=total, limit=f.limit, offset=f.offset
     )
 
 
-def all_citations(session: Session, modality: str | None = None) -> list[s.Citation]:
+def all_citations(session: Session, urls: Urls, modality: str | None = None) -> list[s.Citation]:
     """Every citation (of one modality, when given), in key order: for the citation formats."""
     query = select(m.Citation).order_by(m.Citation.key)
     if modality is not None:
@@ -87,27 +81,27 @@ def all_citations(session: Session, modality: str | None = None) -> list[s.Citat
                 & (m.Modality.slug == modality)
             )
         )
-    return [citation_out(r) for r in session.execute(query).scalars()]
+    return [citation_out(r, urls) for r in session.execute(query).scalars()]
 
 
-def citations_by_key(session: Session, keys: Iterable[str]) -> dict[str, s.Citation]:
+def citations_by_key(session: Session, urls: Urls, keys: Iterable[str]) -> dict[str, s.Citation]:
     """The citations with these keys (unknown keys are left out): one statement."""
     wanted = sorted(set(keys))
     if not wanted:
         return {}
     rows = session.execute(select(m.Citation).where(col(m.Citation.key).in_(wanted))).scalars()
-    return {row.key: citation_out(row) for row in rows}
+    return {row.key: citation_out(row, urls) for row in rows}
 
 
-def modality_citations(session: Session, memo: Memo, slug: str) -> list[s.Citation]:
+def modality_citations(session: Session, memo: Memo, urls: Urls, slug: str) -> list[s.Citation]:
     """Every work a modality cites, once, in key order; a 404 for an unknown modality."""
     found = session.execute(select(col(m.Modality.id)).where(col(m.Modality.slug) == slug)).first()
     if found is None:
         raise not_found(session, memo, "modality", m.Modality.slug, slug)
-    return all_citations(session, modality=slug)
+    return all_citations(session, urls, modality=slug)
 
 
-def get_citation(session: Session, memo: Memo, key: str) -> s.CitationDetail:
+def get_citation(session: Session, memo: Memo, urls: Urls, key: str) -> s.CitationDetail:
     row = session.execute(select(m.Citation).where(m.Citation.key == key)).scalar_one_or_none()
     if row is None:
         raise not_found(session, memo, "citation", m.Citation.key, key)
@@ -135,12 +129,12 @@ def get_citation(session: Session, memo: Memo, key: str) -> s.CitationDetail:
             path=path,
             id=own_id or claim_ref(slug, path),
             text=text,
-            url=indication_url(own_id) if own_id else modality_url(slug),
+            url=urls.indication(own_id) if own_id else urls.modality(slug),
         )
         # In the order the claims stand in the modality's seed file.
         cited.append(((slug, SEED_ORDER.index((claim_type, kind)), position), ref))
     cited_by = [ref for _, ref in sorted(cited, key=lambda pair: pair[0])]
-    return s.CitationDetail(**citation_out(row).model_dump(), cited_by=cited_by)
+    return s.CitationDetail(**citation_out(row, urls).model_dump(), cited_by=cited_by)
 
 
 def _claim_texts(

@@ -22,14 +22,13 @@ from app.domain import (
     Evidence,
     Population,
     Recommendation,
-    citation_url,
     indication_id,
-    indication_url,
     oriented,
 )
 from app.errors import NotFound
 from app.queries.trial_table import TrialTable
 from app.suggest import nearest, suggest
+from app.urls import Urls
 
 T = TypeVar("T")
 
@@ -292,7 +291,7 @@ def format_ranges(f: m.Format) -> dict[str, Any]:
     }
 
 
-def citation_out(row: m.Citation) -> s.Citation:
+def citation_out(row: m.Citation, urls: Urls) -> s.Citation:
     return s.Citation(
         key=row.key,
         type=row.type,
@@ -310,7 +309,7 @@ def citation_out(row: m.Citation) -> s.Citation:
         isbn=row.isbn,
         source_url=row.url,
         note=row.note,
-        url=citation_url(row.key),
+        url=urls.citation(row.key),
     )
 
 
@@ -388,13 +387,17 @@ def effect_out(row: m.IndicationEffect, citation: str) -> s.Effect:
     )
 
 
-def identity_fields(indication: m.Indication, modality: str, condition: str) -> dict[str, Any]:
+def identity_fields(
+    urls: Urls, indication: m.Indication, modality: str, condition: str
+) -> dict[str, Any]:
     """The IndicationIdentity fields of one indication: its id, variant and address."""
     id_ = indication_id(modality, condition, indication.population, indication.variant)
-    return {"id": id_, "variant": indication.variant, "record": s.Link(url=indication_url(id_))}
+    return {"id": id_, "variant": indication.variant, "record": s.Link(url=urls.indication(id_))}
 
 
-def evidence_basis_fields(indication: m.Indication, bases: EvidenceBases) -> dict[str, Any]:
+def evidence_basis_fields(
+    urls: Urls, indication: m.Indication, bases: EvidenceBases
+) -> dict[str, Any]:
     """The EvidenceBasis fields of one indication, for a schema's constructor."""
     guidelines, effects = bases.parts.get(indication.id or 0, ([], []))
     fields: dict[str, Any] = {
@@ -406,6 +409,7 @@ def evidence_basis_fields(indication: m.Indication, bases: EvidenceBases) -> dic
     }
     if bases.trials is not None:
         fields["pooled"] = bases.trials.indication_figures(
+            urls,
             indication.modality_id,
             indication.condition_id,
             indication.population,

@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 
 from app import models as m
 from app import schemas as s
-from app.domain import Evidence, Population, modality_url
+from app.domain import Evidence, Population
 from app.queries.common import (
     Memo,
     format_ranges,
@@ -19,11 +19,13 @@ from app.queries.common import (
 )
 from app.queries.conditions import indications_for
 from app.queries.trial_table import trial_table
+from app.urls import Urls
 
 
 def compare(
     session: Session,
     memo: Memo,
+    urls: Urls,
     slugs: list[str],
     condition_ids: list[int] | None,
     condition_slug: str | None,
@@ -89,6 +91,7 @@ def compare(
     if condition_ids is not None:
         for indication in indications_for(
             session,
+            urls,
             condition_ids,
             [x for x in ids if x],
             population,
@@ -115,7 +118,7 @@ def compare(
             pros=pros[x.id or 0],
             cons=cons[x.id or 0],
             components=components[x.id or 0],
-            url=modality_url(x.slug),
+            url=urls.modality(x.slug),
         )
         for x in (rows[slug] for slug in slugs)
     ]

@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 
 from app import models as m
 from app import schemas as s
-from app.domain import ClaimType, Population, condition_url, modality_url
+from app.domain import ClaimType, Population
 from app.queries.common import (
     EVIDENCE_RANK_SQL,
     Memo,
@@ -28,6 +28,7 @@ from app.queries.common import (
     text_match,
 )
 from app.queries.trial_table import TrialTable, trial_table
+from app.urls import Urls
 
 Parent = m.ParentCondition
 
@@ -42,7 +43,7 @@ class ConditionFilter:
     offset: int = 0
 
 
-def list_conditions(session: Session, f: ConditionFilter) -> s.Page[s.ConditionSummary]:
+def list_conditions(session: Session, urls: Urls, f: ConditionFilter) -> s.Page[s.ConditionSummary]:
     query = select(m.Condition.id)
     if f.q:
         query = query.where(
@@ -75,7 +76,7 @@ def list_conditions(session: Session, f: ConditionFilter) -> s.Page[s.ConditionS
         .offset(f.offset)
     ).all()
     codes = codes_for(session, (c.id for c, _ in rows if c.id is not None))
-    items = [_summary(c, parent, codes.get(c.id or 0, [])) for c, parent in rows]
+    items = [_summary(urls, c, parent, codes.get(c.id or 0, [])) for c, parent in rows]
     return s.Page[s.ConditionSummary](items=items, total=total, limit=f.limit, offset=f.offset)
 
 
@@ -93,7 +94,9 @@ def _covered(population: Population) -> Select[Any]:
     return select(covered.c.id)
 
 
-def _summary(c: m.Condition, parent: str | None, codes: list[s.Code]) -> s.ConditionSummary:
+def _summary(
+    urls: Urls, c: m.Condition, parent: str | None, codes: list[s.Code]
+) -> s.ConditionSummary:
     return s.ConditionSummary(
         slug=c.slug,
         name=c.name,
@@ -102,11 +105,11 @@ def _summary(c: m.Condition, parent: str | None, codes: list[s.Code]) -> s.Condi
         parent=parent,
         description=c.description,
         codes=codes,
-        url=condition_url(c.slug),
+        url=urls.condition(c.slug),
     )
 
 
-def condition_summaries(session: Session) -> Iterator[s.ConditionSummary]:
+def condition_summaries(session: Session, urls: Urls) -> Iterator[s.ConditionSummary]:
     """Every condition in slug order (for the export): two statements."""
     rows = session.execute(
         select(m.Condition, Parent.c.slug)
@@ -115,15 +118,15 @@ def condition_summaries(session: Session) -> Iterator[s.ConditionSummary]:
     ).all()
     codes = codes_for(session, (c.id for c, _ in rows if c.id is not None))
     for c, parent in rows:
-        yield _summary(c, parent, codes.get(c.id or 0, []))
+        yield _summary(urls, c, parent, codes.get(c.id or 0, []))
 
 
-def get_condition(session: Session, memo: Memo, slug: str) -> s.ConditionDetail:
+def get_condition(session: Session, memo: Memo, urls: Urls, slug: str) -> s.ConditionDetail:
     """One condition by its slug: eight statements."""
     found = _with_parent(session, slug)
     if found is None:
         raise not_found(session, memo, "condition", m.Condition.slug, slug)
-    return _detail(session, *found, trial_table(session, memo))
+    return _detail(session, urls, *found, trial_table(session, memo))
 
 
 @dataclass(frozen=True)
@@ -131,14 +134,11 @@ class CodeRedirect:
     """A code asked for where a slug belongs: the condition it names is at ``url``."""
 
     slug: str
-
-    @property
-    def url(self) -> str:
-        return condition_url(self.slug)
+    url: str
 
 
 def condition_or_code(
-    session: Session, memo: Memo, slug_or_code: str
+    session: Session, memo: Memo, urls: Urls, slug_or_code: str
 ) -> s.ConditionDetail | CodeRedirect:
     """A condition by its slug; by an ICD code (any case), where the detail of the condition
     the code leads to by the classification's hierarchy is (F32.1 to major depression);
@@ -146,10 +146,10 @@ def condition_or_code(
     ``get_condition`` costs; a code, two statements."""
     found = _with_parent(session, slug_or_code)
     if found is not None:
-        return _detail(session, *found, trial_table(session, memo))
+        return _detail(session, urls, *found, trial_table(session, memo))
     led_to = code_condition(session, slug_or_code).condition
     if led_to is not None:
-        return CodeRedirect(led_to.slug)
+        return CodeRedirect(led_to.slug, urls.condition(led_to.slug))
     raise condition_not_found(session, memo, slug_or_code)
 
 
@@ -163,7 +163,7 @@ def _with_parent(session: Session, slug: str) -> tuple[m.Condition, str | None] 
 
 
 def _detail(
-    session: Session, condition: m.Condition, parent: str | None, trials: TrialTable
+    session: Session, urls: Urls, condition: m.Condition, parent: str | None, trials: TrialTable
 ) -> s.ConditionDetail:
     assert condition.id is not None
     codes = codes_for(session, [condition.id])
@@ -172,11 +172,11 @@ def _detail(
         .where(m.Condition.parent_id == condition.id)
         .order_by(func.lower(m.Condition.name))
     ).all()
-    modalities = indications_for(session, descendants(session, condition.id), trials=trials)
+    modalities = indications_for(session, urls, descendants(session, condition.id), trials=trials)
     return s.ConditionDetail(
-        **_summary(condition, parent, codes.get(condition.id, [])).model_dump(),
+        **_summary(urls, condition, parent, codes.get(condition.id, [])).model_dump(),
         children=[
-            s.ConditionRef(slug=c_slug, name=name, url=condition_url(c_slug))
+            s.ConditionRef(slug=c_slug, name=name, url=urls.condition(c_slug))
             for c_slug, name in children
         ],
         modalities=modalities,
@@ -193,6 +193,7 @@ STRONGEST_FIRST: tuple[Any, ...] = (
 
 def indications_for(
     session: Session,
+    urls: Urls,
     condition_ids: list[int],
     modality_ids: list[int] | None = None,
     population: Population | None = None,
@@ -206,14 +207,13 @@ def indications_for(
     )
     if modality_ids is not None:
         criteria.append(col(m.Indication.modality_id).in_(modality_ids))
-    return [
-        s.ConditionIndication(**fields)
-        for _, fields in indications_where(session, criteria, trials=trials)
-    ]
+    found = indications_where(session, urls, criteria, trials=trials)
+    return [s.ConditionIndication(**fields) for _, fields in found]
 
 
 def indications_where(
     session: Session,
+    urls: Urls,
     criteria: Sequence[ColumnElement[bool]],
     order: Sequence[Any] = STRONGEST_FIRST,
     limit: int | None = None,
@@ -240,7 +240,7 @@ def indications_where(
         (
             c,
             {
-                **identity_fields(i, x.slug, c.slug),
+                **identity_fields(urls, i, x.slug, c.slug),
                 "modality": x.slug,
                 "modality_name": x.name,
                 "category": x.category,
@@ -248,9 +248,9 @@ def indications_where(
                 "evidence": i.evidence,
                 "population": i.population,
                 "summary": i.summary,
-                **evidence_basis_fields(i, bases),
+                **evidence_basis_fields(urls, i, bases),
                 "citations": keys.get(i.id or 0, []),
-                "url": modality_url(x.slug),
+                "url": urls.modality(x.slug),
             },
         )
         for i, x, c in rows

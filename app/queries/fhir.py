@@ -28,6 +28,7 @@ from app.queries.common import (
 )
 from app.queries.conditions import indication_citations
 from app.queries.modalities import modality_details
+from app.urls import PATHS
 
 
 class StringMode(StrEnum):
@@ -90,7 +91,8 @@ def modality_page(
             .offset(window.offset)
         ).scalars()
     )
-    return total, modality_details(session, rows)
+    # FHIR resources take their addresses from the FHIR base, never from these url fields.
+    return total, modality_details(session, PATHS, rows)
 
 
 def citation_titles(session: Session, keys: set[str]) -> dict[str, str]:
@@ -188,14 +190,14 @@ def indication_page(
             modality_name=x.name,
             abbreviation=x.abbreviation,
             indication=s.Indication(
-                **identity_fields(i, x.slug, c.slug),
+                **identity_fields(PATHS, i, x.slug, c.slug),
                 condition=c.slug,
                 condition_name=c.name,
                 codes=codes.get(c.id or 0, []),
                 evidence=i.evidence,
                 population=i.population,
                 summary=i.summary,
-                **evidence_basis_fields(i, bases),
+                **evidence_basis_fields(PATHS, i, bases),
                 citations=keys.get(i.id or 0, []),
             ),
         )
@@ -253,4 +255,4 @@ def citation_page(
         .limit(window.limit)
         .offset(window.offset)
     ).scalars()
-    return total, [citation_out(r) for r in rows]
+    return total, [citation_out(r, PATHS) for r in rows]

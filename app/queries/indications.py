@@ -16,6 +16,7 @@ from app.queries.conditions import indications_where
 from app.queries.modalities import get_modality_row
 from app.queries.trial_table import trial_table
 from app.suggest import suggest
+from app.urls import Urls
 
 # Strongest first, then by modality slug, condition slug, population and variant: the four
 # name one indication, so the order is total and a page never shifts between requests.
@@ -41,7 +42,9 @@ class IndicationFilter:
     offset: int = 0
 
 
-def list_indications(session: Session, memo: Memo, f: IndicationFilter) -> s.Page[s.IndicationRow]:
+def list_indications(
+    session: Session, memo: Memo, urls: Urls, f: IndicationFilter
+) -> s.Page[s.IndicationRow]:
     """One page of indications, every filter holding for each one: seven statements (one more
     with a modality), however many indications."""
     criteria: list[ColumnElement[bool]] = indication_criteria(
@@ -64,7 +67,7 @@ def list_indications(session: Session, memo: Memo, f: IndicationFilter) -> s.Pag
         .where(*criteria)
     ).scalar_one()
     found = indications_where(
-        session, criteria, LIST_ORDER, f.limit, f.offset, trials=trial_table(session, memo)
+        session, urls, criteria, LIST_ORDER, f.limit, f.offset, trials=trial_table(session, memo)
     )
     codes = codes_for(session, (c.id for c, _ in found if c.id is not None))
     items = [
@@ -88,7 +91,7 @@ def _every_id(session: Session) -> list[str]:
     return [indication_id(*row) for row in rows]
 
 
-def get_indication(session: Session, memo: Memo, id_: str) -> s.IndicationRow:
+def get_indication(session: Session, memo: Memo, urls: Urls, id_: str) -> s.IndicationRow:
     """One indication by its id (``modality:condition:population[:variant]``): four
     statements; an unknown id is a 404 suggesting the nearest one."""
     parts = id_.split(":")
@@ -103,7 +106,9 @@ def get_indication(session: Session, memo: Memo, id_: str) -> s.IndicationRow:
             if variant
             else col(m.Indication.variant).is_(None),
         ]
-    found = indications_where(session, criteria, LIST_ORDER, 1, trials=trial_table(session, memo))
+    found = indications_where(
+        session, urls, criteria, LIST_ORDER, 1, trials=trial_table(session, memo)
+    )
     if not found:
         known = memo("every indication id", lambda: _every_id(session))
         close = suggest(id_, known)

@@ -20,7 +20,6 @@ from app.domain import (
     Evidence,
     Population,
     Recommendation,
-    modality_url,
 )
 from app.queries.common import (
     EVIDENCE_RANK_SQL,
@@ -37,6 +36,7 @@ from app.queries.common import (
     text_match,
 )
 from app.queries.trial_table import TrialTable, load_trial_table, trial_table
+from app.urls import Urls
 
 
 class ModalitySort(StrEnum):
@@ -104,7 +104,7 @@ def _filtered(f: ModalityFilter) -> Select[int | None]:
     return query
 
 
-def list_modalities(session: Session, f: ModalityFilter) -> s.Page[s.ModalitySummary]:
+def list_modalities(session: Session, urls: Urls, f: ModalityFilter) -> s.Page[s.ModalitySummary]:
     """One page of modalities: a count, then the page with each modality's evidence."""
     ids = _filtered(f).subquery()
     total = session.execute(select(func.count()).select_from(ids)).scalar_one()
@@ -156,7 +156,7 @@ def list_modalities(session: Session, f: ModalityFilter) -> s.Page[s.ModalitySum
             aliases=row.aliases,
             summary=row.summary,
             evidence=by_rank.get(row.best),
-            url=modality_url(row.slug),
+            url=urls.modality(row.slug),
         )
         for row in rows
     ]
@@ -166,7 +166,9 @@ def list_modalities(session: Session, f: ModalityFilter) -> s.Page[s.ModalitySum
 PRELOAD_BATCH = 200
 
 
-def every_modality(session: Session) -> Iterator[tuple[dict[str, str], s.ModalityDetail]]:
+def every_modality(
+    session: Session, urls: Urls
+) -> Iterator[tuple[dict[str, str], s.ModalityDetail]]:
     """Every whole record, as (path parameters, record), read in batches of 200 modalities
     (six statements a batch, and four for the trial table once): what
     ``GET /v1/modalities/{slug}`` preloads per release."""
@@ -183,7 +185,8 @@ def every_modality(session: Session) -> Iterator[tuple[dict[str, str], s.Modalit
         )
         if not rows:
             return
-        for row, detail in zip(rows, modality_details(session, rows, trials), strict=True):
+        details = modality_details(session, urls, rows, trials)
+        for row, detail in zip(rows, details, strict=True):
             yield {"slug": row.slug}, detail
         last = rows[-1].slug
 
@@ -197,17 +200,17 @@ def get_modality_row(session: Session, memo: Memo, slug: str) -> m.Modality:
 
 
 def get_modality(
-    session: Session, memo: Memo, slug: str, include_citations: bool
+    session: Session, memo: Memo, urls: Urls, slug: str, include_citations: bool
 ) -> s.ModalityDetail:
     """The whole record: nine statements, ten with the citations embedded."""
     row = get_modality_row(session, memo, slug)
-    detail = modality_details(session, [row], trial_table(session, memo))[0]
+    detail = modality_details(session, urls, [row], trial_table(session, memo))[0]
     if include_citations:
         cited = sorted({key for part in _cited_parts(detail) for key in part})
         rows = session.execute(
             select(m.Citation).where(col(m.Citation.key).in_(cited)).order_by(m.Citation.key)
         ).scalars()
-        detail.included_citations = [citation_out(r) for r in rows]
+        detail.included_citations = [citation_out(r, urls) for r in rows]
     return detail
 
 
@@ -219,7 +222,7 @@ def _cited_parts(detail: s.ModalityDetail) -> list[list[str]]:
 
 
 def modality_details(
-    session: Session, rows: list[m.Modality], trials: TrialTable | None = None
+    session: Session, urls: Urls, rows: list[m.Modality], trials: TrialTable | None = None
 ) -> list[s.ModalityDetail]:
     """Whole records for several modalities at once: eight statements for any number of them."""
     ids = [x.id for x in rows if x.id is not None]
@@ -258,7 +261,7 @@ def modality_details(
         mid = x.id or 0
         out.append(
             s.ModalityDetail(
-                url=modality_url(x.slug),
+                url=urls.modality(x.slug),
                 slug=x.slug,
                 name=x.name,
                 abbreviation=x.abbreviation,
@@ -271,14 +274,14 @@ def modality_details(
                 citations=keys(ClaimType.modality, x.id),
                 indications=[
                     s.Indication(
-                        **identity_fields(i, x.slug, c.slug),
+                        **identity_fields(urls, i, x.slug, c.slug),
                         condition=c.slug,
                         condition_name=c.name,
                         codes=codes.get(c.id or 0, []),
                         evidence=i.evidence,
                         population=i.population,
                         summary=i.summary,
-                        **evidence_basis_fields(i, bases),
+                        **evidence_basis_fields(urls, i, bases),
                         citations=keys(ClaimType.indication, i.id),
                     )
                     for i, c in indications[mid]

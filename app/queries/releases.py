@@ -7,11 +7,12 @@ from sqlmodel import Session, col, select
 
 from app import models as m
 from app import schemas as s
-from app.domain import EXPORT_MEDIA_TYPES, ExportFormat, export_url
+from app.domain import EXPORT_MEDIA_TYPES, ExportFormat
 from app.queries.common import Memo, as_utc, not_found
+from app.urls import Urls
 
 
-def _summary(record: m.ReleaseRecord, current_hash: str) -> s.ReleaseSummary:
+def _summary(urls: Urls, record: m.ReleaseRecord, current_hash: str) -> s.ReleaseSummary:
     return s.ReleaseSummary(
         name=record.name,
         version=record.version,
@@ -24,7 +25,7 @@ def _summary(record: m.ReleaseRecord, current_hash: str) -> s.ReleaseSummary:
         counts=record.counts,
         exports=[
             s.ExportLink(
-                format=fmt, media_type=EXPORT_MEDIA_TYPES[fmt], url=export_url(record.version, fmt)
+                format=fmt, media_type=EXPORT_MEDIA_TYPES[fmt], url=urls.export(record.version, fmt)
             )
             for fmt in ExportFormat
         ],
@@ -32,7 +33,7 @@ def _summary(record: m.ReleaseRecord, current_hash: str) -> s.ReleaseSummary:
 
 
 def list_releases(
-    session: Session, current_hash: str, limit: int, offset: int
+    session: Session, urls: Urls, current_hash: str, limit: int, offset: int
 ) -> s.Page[s.ReleaseSummary]:
     """Newest first: by load order, which is the order versions were published in."""
     total = session.execute(select(func.count()).select_from(m.ReleaseRecord)).scalar_one()
@@ -40,7 +41,7 @@ def list_releases(
         select(m.ReleaseRecord).order_by(col(m.ReleaseRecord.id).desc()).limit(limit).offset(offset)
     ).scalars()
     return s.Page(
-        items=[_summary(r, current_hash) for r in records],
+        items=[_summary(urls, r, current_hash) for r in records],
         total=total,
         limit=limit,
         offset=offset,
@@ -62,9 +63,9 @@ def get_release(session: Session, memo: Memo, version: str) -> m.ReleaseRecord:
 
 
 def release_summary(
-    session: Session, memo: Memo, version: str, current_hash: str
+    session: Session, memo: Memo, urls: Urls, version: str, current_hash: str
 ) -> s.ReleaseSummary:
-    return _summary(get_release(session, memo, version), current_hash)
+    return _summary(urls, get_release(session, memo, version), current_hash)
 
 
 def snapshot(

@@ -20,6 +20,7 @@ from sqlmodel import Session
 from app import models as m
 from app import schemas as s
 from app.domain import SearchType
+from app.urls import Urls
 
 # Letters and digits only: "_" and every other symbol separate words.
 TOKEN_RE = re.compile(r"[^\W_]+", re.UNICODE)
@@ -108,6 +109,7 @@ def _postgres_match(words: list[str]) -> str:
 
 def search(
     session: Session,
+    urls: Urls,
     q: str,
     doc_type: SearchType | None,
     limit: int,
@@ -142,7 +144,7 @@ def search(
             id=ref,
             title=title,
             snippet=snippet,
-            url=url,
+            url=urls.absolute(url),  # the index keeps paths: one index for every host
             score=round(float(score), 6),
         )
         for doc_type_, ref, title, url, snippet, score in rows

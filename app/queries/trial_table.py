@@ -18,7 +18,6 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal, Protocol, TypeVar
-from urllib.parse import urlencode
 
 from sqlalchemy import select
 from sqlmodel import Session, col
@@ -27,6 +26,7 @@ from app import models as m
 from app import schemas as s
 from app.domain import CONTROL_COMPARATORS, Comparator, LowRiskOfBias, TimePoint
 from app.meta_analysis import EffectRow, PooledEffect, StudyEffect, aggregate, pool
+from app.urls import API, Urls, with_query
 
 T = TypeVar("T")
 Method = Literal["reml", "pm"]
@@ -39,10 +39,6 @@ MEMO_KEY = "trial table"
 
 def trial_id(dataset: str, row: int) -> str:
     return f"{dataset}-{row}"
-
-
-def trial_url(dataset: str, row: int) -> str:
-    return f"/v1/trials/{trial_id(dataset, row)}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +113,7 @@ class TrialRow:
     def counts_for(self, modality: str) -> bool:
         return modality == self.modality or modality in self.also_counts_for
 
-    def out(self) -> s.Trial:
+    def out(self, urls: Urls) -> s.Trial:
         return s.Trial(
             id=self.id,
             dataset=self.dataset,
@@ -151,7 +147,7 @@ class TrialRow:
             sign=self.sign,
             low_risk_of_bias=self.low_risk_of_bias,
             risk_of_bias=self.risk_of_bias,
-            url=trial_url(self.dataset, self.row),
+            url=urls.trial(self.id),
         )
 
 
@@ -211,6 +207,7 @@ class TrialTable:
     condition_slugs: dict[int, str]
     children: dict[int, list[int]]
     by_id: dict[str, TrialRow] = field(init=False)
+    # Kept with their ``url`` a path: the table is shared by every origin.
     _indication_figures: dict[tuple[int, int, str, str | None], list[s.IndicationPooled]] = field(
         default_factory=dict
     )
@@ -234,15 +231,24 @@ class TrialTable:
         return frozenset(out)
 
     def indication_figures(
-        self, modality_id: int, condition_id: int, population: str, variant: str | None = None
+        self,
+        urls: Urls,
+        modality_id: int,
+        condition_id: int,
+        population: str,
+        variant: str | None = None,
     ) -> list[s.IndicationPooled]:
         """The pooled figures of one indication: against any control, then per comparator
         class present. An indication about one variant pools only the rows of that variant.
-        Computed once per release and indication (the table is memoised)."""
+        Computed once per release and indication (the table is memoised); each ``url`` is put
+        on the request's origin as the answer is built."""
         key = (modality_id, condition_id, population, variant)
         if key not in self._indication_figures:
             self._indication_figures[key] = self._figures(key)
-        return self._indication_figures[key]
+        return [
+            figure.model_copy(update={"url": urls.absolute(figure.url)})
+            for figure in self._indication_figures[key]
+        ]
 
     def _figures(self, key: tuple[int, int, str, str | None]) -> list[s.IndicationPooled]:
         modality_id, condition_id, population, variant = key
@@ -289,7 +295,7 @@ class TrialTable:
                     pi_high=figure.prediction.upper if figure and figure.prediction else None,
                     i2=figure.i2 if figure else None,
                     datasets=sorted({r.dataset for r in selected}),
-                    url=f"/v1/pooled?{urlencode(params)}",
+                    url=with_query(f"{API}/pooled", params),
                 )
             )
         return out

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import urlencode
 
 from sqlalchemy import select
 from sqlmodel import Session, col
@@ -28,6 +27,7 @@ from app.queries.trial_table import (
     trial_table,
 )
 from app.suggest import suggest
+from app.urls import API, PATHS, Urls, with_query
 
 # The columns of /v1/trials.csv (and of the export's trial_comparisons), in order: the first
 # three are what metafor needs to pool (see docs/meta-analysis.md).
@@ -76,7 +76,7 @@ def check_names(session: Session, memo: Memo, modality: str | None, dataset: str
         raise not_found(session, memo, "dataset", m.TrialDataset.name, dataset)
 
 
-def list_datasets(session: Session, memo: Memo) -> list[s.TrialDatasetInfo]:
+def list_datasets(session: Session, memo: Memo, urls: Urls) -> list[s.TrialDatasetInfo]:
     table = trial_table(session, memo)
     studies: Counter[str] = Counter()
     comparisons: Counter[str] = Counter()
@@ -98,7 +98,7 @@ def list_datasets(session: Session, memo: Memo) -> list[s.TrialDatasetInfo]:
             rows=d.rows,
             studies=studies[d.name],
             comparisons=comparisons[d.name],
-            url=f"/v1/trials?{urlencode({'dataset': d.name})}",
+            url=urls.absolute(with_query(f"{API}/trials", {"dataset": d.name})),
         )
         for d in table.datasets
     ]
@@ -115,11 +115,11 @@ def dataset_attributions(session: Session) -> list[s.DatasetAttribution]:
 
 
 def trials_page(
-    session: Session, memo: Memo, f: TrialFilter, limit: int, offset: int
+    session: Session, memo: Memo, urls: Urls, f: TrialFilter, limit: int, offset: int
 ) -> s.Page[s.Trial]:
     rows = trial_table(session, memo).select(f)
     return s.Page[s.Trial](
-        items=[r.out() for r in rows[offset : offset + limit]],
+        items=[r.out(urls) for r in rows[offset : offset + limit]],
         total=len(rows),
         limit=limit,
         offset=offset,
@@ -132,12 +132,13 @@ def trial_rows(session: Session, memo: Memo, f: TrialFilter) -> list[TrialRow]:
 
 
 def csv_record(r: TrialRow) -> dict[str, Any]:
-    out = r.out().model_dump(mode="json")
+    # The CSV has no url column: the record's address is not needed, so no origin either.
+    out = r.out(PATHS).model_dump(mode="json")
     out["also_counts_for"] = "; ".join(out["also_counts_for"])
     return {column: out[column] for column in CSV_COLUMNS}
 
 
-def get_trial(session: Session, memo: Memo, id_: str) -> s.TrialDetail:
+def get_trial(session: Session, memo: Memo, urls: Urls, id_: str) -> s.TrialDetail:
     table = trial_table(session, memo)
     found = table.by_id.get(id_)
     if found is None:
@@ -156,16 +157,18 @@ def get_trial(session: Session, memo: Memo, id_: str) -> s.TrialDetail:
         dataset=dataset.attribution(),
         comparisons=[r.id for r in table.rows if r.study == found.study],
     )
-    return s.TrialDetail(**found.out().model_dump(), study_detail=study)
+    return s.TrialDetail(**found.out(urls).model_dump(), study_detail=study)
 
 
 def pooled(
     session: Session, memo: Memo, f: TrialFilter, method: Method, trials_csv: str
 ) -> s.Pooled:
+    """The pooled figure of the rows ``f`` selects; ``trials_csv`` is the absolute address
+    that downloads them."""
     table: TrialTable = trial_table(session, memo)
     return pooled_out(table, table.select(f), method, trials_csv)
 
 
-def ndjson_lines(rows: list[TrialRow]) -> Iterator[str]:
+def ndjson_lines(urls: Urls, rows: list[TrialRow]) -> Iterator[str]:
     for r in rows:
-        yield r.out().model_dump_json() + "\n"
+        yield r.out(urls).model_dump_json() + "\n"

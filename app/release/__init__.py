@@ -13,8 +13,11 @@ history of releases kept so far.
 **Writing a route against it.** A route declares ``ReleaseDep`` and uses what it hands over::
 
     @router.get("/v1/trials", operation_id="listTrials", response_model=s.Page[s.Trial])
-    def list_trials(snapshot: ReleaseDep, paging: PagingDep) -> s.Page[s.Trial]:
-        return list_trials_query(snapshot.session, snapshot.memo, paging)
+    def list_trials(snapshot: ReleaseDep, urls: UrlsDep, paging: PagingDep) -> s.Page[s.Trial]:
+        return list_trials_query(snapshot.session, snapshot.memo, urls, paging)
+
+(``UrlsDep``, from ``app.http.origin``, hands the queries the addresses on the client's origin
+for the answer's ``url`` fields.)
 
 - ``snapshot.session``: the session; every statement on it reads the release in
   ``snapshot.release`` (the row is read before the session is handed out);
@@ -25,10 +28,10 @@ history of releases kept so far.
 - ``snapshot.headers``: ``X-KB-Release``, for a route that builds its own ``Response``; a route
   that returns a model gets the header without asking.
 
-Nothing else is needed: a ``GET`` under ``/v1`` is then kept per release, labelled and answered
-with 304 by ``ReleaseMiddleware`` (its ``ETag`` comes from the ``X-KB-Release`` of the answer,
-that is, from the release its queries read). A route whose every answer can be built ahead is
-marked ``@preloaded(records)``.
+Nothing else is needed: a ``GET`` under ``/v1`` is then kept per release and origin, labelled
+and answered with 304 by ``ReleaseMiddleware`` (its ``ETag`` comes from the ``X-KB-Release`` of
+the answer, that is, from the release its queries read). A route whose every answer can be
+built ahead is marked ``@preloaded(records)``.
 """
 
 from __future__ import annotations

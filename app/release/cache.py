@@ -6,12 +6,13 @@ on with the last answer): a reload shows within that interval, on every replica.
 
 What is kept for a release lives in one ``Generation``:
 
-- ``answers``: successful ``GET /v1/...`` responses and explorer pages as sent, keyed by path,
-  query string and, for the routes whose answer depends on it, ``Accept`` (a segmented LRU,
-  ``Answers``);
+- ``answers``: successful ``GET /v1/...`` responses and explorer pages as sent, keyed by the
+  origin the client used (the answers' links name it), path, query string and, for the routes
+  whose answer depends on it, ``Accept`` (a segmented LRU, ``Answers``);
 - ``preloaded``: every answer of the routes marked ``@preloaded(...)``, built in a background
-  thread when the release is first seen (up to ``preload_mb``), so that no request for one of
-  them waits on the database;
+  thread when an origin is first seen for the release (for at most ``PRELOAD_ORIGINS``
+  origins, within ``preload_mb`` together), so that no later request for one of them waits on
+  the database;
 - ``memo``: values derived from the release, such as the known slugs behind 404 suggestions
   (``Snapshot.memo``).
 
@@ -44,19 +45,23 @@ from starlette.routing import BaseRoute
 
 from app import models as m
 from app.errors import ServiceUnavailable
+from app.urls import Urls
 
 log = logging.getLogger("app.release")
 
 T = TypeVar("T")
 F = TypeVar("F", bound=Callable[..., Any])
 Headers = list[tuple[bytes, bytes]]
-CacheKey = tuple[bytes, bytes, bytes]  # path (as ASGI gives it, decoded), query string, Accept
-Records = Callable[[Session], Iterable[tuple[dict[str, str], BaseModel]]]
+# origin, path (as ASGI gives it, decoded), query string, Accept
+CacheKey = tuple[bytes, bytes, bytes, bytes]
+Records = Callable[[Session, Urls], Iterable[tuple[dict[str, str], BaseModel]]]
 
 RELEASE_HEADER = "X-KB-Release"  # the release an answer was built from, as sent
 RELEASE_ROW = select(m.table(m.Release))  # Core: no ORM instance per request
 MAX_CACHED_BODY = 4 * 1024 * 1024
 PRELOAD_ATTRIBUTE = "preloaded_records"
+# Origins preloaded per release: the public one or two a deployment has, not every Host sent.
+PRELOAD_ORIGINS = 4
 
 
 def read_release_row(session: Session) -> m.Release:
@@ -67,8 +72,8 @@ def read_release_row(session: Session) -> m.Release:
     return m.Release(**row._mapping)
 
 
-def cache_key(path: str, query_string: bytes = b"", accept: bytes = b"") -> CacheKey:
-    return (path.encode(), query_string, accept)
+def cache_key(origin: str, path: str, query_string: bytes = b"", accept: bytes = b"") -> CacheKey:
+    return (origin.encode(), path.encode(), query_string, accept)
 
 
 def make_etag(release: str, body: bytes) -> bytes:
@@ -86,8 +91,9 @@ class Stored:
 
 
 def preloaded(records: Records) -> Callable[[F], F]:
-    """Mark a route as answered from memory before routing: ``records(session)`` yields every
-    answer of the route for the loaded release, as (path parameters, body)."""
+    """Mark a route as answered from memory before routing: ``records(session, urls)`` yields
+    every answer of the route for the loaded release, as (path parameters, body), its links on
+    the origin of ``urls``."""
 
     def mark(endpoint: F) -> F:
         setattr(endpoint, PRELOAD_ATTRIBUTE, records)
@@ -161,7 +167,9 @@ class Generation:
     answers: Answers
     preloaded: dict[CacheKey, Stored] = field(default_factory=dict)
     memo: dict[str, Any] = field(default_factory=dict)
-    preload_done: threading.Event = field(default_factory=threading.Event)
+    # Origin -> set when its preload is over (done, out of budget, or failed).
+    preloads: dict[str, threading.Event] = field(default_factory=dict)
+    preload_used: int = 0  # bytes preloaded so far, every origin's together
 
     def lookup(self, key: CacheKey) -> Stored | None:
         return self.preloaded.get(key) or self.answers.get(key)
@@ -189,6 +197,7 @@ class ReleaseCache:
         self.read_release: Callable[[], str | None] = lambda: None
         self._sessions: sessionmaker[Session] | None = None
         self.preloads: list[Preload] = []
+        self._preloading = threading.Lock()  # one preload at a time: they share a budget
 
     def start(
         self, engine: Engine, sessions: sessionmaker[Session], routes: Sequence[BaseRoute]
@@ -242,13 +251,23 @@ class ReleaseCache:
             return self.generation
         generation = Generation(release, Answers(self.max_entries))
         self.generation = generation
-        if release is not None and self.preloads and self.preload_bytes > 0:
-            threading.Thread(
-                target=self.preload, args=(generation,), name="preload", daemon=True
-            ).start()
-        else:
-            generation.preload_done.set()
         return generation
+
+    def preload_for(self, generation: Generation, origin: str) -> None:
+        """Start preloading ``generation``'s answers for ``origin`` (in a thread), unless done
+        or under way already, or nothing is to be preloaded."""
+        if (
+            origin in generation.preloads
+            or generation.release is None
+            or not self.preloads
+            or self.preload_bytes <= 0
+            or len(generation.preloads) >= PRELOAD_ORIGINS
+        ):
+            return
+        generation.preloads[origin] = threading.Event()
+        threading.Thread(
+            target=self.preload, args=(generation, origin), name="preload", daemon=True
+        ).start()
 
     def store(self, key: CacheKey, stored: Stored) -> None:
         generation = self.generation
@@ -275,33 +294,36 @@ class ReleaseCache:
         ]
         return Stored(release, headers, body)
 
-    def preload(self, generation: Generation) -> None:
-        """Build every preloaded answer of ``generation``'s release, then publish them at once."""
+    def preload(self, generation: Generation, origin: str) -> None:
+        """Build every preloaded answer of ``generation``'s release for ``origin``, then publish
+        them at once."""
+        done = generation.preloads.setdefault(origin, threading.Event())
         try:
-            entries = self._build(generation)
+            with self._preloading:
+                entries = self._build(generation, origin)
         except (SQLAlchemyError, ServiceUnavailable) as exc:
             log.warning("preloading failed: %s", exc)
             entries = None
         if entries is not None and generation is self.generation:
-            generation.preloaded = entries
-        generation.preload_done.set()
+            generation.preloaded = {**generation.preloaded, **entries}
+        done.set()
 
-    def _build(self, generation: Generation) -> dict[CacheKey, Stored] | None:
+    def _build(self, generation: Generation, origin: str) -> dict[CacheKey, Stored] | None:
         release = generation.release
         assert release is not None
         entries: dict[CacheKey, Stored] = {}
-        used = 0
+        urls = Urls(origin)
         with self.sessions() as session:
             # The release first, as in a request, so the records are of the release compared.
             if read_release_row(session).content_hash != release:
                 return None  # replaced meanwhile; the next check finds the newer one
             for preload in self.preloads:
-                for params, model in preload.records(session):
+                for params, model in preload.records(session, urls):
                     body = model.model_dump_json().encode()
-                    used += len(body)
-                    if used > self.preload_bytes:
+                    if generation.preload_used + len(body) > self.preload_bytes:
                         log.info("preload budget reached after %d answers", len(entries))
                         return entries
+                    generation.preload_used += len(body)
                     path = preload.path_format.format(**params)
-                    entries[cache_key(path)] = self.stored_json(release, body)
+                    entries[cache_key(origin, path)] = self.stored_json(release, body)
         return entries

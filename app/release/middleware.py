@@ -4,7 +4,9 @@ with the release it was built from.
 For a ``GET``:
 
 - answered from the current ``Generation`` (``app.release.cache``) before routing when it holds
-  the answer; concurrent misses for one key wait for the one answer being built;
+  the answer, kept per origin (the answer's links name it, so its body and ``ETag`` differ by
+  origin); concurrent misses for one key wait for the one answer being built; the first miss
+  from an origin starts the preload of the ``@preloaded`` routes for it;
 - otherwise passed on; on the way out, an answer whose route read the release carries it in
   ``X-KB-Release`` (set by ``app.release.snapshot.Snapshot``): this layer adds
   ``Cache-Control`` and a strong ``ETag`` derived from that release and the body, and keeps a
@@ -55,15 +57,18 @@ class ReleaseMiddleware:
         cache: ReleaseCache,
         cacheable: Callable[[str], bool],
         varies_on_accept: Callable[[str], bool],
+        origin: Callable[[Scope], str],
         wait_seconds: float,
     ) -> None:
-        """``cacheable(path)``: whether a path's answers depend on the release alone (the API
-        and the explorer's pages, handed in by ``app.main``); ``varies_on_accept(path)``:
-        whether ``Accept`` chooses its representation (then it is part of the key)."""
+        """``cacheable(path)``: whether a path's answers depend on the release (and origin)
+        alone; ``varies_on_accept(path)``: whether ``Accept`` chooses its representation (then
+        it is part of the key); ``origin(scope)``: the origin the client used, as the routes
+        build their links on it (``app.http.origin``). ``app.main`` hands in all three."""
         self.app = app
         self.cache = cache
         self.cacheable = cacheable
         self.varies_on_accept = varies_on_accept
+        self.origin = origin
         self.wait_seconds = wait_seconds
         # Keys whose answer a request is building now, with the event that marks it done.
         self.building: dict[CacheKey, anyio.Event] = {}
@@ -80,7 +85,8 @@ class ReleaseMiddleware:
         accept = b""
         if self.varies_on_accept(path):
             accept = _header(scope["headers"], b"accept") or b""
-        key: CacheKey = (path.encode(), scope["query_string"], accept)
+        origin = self.origin(scope)
+        key: CacheKey = (origin.encode(), path.encode(), scope["query_string"], accept)
         cache = self.cache
         generation = await cache.current() if cache.due() else cache.generation
         stored = generation.lookup(key)
@@ -93,6 +99,7 @@ class ReleaseMiddleware:
         if stored is not None:
             await _send_stored(send, stored, if_none_match)
             return
+        cache.preload_for(generation, origin)
         # Claimed before the first await below, so requests arriving meanwhile wait for it.
         building = key not in self.building
         if building:

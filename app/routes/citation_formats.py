@@ -7,7 +7,7 @@ endpoints ``add_citation_formats`` builds name, in their parameters' types, depe
 at run time, and FastAPI must find them as objects, not as names to look up in this module.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
@@ -15,14 +15,16 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 
 from app import schemas as s
 from app.citations import DEFAULT_STYLE, STYLE_NAME_RE, CitationFormat, load_style, render
-from app.release import ReleaseDep, Snapshot
-from app.web.negotiation import (
+from app.http.negotiation import (
     Representation,
     Responses,
     accept_of,
     add_representations,
     choose,
 )
+from app.http.origin import UrlsDep
+from app.release import ReleaseDep, Snapshot
+from app.urls import Urls
 
 JSON = "application/json"
 CSL_JSON = "application/vnd.citationstyles.csl+json"
@@ -171,9 +173,14 @@ def negotiated_responses(what: str) -> Responses:
                 for k, v in r.content().items()
             },
         },
-        406: {"description": "Accept allows none of the media types; the problem lists them."},
-        422: {"description": "Unknown format or style, or another invalid parameter."},
+        **UNKNOWN_STYLE,
     }
+
+
+# A style is looked up by name: an unknown one is a 404 that suggests the nearest.
+UNKNOWN_STYLE: Responses = {
+    404: {"description": "No such citation style (or resource); may suggest the nearest name."}
+}
 
 
 async def text_style(
@@ -190,23 +197,24 @@ async def default_style() -> str:
     return DEFAULT_STYLE
 
 
-# What a citation resource's operations find: its citations, from the request, its snapshot.session
-# and its own parameters (what the ``params`` dependency returned).
-Fetch = Callable[[Request, Response, Snapshot, Any], list[s.Citation]]
+# What a citation resource's operations find: its citations, from the request, its snapshot,
+# the addresses on the client's origin and its own parameters (what ``params`` returned).
+Fetch = Callable[[Request, Response, Snapshot, Urls, Any], list[s.Citation]]
 
 
 def add_citation_formats(
     router: APIRouter,
-    path: str,
+    operations: Mapping[str, CitationFormat],
     operation_id: str,
     what: str,
     params: Callable[..., Any],
     fetch: Fetch,
     responses: Responses | None = None,
 ) -> None:
-    """Every citation format of the resource at ``path`` as an operation of its own
-    (``app.web.negotiation.add_representations``): ``params``, an async dependency, reads the
-    resource's parameters, ``fetch`` finds its citations (and may set headers, e.g. ``Link``)."""
+    """Each citation format of a resource as an operation of its own at the literal path
+    ``operations`` names for it (``app.http.negotiation.add_representations``): ``params``, an
+    async dependency, reads the resource's parameters, ``fetch`` finds its citations (and may
+    set headers, e.g. ``Link``)."""
 
     def endpoint_for(representation: Representation) -> Callable[..., Response]:
         fmt = CitationFormat(representation.format)
@@ -216,12 +224,18 @@ def add_citation_formats(
             request: Request,
             response: Response,
             snapshot: ReleaseDep,
+            urls: UrlsDep,
             given: Annotated[Any, Depends(params)],
             style: Annotated[str, Depends(style_of)],
         ) -> Response:
-            citations = fetch(request, response, snapshot, given)
+            citations = fetch(request, response, snapshot, urls, given)
             return Negotiated(fmt, style).render(citations, response)
 
         return endpoint
 
-    add_representations(router, path, operation_id, CITATION_FORMATS, endpoint_for, what, responses)
+    for path, fmt in operations.items():
+        # Only the reference list takes a style, which may be unknown.
+        styled = {**(responses or {}), **UNKNOWN_STYLE} if fmt is CitationFormat.text else responses
+        add_representations(
+            router, operation_id, {path: BY_FORMAT[fmt]}, endpoint_for, what, styled
+        )

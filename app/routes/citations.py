@@ -7,12 +7,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from app import schemas as s
+from app.citations import CitationFormat
+from app.http.origin import UrlsDep
 from app.queries.citations import CitationFilter, get_citation, list_citations
 from app.release import ReleaseDep, Snapshot
 from app.routes.citation_formats import NegotiatedDep, add_citation_formats, negotiated_responses
 from app.routes.params import Paging, PagingDep, TextQuery, set_link_header
+from app.urls import Urls
 
-router = APIRouter(prefix="/v1/citations", tags=["citations"])
+router = APIRouter(tags=["citations"])
 
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"description": "No such citation; may suggest the nearest key."}
@@ -45,37 +48,59 @@ KeyDep = Annotated[str, Depends(citation_key)]
 
 
 def citation_page(
-    request: Request, response: Response, snapshot: Snapshot, where: CitationFilter
+    request: Request, response: Response, snapshot: Snapshot, urls: Urls, where: CitationFilter
 ) -> s.Page[s.Citation]:
     """A page of citations, with the Link header to the pages beside it."""
-    page = list_citations(snapshot.session, where)
-    set_link_header(request, response, page.total, Paging(limit=where.limit, offset=where.offset))
+    page = list_citations(snapshot.session, urls, where)
+    paging = Paging(limit=where.limit, offset=where.offset)
+    set_link_header(request, response, urls, page.total, paging)
     return page
 
 
 def _page_items(
-    request: Request, response: Response, snapshot: Snapshot, where: CitationFilter
+    request: Request, response: Response, snapshot: Snapshot, urls: Urls, where: CitationFilter
 ) -> list[s.Citation]:
-    return citation_page(request, response, snapshot, where).items
+    return citation_page(request, response, snapshot, urls, where).items
 
 
 def _citation(
-    _request: Request, _response: Response, snapshot: Snapshot, key: str
+    _request: Request, _response: Response, snapshot: Snapshot, urls: Urls, key: str
 ) -> list[s.Citation]:
-    return [get_citation(snapshot.session, snapshot.memo, key)]
+    return [get_citation(snapshot.session, snapshot.memo, urls, key)]
 
 
 # Each format as an operation of its own: before /{key}, which would take "x.bib" for a key.
 add_citation_formats(
-    router, "", "listCitations", "A page of citations", citation_filter, _page_items
+    router,
+    {
+        "/v1/citations.csl.json": CitationFormat.csl_json,
+        "/v1/citations.bib": CitationFormat.bibtex,
+        "/v1/citations.ris": CitationFormat.ris,
+        "/v1/citations.txt": CitationFormat.text,
+    },
+    "listCitations",
+    "A page of citations",
+    citation_filter,
+    _page_items,
 )
 add_citation_formats(
-    router, "/{key}", "getCitation", "The citation", citation_key, _citation, NOT_FOUND
+    router,
+    {
+        "/v1/citations/{key}.csl.json": CitationFormat.csl_json,
+        "/v1/citations/{key}.bib": CitationFormat.bibtex,
+        "/v1/citations/{key}.ris": CitationFormat.ris,
+        "/v1/citations/{key}.txt": CitationFormat.text,
+    },
+    "getCitation",
+    "The citation",
+    citation_key,
+    _citation,
+    NOT_FOUND,
 )
 
 
 @router.get(
-    "",
+    "/v1/citations",
     operation_id="listCitations",
     response_model=s.Page[s.Citation],
     responses=negotiated_responses("A page of citations"),
@@ -84,6 +109,7 @@ def list_(
     request: Request,
     response: Response,
     snapshot: ReleaseDep,
+    urls: UrlsDep,
     where: FilterDep,
     negotiated: NegotiatedDep,
 ) -> s.Page[s.Citation] | Response:
@@ -92,12 +118,12 @@ def list_(
     In a citation format too, the answer holds the current page only: ask for the next with
     limit and offset, or follow the Link header.
     """
-    page = citation_page(request, response, snapshot, where)
+    page = citation_page(request, response, snapshot, urls, where)
     return negotiated.respond(page, page.items, response)
 
 
 @router.get(
-    "/{key}",
+    "/v1/citations/{key}",
     operation_id="getCitation",
     response_model=s.CitationDetail,
     responses={
@@ -106,8 +132,12 @@ def list_(
     },
 )
 def show(
-    response: Response, snapshot: ReleaseDep, negotiated: NegotiatedDep, key: KeyDep
+    response: Response,
+    snapshot: ReleaseDep,
+    urls: UrlsDep,
+    negotiated: NegotiatedDep,
+    key: KeyDep,
 ) -> s.CitationDetail | Response:
     """One citation, with every claim that cites it."""
-    citation = get_citation(snapshot.session, snapshot.memo, key)
+    citation = get_citation(snapshot.session, snapshot.memo, urls, key)
     return negotiated.respond(citation, [citation], response)

@@ -8,17 +8,24 @@ from fastapi import APIRouter, Query
 
 from app import schemas as s
 from app.domain import SLUG_RE
+from app.http.origin import UrlsDep
+from app.http.params import MAX_COMPARE, MIN_COMPARE, parse_modalities
 from app.queries.compare import compare
 from app.release import ReleaseDep
 from app.routes.params import ConditionDep, PopulationQuery, VariantQuery
-from app.web.params import MAX_COMPARE, MIN_COMPARE, parse_modalities
 
-router = APIRouter(prefix="/v1", tags=["compare"])
+router = APIRouter(tags=["compare"])
 
 
-@router.get("/compare", operation_id="compareModalities", response_model=s.Comparison)
+@router.get(
+    "/v1/compare",
+    operation_id="compareModalities",
+    response_model=s.Comparison,
+    responses={404: {"description": "No such modality or condition; may suggest the nearest."}},
+)
 def compare_(
     snapshot: ReleaseDep,
+    urls: UrlsDep,
     condition: ConditionDep,
     modalities: Annotated[
         list[str],
@@ -46,6 +53,7 @@ def compare_(
     return compare(
         snapshot.session,
         snapshot.memo,
+        urls,
         parse_modalities(modalities),
         condition.ids if condition else None,
         condition.slug if condition else None,

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
 from app import schemas as s
+from app.http.origin import UrlsDep
 from app.queries.conditions import (
     CodeRedirect,
     ConditionFilter,
@@ -17,14 +18,17 @@ from app.queries.conditions import (
 from app.release import ReleaseDep
 from app.routes.params import PagingDep, PopulationQuery, TextQuery, set_link_header
 
-router = APIRouter(prefix="/v1/conditions", tags=["conditions"])
+router = APIRouter(tags=["conditions"])
 
 
-@router.get("", operation_id="listConditions", response_model=s.Page[s.ConditionSummary])
+@router.get(
+    "/v1/conditions", operation_id="listConditions", response_model=s.Page[s.ConditionSummary]
+)
 def list_(
     request: Request,
     response: Response,
     snapshot: ReleaseDep,
+    urls: UrlsDep,
     paging: PagingDep,
     q: TextQuery = None,
     code: Annotated[
@@ -46,6 +50,7 @@ def list_(
     indication for it, their own or a narrower condition's (as their detail lists them)."""
     page = list_conditions(
         snapshot.session,
+        urls,
         ConditionFilter(
             q=q,
             code=code,
@@ -55,12 +60,12 @@ def list_(
             offset=paging.offset,
         ),
     )
-    set_link_header(request, response, page.total, paging)
+    set_link_header(request, response, urls, page.total, paging)
     return page
 
 
 @router.get(
-    "/{slug}",
+    "/v1/conditions/{slug}",
     operation_id="getCondition",
     response_model=s.ConditionDetail,
     responses={
@@ -79,6 +84,7 @@ def list_(
 )
 def show(
     snapshot: ReleaseDep,
+    urls: UrlsDep,
     slug: Annotated[
         str,
         Path(
@@ -90,7 +96,7 @@ def show(
 ) -> s.ConditionDetail | Response:
     """One condition: codes, children, and the modalities indicated for it, strongest first.
     Named by a code, the answer is a permanent redirect (308) to the condition's slug."""
-    found = condition_or_code(snapshot.session, snapshot.memo, slug)
+    found = condition_or_code(snapshot.session, snapshot.memo, urls, slug)
     if isinstance(found, CodeRedirect):
         return RedirectResponse(found.url, status_code=308, headers=snapshot.headers)
     return found

@@ -11,10 +11,10 @@ from fastapi.responses import StreamingResponse
 
 from app.domain import EXPORT_EXTENSIONS, EXPORT_MEDIA_TYPES, ExportFormat
 from app.export import attachment, export
+from app.http.negotiation import Representation, Responses, accept_of, add_representations, choose
 from app.release import ReleaseDep, Snapshot
-from app.web.negotiation import Representation, Responses, accept_of, add_representations, choose
 
-router = APIRouter(prefix="/v1", tags=["export"])
+router = APIRouter(tags=["export"])
 
 
 def _format(fmt: ExportFormat, title: str, schema: dict[str, str]) -> Representation:
@@ -91,11 +91,18 @@ def _export_in(representation: Representation) -> Callable[..., StreamingRespons
 
 
 WHAT = "The whole knowledge base with its release metadata"
-add_representations(router, "/export", "exportKnowledgeBase", EXPORT_FORMATS, _export_in, WHAT)
+JSON, NDJSON, CSV = EXPORT_FORMATS
+add_representations(
+    router,
+    "exportKnowledgeBase",
+    {"/v1/export.json": JSON, "/v1/export.ndjson": NDJSON, "/v1/export.zip": CSV},
+    _export_in,
+    WHAT,
+)
 
 
 @router.get(
-    "/export",
+    "/v1/export",
     operation_id="exportKnowledgeBase",
     response_class=StreamingResponse,
     responses=export_responses(f"{WHAT}."),

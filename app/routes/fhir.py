@@ -2,7 +2,7 @@
 
 PlanDefinition per modality, Evidence per indication, Citation per work: read and search.
 Parameters are validated in ``app.fhir.search``, resources built in ``app.fhir.resources``, and
-errors sent as OperationOutcome by ``app.fhir.outcome``.
+errors sent as OperationOutcome by the one error writer, ``app.http.problems``.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from app.fhir.search import (
     FhirResponse,
     StrictDep,
     WindowDep,
-    base_url,
     condition_ids,
     either,
     fhir_responses,
@@ -31,6 +30,7 @@ from app.fhir.search import (
     searchset_response,
     string_matches,
 )
+from app.http.origin import UrlsDep
 from app.queries.common import not_found
 from app.queries.fhir import (
     CitationSearch,
@@ -45,7 +45,7 @@ from app.queries.fhir import (
 )
 from app.release import ReleaseDep
 
-router = APIRouter(prefix="/fhir", tags=["fhir"], default_response_class=FhirResponse)
+router = APIRouter(tags=["fhir"], default_response_class=FhirResponse)
 
 ONE = Window(limit=1, offset=0)
 FhirId = Annotated[
@@ -54,15 +54,15 @@ FhirId = Annotated[
 
 
 @router.get(
-    "/metadata",
+    "/fhir/metadata",
     operation_id="getFhirCapabilityStatement",
     responses=fhir_responses("CapabilityStatement", "What this server does."),
 )
-def metadata(request: Request, snapshot: ReleaseDep, _strict: StrictDep) -> FhirResponse:
+def metadata(snapshot: ReleaseDep, urls: UrlsDep, _strict: StrictDep) -> FhirResponse:
     """The CapabilityStatement: resources, interactions and search parameters."""
     params = {t: [p.capability() for p in ps] for t, ps in SEARCH_PARAMS.items()}
     return FhirResponse(
-        fr.capability_statement(snapshot.release, base_url(request), params, REST_DOCUMENTATION),
+        fr.capability_statement(snapshot.release, urls.fhir_base, params, REST_DOCUMENTATION),
         headers=snapshot.headers,
     )
 
@@ -73,13 +73,14 @@ PD = "PlanDefinition"
 
 
 @router.get(
-    "/PlanDefinition",
+    "/fhir/PlanDefinition",
     operation_id="searchFhirPlanDefinitions",
     responses=fhir_responses("Bundle", "A searchset of PlanDefinitions."),
 )
 def search_plan_definitions(
     request: Request,
     snapshot: ReleaseDep,
+    urls: UrlsDep,
     window: WindowDep,
     _strict: StrictDep,
     ids: Annotated[str | None, search_query(PD, "_id")] = None,
@@ -98,12 +99,12 @@ def search_plan_definitions(
     )
     total, details = modality_page(snapshot.session, search, window)
     return searchset_response(
-        request, snapshot, total, _plan_definitions(snapshot, details), window
+        request, snapshot, urls, total, _plan_definitions(snapshot, details), window
     )
 
 
 @router.get(
-    "/PlanDefinition/{id}",
+    "/fhir/PlanDefinition/{id}",
     operation_id="readFhirPlanDefinition",
     responses=fhir_responses(PD, "The modality's protocol."),
 )
@@ -133,13 +134,14 @@ EV = "Evidence"
 
 
 @router.get(
-    "/Evidence",
+    "/fhir/Evidence",
     operation_id="searchFhirEvidence",
     responses=fhir_responses("Bundle", "A searchset of Evidence."),
 )
 def search_evidence(
     request: Request,
     snapshot: ReleaseDep,
+    urls: UrlsDep,
     window: WindowDep,
     _strict: StrictDep,
     ids: Annotated[str | None, search_query(EV, "_id")] = None,
@@ -154,11 +156,11 @@ def search_evidence(
         modalities=plan_definition_ids(intervention),
     )
     total, records = indication_page(snapshot.session, search, window)
-    return searchset_response(request, snapshot, total, _evidence(snapshot, records), window)
+    return searchset_response(request, snapshot, urls, total, _evidence(snapshot, records), window)
 
 
 @router.get(
-    "/Evidence/{id}",
+    "/fhir/Evidence/{id}",
     operation_id="readFhirEvidence",
     responses=fhir_responses(EV, "The indication as a graded finding."),
 )
@@ -192,13 +194,14 @@ CI = "Citation"
 
 
 @router.get(
-    "/Citation",
+    "/fhir/Citation",
     operation_id="searchFhirCitations",
     responses=fhir_responses("Bundle", "A searchset of Citations."),
 )
 def search_citations(
     request: Request,
     snapshot: ReleaseDep,
+    urls: UrlsDep,
     window: WindowDep,
     _strict: StrictDep,
     ids: Annotated[str | None, search_query(CI, "_id")] = None,
@@ -215,12 +218,12 @@ def search_citations(
     total, citations = citation_page(snapshot.session, search, window)
     release = snapshot.release
     return searchset_response(
-        request, snapshot, total, [fr.citation(c, release) for c in citations], window
+        request, snapshot, urls, total, [fr.citation(c, release) for c in citations], window
     )
 
 
 @router.get(
-    "/Citation/{id}",
+    "/fhir/Citation/{id}",
     operation_id="readFhirCitation",
     responses=fhir_responses(CI, "The cited work."),
 )

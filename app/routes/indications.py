@@ -8,6 +8,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 
 from app import schemas as s
 from app.domain import Category, Evidence, Recommendation
+from app.http.origin import UrlsDep
 from app.queries.indications import IndicationFilter, get_indication, list_indications
 from app.release import ReleaseDep
 from app.routes.params import (
@@ -18,11 +19,11 @@ from app.routes.params import (
     set_link_header,
 )
 
-router = APIRouter(prefix="/v1/indications", tags=["indications"])
+router = APIRouter(tags=["indications"])
 
 
 @router.get(
-    "",
+    "/v1/indications",
     response_model=s.Page[s.IndicationRow],
     operation_id="listIndications",
     responses={404: {"description": "No such modality or condition; may suggest the nearest."}},
@@ -31,6 +32,7 @@ def list_(
     request: Request,
     response: Response,
     snapshot: ReleaseDep,
+    urls: UrlsDep,
     paging: PagingDep,
     condition: ConditionDep,
     population: PopulationQuery = None,
@@ -63,6 +65,7 @@ def list_(
     page = list_indications(
         snapshot.session,
         snapshot.memo,
+        urls,
         IndicationFilter(
             modality=modality,
             condition_ids=condition.ids if condition else None,
@@ -75,18 +78,19 @@ def list_(
             offset=paging.offset,
         ),
     )
-    set_link_header(request, response, page.total, paging)
+    set_link_header(request, response, urls, page.total, paging)
     return page
 
 
 @router.get(
-    "/{id}",
+    "/v1/indications/{id}",
     response_model=s.IndicationRow,
     operation_id="getIndication",
     responses={404: {"description": "No such indication; may suggest the nearest id."}},
 )
 def show(
     snapshot: ReleaseDep,
+    urls: UrlsDep,
     id: Annotated[  # noqa: A002  (the public parameter name)
         str,
         Path(
@@ -98,4 +102,4 @@ def show(
 ) -> s.IndicationRow:
     """One indication by its id, with its evidence level, grade basis, guideline positions,
     effects and citations."""
-    return get_indication(snapshot.session, snapshot.memo, id)
+    return get_indication(snapshot.session, snapshot.memo, urls, id)

@@ -10,10 +10,10 @@ from app.queries.releases import history_length
 from app.release import ReleaseDep
 from app.release.history import suggested_citation
 
-router = APIRouter(prefix="/v1", tags=["meta"])
+router = APIRouter(tags=["meta"])
 
 
-@router.get("/meta", operation_id="getMeta", response_model=s.CurrentMeta)
+@router.get("/v1/meta", operation_id="getMeta", response_model=s.CurrentMeta)
 def meta_(snapshot: ReleaseDep) -> s.CurrentMeta:
     """Release metadata: name, version, licence, content hash, counts, evidence scale, history
     length and how to cite it."""

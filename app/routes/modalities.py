@@ -7,7 +7,9 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query, Request, Response
 
 from app import schemas as s
+from app.citations import CitationFormat
 from app.domain import Category, Delivery, Evidence, Recommendation
+from app.http.origin import UrlsDep
 from app.queries.citations import modality_citations
 from app.queries.modalities import (
     ModalityFilter,
@@ -26,8 +28,9 @@ from app.routes.params import (
     VariantQuery,
     set_link_header,
 )
+from app.urls import Urls
 
-router = APIRouter(prefix="/v1/modalities", tags=["modalities"])
+router = APIRouter(tags=["modalities"])
 
 SlugPath = Annotated[
     str, Path(max_length=80, description="Modality slug.", examples=["ipt", "cbt"])
@@ -37,11 +40,17 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {
 }
 
 
-@router.get("", operation_id="listModalities", response_model=s.Page[s.ModalitySummary])
+@router.get(
+    "/v1/modalities",
+    operation_id="listModalities",
+    response_model=s.Page[s.ModalitySummary],
+    responses={404: {"description": "No such condition; may suggest the nearest slug."}},
+)
 def list_(
     request: Request,
     response: Response,
     snapshot: ReleaseDep,
+    urls: UrlsDep,
     paging: PagingDep,
     condition: ConditionDep,
     population: PopulationQuery = None,
@@ -77,6 +86,7 @@ def list_(
     """List modalities, filtered and paged."""
     page = list_modalities(
         snapshot.session,
+        urls,
         ModalityFilter(
             category=category,
             condition_ids=condition.ids if condition else None,
@@ -91,16 +101,20 @@ def list_(
             offset=paging.offset,
         ),
     )
-    set_link_header(request, response, page.total, paging)
+    set_link_header(request, response, urls, page.total, paging)
     return page
 
 
 @router.get(
-    "/{slug}", operation_id="getModality", response_model=s.ModalityDetail, responses=NOT_FOUND
+    "/v1/modalities/{slug}",
+    operation_id="getModality",
+    response_model=s.ModalityDetail,
+    responses=NOT_FOUND,
 )
 @preloaded(every_modality)  # answered from memory before routing, but for ?include=citations
 def show(
     snapshot: ReleaseDep,
+    urls: UrlsDep,
     slug: SlugPath,
     include: Annotated[
         Literal["citations"] | None,
@@ -109,7 +123,7 @@ def show(
 ) -> s.ModalityDetail:
     """One modality: indications, pros, cons, formats, components, with citation keys."""
     return get_modality(
-        snapshot.session, snapshot.memo, slug, include_citations=include == "citations"
+        snapshot.session, snapshot.memo, urls, slug, include_citations=include == "citations"
     )
 
 
@@ -118,15 +132,20 @@ async def modality_slug(slug: SlugPath) -> str:
 
 
 def _citations(
-    _request: Request, _response: Response, snapshot: Snapshot, slug: str
+    _request: Request, _response: Response, snapshot: Snapshot, urls: Urls, slug: str
 ) -> list[s.Citation]:
-    return modality_citations(snapshot.session, snapshot.memo, slug)
+    return modality_citations(snapshot.session, snapshot.memo, urls, slug)
 
 
 # Each citation format as an operation of its own.
 add_citation_formats(
     router,
-    "/{slug}/citations",
+    {
+        "/v1/modalities/{slug}/citations.csl.json": CitationFormat.csl_json,
+        "/v1/modalities/{slug}/citations.bib": CitationFormat.bibtex,
+        "/v1/modalities/{slug}/citations.ris": CitationFormat.ris,
+        "/v1/modalities/{slug}/citations.txt": CitationFormat.text,
+    },
     "listModalityCitations",
     "The modality's citations",
     modality_slug,
@@ -136,7 +155,7 @@ add_citation_formats(
 
 
 @router.get(
-    "/{slug}/citations",
+    "/v1/modalities/{slug}/citations",
     operation_id="listModalityCitations",
     response_model=s.ModalityCitations,
     responses={**negotiated_responses("The modality's citations"), **NOT_FOUND},
@@ -144,9 +163,10 @@ add_citation_formats(
 def citations(
     response: Response,
     snapshot: ReleaseDep,
+    urls: UrlsDep,
     negotiated: NegotiatedDep,
     slug: SlugPath,
 ) -> s.ModalityCitations | Response:
     """Every work the modality cites, once, in key order: as JSON or in a citation format."""
-    items = modality_citations(snapshot.session, snapshot.memo, slug)
+    items = modality_citations(snapshot.session, snapshot.memo, urls, slug)
     return negotiated.respond(s.ModalityCitations(modality=slug, items=items), items, response)

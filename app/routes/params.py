@@ -1,5 +1,5 @@
 """Parameters several routes of the API share, as dependencies that validate and resolve them
-(those the explorer shares too are in ``app.web.params``)."""
+(those the explorer shares too are in ``app.http.params``)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from urllib.parse import urlencode
 from fastapi import Depends, Query, Request, Response
 
 from app.domain import ALL_VARIANTS, MODALITY_VARIANTS, Population
-from app.web.params import MAX_Q, ResolvedCondition, condition_filter
+from app.http.params import MAX_Q, ResolvedCondition, condition_filter
+from app.urls import Urls
 
 MAX_LIMIT = 100
 MAX_OFFSET = 100_000
@@ -42,15 +43,18 @@ TextQuery = Annotated[
 ConditionDep = Annotated[ResolvedCondition | None, Depends(condition_filter)]
 
 
-def set_link_header(request: Request, response: Response, total: int, page: Paging) -> None:
-    """RFC 8288 ``Link`` header with next/prev pages, keeping every other query parameter."""
+def set_link_header(
+    request: Request, response: Response, urls: Urls, total: int, page: Paging
+) -> None:
+    """RFC 8288 ``Link`` header with next/prev pages on the client's origin, keeping every
+    other query parameter."""
     links = []
 
     def url(offset: int) -> str:
         params = dict(request.query_params)
         params["offset"] = str(offset)
         params["limit"] = str(page.limit)
-        return f"{request.url.path}?{urlencode(params)}"
+        return f"{urls.absolute(request.url.path)}?{urlencode(params)}"
 
     if page.offset + page.limit < total:
         links.append(f'<{url(page.offset + page.limit)}>; rel="next"')

@@ -10,15 +10,16 @@ from fastapi import APIRouter, Path, Request, Response
 from app import schemas as s
 from app.domain import EXPORT_MEDIA_TYPES, ExportFormat
 from app.export import attachment
+from app.http.negotiation import Representation, add_representations
+from app.http.origin import UrlsDep
 from app.queries.releases import list_releases, release_summary
 from app.queries.releases import snapshot as kept_export
 from app.release import ReleaseDep, Snapshot
 from app.release.history import diff
-from app.routes.export import EXPORT_FORMATS, ExportFormatDep, export_responses
+from app.routes.export import CSV, JSON, NDJSON, ExportFormatDep, export_responses
 from app.routes.params import PagingDep, set_link_header
-from app.web.negotiation import Representation, add_representations
 
-router = APIRouter(prefix="/v1/releases", tags=["releases"])
+router = APIRouter(tags=["releases"])
 
 Version = Annotated[
     str, Path(min_length=1, max_length=64, description="A release version, e.g. 1.0.0.")
@@ -27,21 +28,22 @@ Version = Annotated[
 IMMUTABLE = "public, max-age=31536000, immutable"
 
 
-@router.get("", operation_id="listReleases", response_model=s.Page[s.ReleaseSummary])
+@router.get("/v1/releases", operation_id="listReleases", response_model=s.Page[s.ReleaseSummary])
 def list_(
-    request: Request, response: Response, snapshot: ReleaseDep, paging: PagingDep
+    request: Request, response: Response, snapshot: ReleaseDep, urls: UrlsDep, paging: PagingDep
 ) -> s.Page[s.ReleaseSummary]:
     """List every release loaded so far, newest first."""
     current = snapshot.release.content_hash
-    page = list_releases(snapshot.session, current, paging.limit, paging.offset)
-    set_link_header(request, response, page.total, paging)
+    page = list_releases(snapshot.session, urls, current, paging.limit, paging.offset)
+    set_link_header(request, response, urls, page.total, paging)
     return page
 
 
-@router.get("/{version}", operation_id="getRelease", response_model=s.ReleaseSummary)
-def get(snapshot: ReleaseDep, version: Version) -> s.ReleaseSummary:
+@router.get("/v1/releases/{version}", operation_id="getRelease", response_model=s.ReleaseSummary)
+def get(snapshot: ReleaseDep, urls: UrlsDep, version: Version) -> s.ReleaseSummary:
     """One release: metadata, counts and where its exports are."""
-    return release_summary(snapshot.session, snapshot.memo, version, snapshot.release.content_hash)
+    current = snapshot.release.content_hash
+    return release_summary(snapshot.session, snapshot.memo, urls, version, current)
 
 
 def release_export(snapshot: Snapshot, version: str, fmt: ExportFormat) -> Response:
@@ -69,12 +71,20 @@ def _release_export_in(representation: Representation) -> Callable[..., Response
 
 WHAT = "The release's whole export, the same bytes every time"
 add_representations(
-    router, "/{version}/export", "exportRelease", EXPORT_FORMATS, _release_export_in, WHAT
+    router,
+    "exportRelease",
+    {
+        "/v1/releases/{version}/export.json": JSON,
+        "/v1/releases/{version}/export.ndjson": NDJSON,
+        "/v1/releases/{version}/export.zip": CSV,
+    },
+    _release_export_in,
+    WHAT,
 )
 
 
 @router.get(
-    "/{version}/export",
+    "/v1/releases/{version}/export",
     operation_id="exportRelease",
     response_class=Response,
     responses=export_responses(f"{WHAT}."),
@@ -84,7 +94,9 @@ def export_(snapshot: ReleaseDep, version: Version, fmt: ExportFormatDep) -> Res
     return release_export(snapshot, version, fmt)
 
 
-@router.get("/{old}/diff/{new}", operation_id="diffReleases", response_model=s.ReleaseDiff)
+@router.get(
+    "/v1/releases/{old}/diff/{new}", operation_id="diffReleases", response_model=s.ReleaseDiff
+)
 def diff_(snapshot: ReleaseDep, old: Version, new: Version) -> s.ReleaseDiff:
     """What changed from one release to another: added, removed and changed entities."""
     _, before = kept_export(snapshot.session, snapshot.memo, old, ExportFormat.json.value)

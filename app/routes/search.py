@@ -8,25 +8,26 @@ from fastapi import APIRouter, Query, Request, Response
 
 from app import schemas as s
 from app.domain import SearchType
+from app.http.origin import UrlsDep
+from app.http.params import CONTROL_CHARACTERS, MAX_Q
 from app.queries.search import search
 from app.release import ReleaseDep
 from app.routes.params import PagingDep, VariantQuery, set_link_header
-from app.web.guards import CONTROL_CHARACTERS
-from app.web.params import MAX_Q
 
 # Something besides spaces, and no control characters.
 SOMETHING_BESIDES_SPACES = (
     f"^[^{CONTROL_CHARACTERS}]*[^\\s{CONTROL_CHARACTERS}][^{CONTROL_CHARACTERS}]*$"
 )
 
-router = APIRouter(prefix="/v1", tags=["search"])
+router = APIRouter(tags=["search"])
 
 
-@router.get("/search", operation_id="search", response_model=s.Page[s.SearchHit])
+@router.get("/v1/search", operation_id="search", response_model=s.Page[s.SearchHit])
 def search_(
     request: Request,
     response: Response,
     snapshot: ReleaseDep,
+    urls: UrlsDep,
     paging: PagingDep,
     q: Annotated[
         str,
@@ -46,6 +47,6 @@ def search_(
 ) -> s.Page[s.SearchHit]:
     """Search modalities, conditions, claims and citations; best match first. With a variant,
     only the indications and formats of that variant."""
-    page = search(snapshot.session, q, type, paging.limit, paging.offset, variant)
-    set_link_header(request, response, page.total, paging)
+    page = search(snapshot.session, urls, q, type, paging.limit, paging.offset, variant)
+    set_link_header(request, response, urls, page.total, paging)
     return page

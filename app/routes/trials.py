@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import io
 from typing import Annotated, Any, Literal
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
@@ -23,6 +22,7 @@ from app.domain import (
     TimePoint,
 )
 from app.errors import InvalidParameter
+from app.http.origin import UrlsDep
 from app.queries.trial_table import CONTROL, TrialFilter
 from app.queries.trials import (
     CSV_COLUMNS,
@@ -30,6 +30,7 @@ from app.queries.trials import (
     csv_record,
     get_trial,
     list_datasets,
+    ndjson_lines,
     pooled,
     trial_rows,
     trials_page,
@@ -38,7 +39,7 @@ from app.release import ReleaseDep, Snapshot
 from app.routes.params import ConditionDep, PagingDep, set_link_header
 from app.suggest import suggest
 
-router = APIRouter(prefix="/v1", tags=["trials"])
+router = APIRouter(tags=["trials"])
 
 VARIANTS = sorted({v.value for vocabulary in MODALITY_VARIANTS.values() for v in vocabulary})
 COMPARATORS = [CONTROL, *(c.value for c in Comparator)]
@@ -183,24 +184,20 @@ def trial_filters(
 TrialFilterDep = Annotated[Filters, Depends(trial_filters)]
 
 
-def _query(params: dict[str, str]) -> str:
-    return f"?{urlencode(params)}" if params else ""
-
-
 @router.get(
-    "/datasets",
+    "/v1/datasets",
     operation_id="listDatasets",
     response_model=list[s.TrialDatasetInfo],
 )
-def datasets(snapshot: ReleaseDep) -> list[s.TrialDatasetInfo]:
+def datasets(snapshot: ReleaseDep, urls: UrlsDep) -> list[s.TrialDatasetInfo]:
     """The randomised-trial datasets this release holds, with their attribution (each is
     published under ODC-By 1.0: credit it wherever its figures appear), the date of their last
     literature search, and how many studies and comparisons of each are kept."""
-    return list_datasets(snapshot.session, snapshot.memo)
+    return list_datasets(snapshot.session, snapshot.memo, urls)
 
 
 @router.get(
-    "/trials",
+    "/v1/trials",
     operation_id="listTrials",
     response_model=s.Page[s.Trial],
     responses=NOT_FOUND,
@@ -209,6 +206,7 @@ def list_(
     request: Request,
     response: Response,
     snapshot: ReleaseDep,
+    urls: UrlsDep,
     paging: PagingDep,
     filters: TrialFilterDep,
 ) -> s.Page[s.Trial]:
@@ -218,14 +216,14 @@ def list_(
     /v1/trials.csv and /v1/trials.ndjson."""
     filters.check(snapshot)
     page = trials_page(
-        snapshot.session, snapshot.memo, filters.trial_filter, paging.limit, paging.offset
+        snapshot.session, snapshot.memo, urls, filters.trial_filter, paging.limit, paging.offset
     )
-    set_link_header(request, response, page.total, paging)
+    set_link_header(request, response, urls, page.total, paging)
     return page
 
 
 @router.get(
-    "/trials.csv",
+    "/v1/trials.csv",
     operation_id="listTrialsCsv",
     response_class=Response,
     responses={
@@ -250,7 +248,7 @@ def list_csv(snapshot: ReleaseDep, filters: TrialFilterDep) -> Response:
 
 
 @router.get(
-    "/trials.ndjson",
+    "/v1/trials.ndjson",
     operation_id="listTrialsNdjson",
     response_class=Response,
     responses={
@@ -261,22 +259,23 @@ def list_csv(snapshot: ReleaseDep, filters: TrialFilterDep) -> Response:
         **NOT_FOUND,
     },
 )
-def list_ndjson(snapshot: ReleaseDep, filters: TrialFilterDep) -> Response:
+def list_ndjson(snapshot: ReleaseDep, urls: UrlsDep, filters: TrialFilterDep) -> Response:
     """The whole filtered set of comparisons as NDJSON (each line a /v1/trials item)."""
     filters.check(snapshot)
     rows = trial_rows(snapshot.session, snapshot.memo, filters.trial_filter)
-    body = "".join(r.out().model_dump_json() + "\n" for r in rows)
+    body = "".join(ndjson_lines(urls, rows))
     return Response(body, media_type="application/x-ndjson", headers=snapshot.headers)
 
 
 @router.get(
-    "/trials/{id}",
+    "/v1/trials/{id}",
     operation_id="getTrial",
     response_model=s.TrialDetail,
     responses={404: {"description": "No such comparison; may suggest the nearest id."}},
 )
 def show(
     snapshot: ReleaseDep,
+    urls: UrlsDep,
     id: Annotated[  # noqa: A002  (the public parameter name)
         str,
         Path(
@@ -288,17 +287,18 @@ def show(
 ) -> s.TrialDetail:
     """One comparison, with its study and the study's reference as the dataset gives it
     (trial references are data, not entries of the citation list)."""
-    return get_trial(snapshot.session, snapshot.memo, id)
+    return get_trial(snapshot.session, snapshot.memo, urls, id)
 
 
 @router.get(
-    "/pooled",
+    "/v1/pooled",
     operation_id="getPooled",
     response_model=s.Pooled,
     responses=NOT_FOUND,
 )
 def pooled_(
     snapshot: ReleaseDep,
+    urls: UrlsDep,
     filters: TrialFilterDep,
     method: Annotated[
         Literal["reml", "pm"],
@@ -311,5 +311,5 @@ def pooled_(
     pooled, with none every figure is null. `trials_csv` downloads exactly the rows behind it;
     docs/meta-analysis.md shows how to get the same figure in R's metafor."""
     filters.check(snapshot)
-    csv_url = f"/v1/trials.csv{_query(filters.params)}"
+    csv_url = urls.trials_csv(filters.params)
     return pooled(snapshot.session, snapshot.memo, filters.trial_filter, method, csv_url)

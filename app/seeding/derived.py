@@ -17,17 +17,14 @@ from app.domain import (
     ClaimType,
     ExportFormat,
     SearchType,
-    citation_url,
     claim_path,
     claim_ref,
-    condition_url,
     indication_id,
-    indication_url,
-    modality_url,
 )
 from app.export import export
 from app.queries.meta import meta
 from app.seeding.format import Condition
+from app.urls import citation_path, condition_path, indication_path, modality_path
 
 
 def _doc(
@@ -63,7 +60,7 @@ def rebuild_search_index(session: Session) -> None:
                 x.slug,
                 f"{x.name} ({x.abbreviation})",
                 [*x.aliases, x.summary, x.description, x.origin, *x.goals],
-                modality_url(x.slug),
+                modality_path(x.slug),
             )
         )
     codes: dict[int, list[str]] = {}
@@ -77,7 +74,7 @@ def rebuild_search_index(session: Session) -> None:
                 c.slug,
                 c.name,
                 [*c.aliases, c.description, *codes.get(c.id or 0, [])],
-                condition_url(c.slug),
+                condition_path(c.slug),
                 keywords=c.lay_terms,
             )
         )
@@ -92,7 +89,7 @@ def rebuild_search_index(session: Session) -> None:
     ) -> None:
         slug = modalities[modality_id].slug
         ref = claim_ref(slug, claim_path(claim_type, position, kind))
-        docs.append(_doc(SearchType.claim, ref, title, parts, modality_url(ref)))
+        docs.append(_doc(SearchType.claim, ref, title, parts, modality_path(ref)))
 
     for i in session.execute(select(m.Indication)).scalars():
         x, cond = modalities[i.modality_id], conditions[i.condition_id]
@@ -104,7 +101,7 @@ def rebuild_search_index(session: Session) -> None:
                 ref,
                 f"{x.abbreviation}{f' ({i.variant})' if i.variant else ''} for {cond.name}",
                 [i.summary, i.grade_basis or "", i.population, i.variant, i.evidence],
-                indication_url(ref),
+                indication_path(ref),
                 variant=i.variant,
             )
         )
@@ -119,7 +116,7 @@ def rebuild_search_index(session: Session) -> None:
                 ref,
                 f"{x.abbreviation}: {f.delivery} format",
                 [f.notes, f.variant],
-                modality_url(ref),
+                modality_path(ref),
                 variant=f.variant,
             )
         )
@@ -141,7 +138,7 @@ def rebuild_search_index(session: Session) -> None:
                 cit.key,
                 cit.title,
                 [*authors, cit.year, cit.container_title, cit.publisher, cit.doi],
-                citation_url(cit.key),
+                citation_path(cit.key),
             )
         )
 

@@ -15,10 +15,9 @@ import anyio
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.errors import ServiceUnavailable
-from app.web.problems import RETRY_AFTER_SECONDS, send_problem
+from app.http.problems import RETRY_AFTER_SECONDS, send_problem
+from app.urls import uses_database
 
-# Routes that never touch the database.
-EXEMPT = ("/healthz", "/docs", "/redoc", "/static-offline-docs", "/openapi.json")
 RETRY_AFTER = [(b"retry-after", str(RETRY_AFTER_SECONDS).encode())]
 
 
@@ -31,7 +30,7 @@ class AdmissionMiddleware:
         self.waiting = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith(EXEMPT):
+        if scope["type"] != "http" or not uses_database(scope["path"]):
             await self.app(scope, receive, send)
             return
         try:
@@ -39,7 +38,7 @@ class AdmissionMiddleware:
         except anyio.WouldBlock:
             if self.waiting >= self.queue_limit:
                 busy = ServiceUnavailable("Too many requests are waiting for the database; retry.")
-                await send_problem(send, busy, RETRY_AFTER)
+                await send_problem(send, scope["path"], busy, RETRY_AFTER)
                 return
             self.waiting += 1
             try:
@@ -47,7 +46,7 @@ class AdmissionMiddleware:
                     await self.slots.acquire()
             except TimeoutError:
                 slow = ServiceUnavailable("No database connection came free in time; retry.")
-                await send_problem(send, slow, RETRY_AFTER)
+                await send_problem(send, scope["path"], slow, RETRY_AFTER)
                 return
             finally:
                 self.waiting -= 1

@@ -1,14 +1,13 @@
 """Requests this read-only API refuses before any routing: other methods (405), absurd
 targets (414) or headers (431), and targets that are not UTF-8 or hold control characters (400).
 
-``CONTROL_CHARACTERS`` is the one rule for control characters: the guard applies it to the
-path and query string, and the OpenAPI document and the search parameter say it in their
+The one rule for control characters (``app.http.params.HAS_CONTROL``) is applied here to
+the path and query string; the OpenAPI document and the search parameter say it in their
 patterns, so clients (and a fuzzer) know such a value is not valid.
 """
 
 from __future__ import annotations
 
-import re
 from urllib.parse import unquote_to_bytes
 
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -20,18 +19,12 @@ from app.errors import (
     MethodNotAllowed,
     UriTooLong,
 )
-from app.web.problems import send_problem
+from app.http.params import HAS_CONTROL
+from app.http.problems import send_problem
 
 ALLOWED_METHODS = ("GET", "HEAD", "OPTIONS")
 MAX_TARGET_BYTES = 2048  # path plus query string
 MAX_HEADER_BYTES = 8192
-
-# NUL and the other C0 controls (tab and line feed aside, which a search may hold) and DEL:
-# they have no place in a slug or a search, and PostgreSQL refuses NUL in text outright.
-CONTROL_CHARACTERS = "\\x00-\\x08\\x0b-\\x1f\\x7f"
-HAS_CONTROL = re.compile(f"[{CONTROL_CHARACTERS}]")
-# The same rule as a pattern for OpenAPI (ECMA-262 reads these escapes as Python does).
-NO_CONTROLS_PATTERN = f"^[^{CONTROL_CHARACTERS}]*$"
 
 
 def refusal(scope: Scope) -> AppError | None:
@@ -66,6 +59,8 @@ class RequestGuardMiddleware:
             refused = refusal(scope)
             if refused is not None:
                 allow = [(b"allow", ", ".join(ALLOWED_METHODS).encode())]
-                await send_problem(send, refused, allow if refused.status == 405 else ())
+                await send_problem(
+                    send, scope["path"], refused, allow if refused.status == 405 else ()
+                )
                 return
         await self.app(scope, receive, send)

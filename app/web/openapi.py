@@ -1,11 +1,11 @@
-"""The OpenAPI document, finished: every error documented as problem+json (or in the shape of
-its own a part of the API declares, handed in as an ``ErrorShape``: FHIR's OperationOutcome),
-headers and field descriptions added where FastAPI cannot say them."""
+"""The OpenAPI document, finished: each operation's errors documented as problem+json (or, under
+``/fhir``, as FHIR's OperationOutcome), headers and field descriptions added where FastAPI
+cannot say them."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Collection
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,8 +24,11 @@ from app.errors import (
     TooManyRequests,
     UriTooLong,
 )
-from app.web.guards import MAX_HEADER_BYTES, MAX_TARGET_BYTES, NO_CONTROLS_PATTERN
-from app.web.problems import PROBLEM_JSON, problem_json
+from app.fhir.outcome import OPERATION_OUTCOME_SCHEMA
+from app.http.params import NO_CONTROLS_PATTERN
+from app.http.problems import FHIR_JSON, PROBLEM_JSON, problem_json
+from app.urls import Area, area, is_fhir, uses_database
+from app.web.guards import MAX_HEADER_BYTES, MAX_TARGET_BYTES
 
 PROBLEM_SCHEMA: dict[str, Any] = {
     "title": "Problem",
@@ -69,10 +72,11 @@ PROBLEM_SCHEMA: dict[str, Any] = {
 }
 
 
-# What any operation may answer besides its own statuses: the guards (app.web.guards), the
-# rate limit, the admission queue and the error handlers stand in front of every route.
+# What each error status means, wherever an operation documents it (``error_statuses`` says
+# which statuses an operation can answer).
 ERRORS = {
-    "400": "Malformed request (bytes that are not UTF-8, or control characters).",
+    "400": "Malformed request (bytes that are not UTF-8, control characters, or a query string"
+    " where the operation takes no parameters).",
     "404": "Not found; may suggest the nearest existing id.",
     "406": "Accept allows none of the media types this operation sends; 'available' lists them.",
     "414": f"The path and query string are over {MAX_TARGET_BYTES} bytes.",
@@ -82,6 +86,31 @@ ERRORS = {
     "500": "Unexpected error; the problem names the request id (X-Request-ID).",
     "503": "The database is unavailable, too busy (see Retry-After), or no release is loaded.",
 }
+# Any request may meet these before its route: the guards (400, 414, 431; app.web.guards), the
+# rate limit (429, when one is set) and the server-error layer (500).
+ANY_REQUEST = frozenset({"400", "414", "429", "431", "500"})
+
+
+def error_statuses(path: str, operation: dict[str, Any]) -> set[str]:
+    """The error statuses the operation at ``path`` can answer, from where it is and what it
+    takes: 503 where it needs the database (the admission queue, the release); 404 where a path
+    parameter names something; 406 where the ``Accept`` rule applies (the API's operations,
+    app.web.accept); 422 where it takes parameters (the strict query rule and their
+    validation), except under /fhir, where an invalid parameter is a 400. An operation adds
+    those its route declares itself (a query parameter that names something: 404)."""
+    params = operation.get("parameters", [])
+    statuses = set(ANY_REQUEST)
+    if uses_database(path):
+        statuses.add("503")
+    if any(p.get("in") == "path" for p in params):
+        statuses.add("404")
+    if area(path) is Area.api:
+        statuses.add("406")
+    if params and not is_fhir(path):
+        statuses.add("422")
+    return statuses
+
+
 # One example per status, written by the one problem writer, so the docs never show a 404 beside
 # a 429 and an example cannot drift from what is sent.
 PROBLEM_EXAMPLES: dict[str, AppError] = {
@@ -144,7 +173,10 @@ class ErrorShape:
     name: str  # of its schema among the document's components
     schema: dict[str, Any]
     media_type: str
-    never: Collection[str] = ()  # statuses it never answers
+
+
+# Under /fhir, every error is an OperationOutcome (app.http.problems writes it).
+FHIR_ERRORS = ErrorShape(is_fhir, "OperationOutcome", OPERATION_OUTCOME_SCHEMA, FHIR_JSON)
 
 
 # Descriptions for fields whose meaning is the same wherever they appear; a field described in
@@ -197,16 +229,16 @@ FIELD_DESCRIPTIONS = {
 }
 
 
-def install(app: FastAPI, other: ErrorShape | None = None) -> None:
+def install(app: FastAPI) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = build(app, other)
+            app.openapi_schema = build(app)
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-def build(app: FastAPI, other: ErrorShape | None = None) -> dict[str, Any]:
+def build(app: FastAPI) -> dict[str, Any]:
     doc = get_openapi(
         title=app.title,
         version=app.version,
@@ -216,25 +248,29 @@ def build(app: FastAPI, other: ErrorShape | None = None) -> dict[str, Any]:
     )
     components = doc.setdefault("components", {}).setdefault("schemas", {})
     components["Problem"] = {**PROBLEM_SCHEMA, "examples": [problem_example("404")]}
-    if other is not None:
-        components[other.name] = other.schema
+    components[FHIR_ERRORS.name] = FHIR_ERRORS.schema
     for path, item in doc.get("paths", {}).items():
-        shape = other if other is not None and other.applies(path) else None
+        shape = FHIR_ERRORS if FHIR_ERRORS.applies(path) else None
         for operation in item.values():
             responses = operation.setdefault("responses", {})
-            responses.setdefault("304", NOT_MODIFIED)
-            for status, description in ERRORS.items():
-                if shape is not None and status in shape.never:
-                    responses.pop(status, None)  # FastAPI's own 422, for validation errors
-                    continue
+            # What the route declares itself (FastAPI adds a 422 of its own: the rule says
+            # where one can happen).
+            declared = {s for s in responses if s.isdigit() and int(s) >= 400 and s != "422"}
+            statuses = error_statuses(path, operation) | declared
+            for status in [s for s in responses if s.isdigit() and int(s) >= 400]:
+                if status not in statuses:
+                    responses.pop(status)  # FastAPI's own 422 where no parameter can fail
+            if uses_database(path):
+                responses.setdefault("304", NOT_MODIFIED)
+            for status in sorted(statuses):
                 given = responses.get(status, {})
                 responses[status] = {
-                    "description": given.get("description", description),
+                    "description": given.get("description", ERRORS.get(status, "Error.")),
                     "content": _problem(status) if shape is None else _shaped(shape),
                 }
                 if status in ("429", "503"):
                     responses[status]["headers"] = RETRY_AFTER
-            if path.startswith("/v1/") and "200" in responses:
+            if area(path) is Area.api and "200" in responses:
                 ok = responses["200"].setdefault("headers", {})
                 ok.update(ANSWER_HEADERS)
                 if _is_paged(operation):

@@ -1,19 +1,11 @@
-"""Errors as ``application/problem+json`` (RFC 9457): the one writer, the app's exception
-handlers, and the middleware that turns any unhandled error into a logged 500.
-
-Every problem the service sends, from a route, a guard or the admission queue, is written by
-``problem_json``; its ``type`` is ``PROBLEM_BASE`` plus the error's ``type_slug``.
-"""
+"""The app's exception handlers, and the middleware that turns any unhandled error into a
+logged 500; each answers through the one error writer, ``app.http.problems``, which chooses
+problem+json or FHIR's OperationOutcome by the path."""
 
 from __future__ import annotations
 
-import json
 import logging
-from collections.abc import Mapping, Sequence
-from http import HTTPStatus
-from typing import Any
 
-from asgi_correlation_id import correlation_id
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
@@ -23,70 +15,20 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import AppError, InvalidParameter, ServiceUnavailable
-
-PROBLEM_JSON = "application/problem+json"
-PROBLEM_BASE = "https://therapy-kb.example/problems/"
-# How long a client should wait before retrying a 503 (the database away, or too busy).
-RETRY_AFTER_SECONDS = 2
+from app.http.problems import RETRY_AFTER_SECONDS, http_error, problem_response, send_problem
 
 log = logging.getLogger("app.errors")
-Header = tuple[bytes, bytes]
 
 
-def problem_json(error: AppError) -> bytes:
-    """The body of the problem ``error`` stands for; names the request id when there is one."""
-    body: dict[str, Any] = {
-        "type": PROBLEM_BASE + error.type_slug,
-        "title": error.title,
-        "status": error.status,
-        "detail": error.detail,
-        **error.extra,
-    }
-    request_id = correlation_id.get()
-    if request_id is not None and "request_id" not in body:
-        body["request_id"] = request_id
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
-
-
-def problem_response(error: AppError, headers: Mapping[str, str] | None = None) -> Response:
-    return Response(problem_json(error), error.status, headers, PROBLEM_JSON)
-
-
-async def send_problem(send: Send, error: AppError, headers: Sequence[Header] = ()) -> None:
-    """Answer with ``error`` straight from an ASGI middleware, before any routing."""
-    body = problem_json(error)
-    await send(
-        {
-            "type": "http.response.start",
-            "status": error.status,
-            "headers": [
-                (b"content-type", PROBLEM_JSON.encode()),
-                (b"content-length", str(len(body)).encode()),
-                *headers,
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
-
-
-def http_error(status: int, detail: str | None = None) -> AppError:
-    """An ``AppError`` for a bare HTTP status (FastAPI's own 404s and 405s)."""
-    phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
-    error = AppError(detail or phrase)
-    error.status, error.title = status, phrase
-    error.type_slug = phrase.lower().replace(" ", "-")
-    return error
-
-
-async def _app_error(_request: Request, exc: Exception) -> Response:
+async def _app_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, AppError)
     headers = dict(exc.headers)
     if exc.status == 503:
         headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
-    return problem_response(exc, headers)
+    return problem_response(request.url.path, exc, headers)
 
 
-async def _validation_error(_request: Request, exc: Exception) -> Response:
+async def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     errors = [
         {
@@ -98,20 +40,23 @@ async def _validation_error(_request: Request, exc: Exception) -> Response:
         for err in exc.errors()
     ]
     detail = "; ".join(f"{e['parameter']}: {e['reason']}" for e in errors)
-    return problem_response(InvalidParameter(detail, errors=errors))
+    return problem_response(request.url.path, InvalidParameter(detail, errors=errors))
 
 
-async def _http_error(_request: Request, exc: Exception) -> Response:
+async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     detail = exc.detail if isinstance(exc.detail, str) else None
-    return problem_response(http_error(exc.status_code, detail), exc.headers)
+    error = http_error(exc.status_code, detail)
+    return problem_response(request.url.path, error, exc.headers)
 
 
 async def _database_error(request: Request, exc: Exception) -> Response:
     # The database is away or too slow: a temporary condition, not a bug of ours.
     log.warning("database error on %s %s: %s", request.method, request.url.path, type(exc).__name__)
     unavailable = ServiceUnavailable("The database is not answering; try again shortly.")
-    return problem_response(unavailable, {"Retry-After": str(RETRY_AFTER_SECONDS)})
+    return problem_response(
+        request.url.path, unavailable, {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    )
 
 
 def install(app: FastAPI) -> None:
@@ -145,4 +90,5 @@ class ServerErrorMiddleware:
             log.exception("unhandled error", extra={"path": scope["path"]})
             if started:
                 raise  # too late for a clean answer: let the server drop the connection
-            await send_problem(send, AppError("The server could not answer this request."))
+            failed = AppError("The server could not answer this request.")
+            await send_problem(send, scope["path"], failed)

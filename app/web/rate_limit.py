@@ -12,7 +12,7 @@ from limits.strategies import MovingWindowRateLimiter
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.errors import TooManyRequests
-from app.web.problems import send_problem
+from app.http.problems import send_problem
 
 
 class RateLimitMiddleware:
@@ -28,6 +28,8 @@ class RateLimitMiddleware:
                 reset = self.limiter.get_window_stats(self.limit, client).reset_time
                 retry = max(1, math.ceil(reset - time.time()))
                 over = TooManyRequests(f"Over the limit of {self.limit}; retry after {retry} s.")
-                await send_problem(send, over, [(b"retry-after", str(retry).encode())])
+                await send_problem(
+                    send, scope["path"], over, [(b"retry-after", str(retry).encode())]
+                )
                 return
         await self.app(scope, receive, send)

@@ -1,11 +1,11 @@
-"""Security headers on every response, errors included. Which paths are pages and figures is
-the explorer's to say: ``app.main`` hands its rules in."""
+"""Security headers on every response, errors included, by the part of the service a path
+belongs to (``app.urls.area``): the API's, the documentation's, a page's, a figure's."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.urls import OPENAPI, Area, area
 
 API_CSP = b"default-src 'none'; frame-ancestors 'none'"
 # Swagger UI and ReDoc run their own inline bootstrap script and styles, all from this host.
@@ -13,7 +13,6 @@ DOCS_CSP = (
     b"default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
     b"img-src 'self' data:; worker-src 'self' blob:; frame-ancestors 'none'"
 )
-DOCS_PATHS = ("/docs", "/redoc", "/static-offline-docs")
 COMMON = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer")]
 API_HEADERS = [*COMMON, (b"content-security-policy", API_CSP)]
 DOCS_HEADERS = [*COMMON, (b"content-security-policy", DOCS_CSP)]
@@ -26,24 +25,18 @@ PAGE_HEADERS = [*COMMON, (b"content-security-policy", PAGE_CSP)]
 FIGURE_CSP = b"default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
 FIGURE_HEADERS = [*COMMON, (b"content-security-policy", FIGURE_CSP)]
 
+HEADERS_OF = {Area.page: PAGE_HEADERS, Area.figure: FIGURE_HEADERS, Area.docs: DOCS_HEADERS}
+
 
 class SecurityHeadersMiddleware:
-    def __init__(
-        self, app: ASGIApp, is_page: Callable[[str], bool], is_figure: Callable[[str], bool]
-    ) -> None:
-        """``is_page(path)``, ``is_figure(path)``: an HTML page, or an SVG figure, for people."""
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.is_page = is_page
-        self.is_figure = is_figure
 
-    def headers_for(self, path: str) -> list[tuple[bytes, bytes]]:
-        if path.startswith(DOCS_PATHS):
-            return DOCS_HEADERS
-        if self.is_figure(path):
-            return FIGURE_HEADERS
-        if self.is_page(path):
-            return PAGE_HEADERS
-        return API_HEADERS
+    @staticmethod
+    def headers_for(path: str) -> list[tuple[bytes, bytes]]:
+        if path == OPENAPI:
+            return API_HEADERS  # the document is JSON, like the API's answers
+        return HEADERS_OF.get(area(path), API_HEADERS)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

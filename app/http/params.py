@@ -1,8 +1,10 @@
-"""Parameters the faces share (the API's routes and the explorer's pages), as dependencies and
-plain functions that validate and resolve them."""
+"""Parameters the faces share (the API's routes, FHIR and the explorer's pages), as
+dependencies and plain functions that validate and resolve them, and the one rule for control
+characters in a request's text."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -13,6 +15,13 @@ from app.queries.common import condition_not_found, descendants, resolve_conditi
 from app.release import ReleaseDep
 
 MAX_Q = 200
+
+# NUL and the other C0 controls (tab and line feed aside, which a search may hold) and DEL:
+# they have no place in a slug or a search, and PostgreSQL refuses NUL in text outright.
+CONTROL_CHARACTERS = "\\x00-\\x08\\x0b-\\x1f\\x7f"
+HAS_CONTROL = re.compile(f"[{CONTROL_CHARACTERS}]")
+# The same rule as a pattern for OpenAPI (ECMA-262 reads these escapes as Python does).
+NO_CONTROLS_PATTERN = f"^[^{CONTROL_CHARACTERS}]*$"
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,8 @@ An undeclared parameter (a typo, or a filter the operation does not have) is ref
 ignored, so it cannot pass for a filter that worked; a parameter declared with one value and given
 twice is refused rather than silently cut to one of its values. Under /v1 the refusal is a 422
 problem that names the parameter, the nearest declared one and every declared one; under /fhir
-the same ``InvalidParameter`` becomes a 400 OperationOutcome (``app.fhir.outcome``).
+the same ``InvalidParameter`` is written as a 400 OperationOutcome (``app.http.problems``). An
+operation that takes no query parameters at all refuses a query string as malformed (400).
 
 What an operation declares is read from its FastAPI dependency tree, so the rule cannot drift
 from the parameters the OpenAPI document lists.
@@ -19,7 +20,7 @@ from typing import Any, Union, get_args, get_origin
 from fastapi import Request
 from fastapi.routing import APIRoute
 
-from app.errors import InvalidParameter
+from app.errors import BadRequest, InvalidParameter
 from app.suggest import suggest
 
 
@@ -66,6 +67,11 @@ def check_query(request: Request) -> None:
     """Refuse a parameter the routed operation does not declare, or a single one given twice."""
     route = request.scope.get("route")
     known = declared(route) if isinstance(route, APIRoute) else NOTHING
+    if not known.names and request.scope["query_string"]:
+        # Nothing to mistake a parameter for, and no parameter to be invalid: a malformed
+        # request (400), so an operation without parameters never answers 422.
+        given = ", ".join(dict.fromkeys(request.query_params))
+        raise BadRequest(f"{given}: this operation takes no query parameters")
     seen: set[str] = set()
     for name, _ in request.query_params.multi_items():
         if name not in known.names:

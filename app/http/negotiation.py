@@ -8,18 +8,19 @@ writes into the operation's 200 ``content`` in the OpenAPI document. The 406 rul
 the response cache's key all take it from there (``MediaTypes``), so the document and what the
 API does cannot disagree.
 
-**The rule** (``AcceptMiddleware``, in front of the response cache): a ``GET`` whose ``Accept``
-allows none of the operation's media types is answered 406, a problem that lists them under
-``available``. A request without ``Accept``, or with ``*/*``, is not parsed at all. A header in
-which no media range can be read counts as absent. Errors are ``application/problem+json``
-whatever ``Accept`` says. An operation that takes a ``format`` parameter lets it win: with
-``format`` given, the route answers in that format and ``Accept`` is not consulted.
+**The rule** (``refusal``, applied by ``app.web.accept`` in front of the response cache): a
+``GET`` whose ``Accept`` allows none of the operation's media types is answered 406, a problem
+that lists them under ``available``. A request without ``Accept``, or with ``*/*``, is not
+parsed at all. A header in which no media range can be read counts as absent. Errors are
+``application/problem+json`` whatever ``Accept`` says. An operation that takes a ``format``
+parameter lets it win: with ``format`` given, the route answers in that format and ``Accept``
+is not consulted.
 
 **Several representations** (the citation resources and the exports at their first paths):
 ``format`` picks one, else ``Accept`` (python-mimeparse; each type takes the q of the most
 specific range that matches it, and ties go to the order declared, so ``*/*`` means the first,
-JSON). Each such operation's answers, errors and 304s included, carry ``Vary: Accept``; it is
-the one place the app sets ``Vary`` (Starlette's CORS layer, outside it, adds ``Origin``). An
+JSON). Each such operation's answers, errors and 304s included, carry ``Vary: Accept``
+(``app.web.accept``, the one place the app sets ``Vary``, adds it beside ``Origin``). An
 operation with one media type sends no ``Vary: Accept``: its 200 is the same whatever
 ``Accept`` says, and its 406 is never stored by a cache (no ``Cache-Control`` or ``ETag``, and
 406 is not cacheable by default, RFC 9111 section 4.2.2), so a shared cache keeps one copy of
@@ -31,7 +32,7 @@ from the OpenAPI document reads only the first media type of an answer and sends
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -42,11 +43,10 @@ from fastapi import APIRouter, Request, Response
 from fastapi.datastructures import DefaultPlaceholder
 from fastapi.routing import APIRoute
 from starlette.routing import BaseRoute
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 from app.errors import NotAcceptable
-from app.web.problems import send_problem
-from app.web.strict_query import declared
+from app.http.strict_query import declared
 
 Responses = dict[int | str, dict[str, Any]]
 MediaRange = tuple[str, str, dict[str, str]]  # type, subtype, parameters (q included)
@@ -161,7 +161,7 @@ def choose(
         return representations[0], {}
     found = preferred([r.media_type for r in representations], header)
     if found is None:
-        # AcceptMiddleware refuses such a request before routing; this keeps the function total.
+        # app.web.accept refuses such a request before routing; this keeps the function total.
         raise not_acceptable([r.media_type for r in representations])
     media_type, params = found
     return next(r for r in representations if r.media_type == media_type), params
@@ -241,41 +241,20 @@ def _names_format(query_string: bytes) -> bool:
     return any(name == FORMAT_PARAMETER for name, _ in pairs)
 
 
-class AcceptMiddleware:
-    """406 when ``Accept`` allows none of what the operation sends; ``Vary: Accept`` on every
-    answer of an operation with several representations (see the module's docstring)."""
-
-    def __init__(self, app: ASGIApp, media_types: MediaTypes) -> None:
-        self.app = app
-        self.media_types = media_types
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        path: str = scope["path"]
-        if self.media_types.varies(path):
-            send = _vary_on_accept(send)
-        accept = accept_header(scope["headers"])
-        if accept is not None and accept not in ANYTHING and scope["method"] in ("GET", "HEAD"):
-            offer = self.media_types.find(path)
-            if (
-                offer is not None
-                and not acceptable(accept, offer.types)
-                and not (offer.format_wins and _names_format(scope["query_string"]))
-            ):
-                await send_problem(send, not_acceptable(offer.types))
-                return
-        await self.app(scope, receive, send)
-
-
-def _vary_on_accept(send: Send) -> Send:
-    async def vary(message: Message) -> None:
-        if message["type"] == "http.response.start":
-            message["headers"] = [*message.get("headers", ()), (b"vary", b"Accept")]
-        await send(message)
-
-    return vary
+def refusal(media_types: MediaTypes, scope: Scope) -> NotAcceptable | None:
+    """The 406 a ``GET`` gets when its ``Accept`` allows none of what its operation sends; None
+    otherwise (no header or ``*/*``: not parsed at all)."""
+    accept = accept_header(scope["headers"])
+    if accept is None or accept in ANYTHING or scope["method"] not in ("GET", "HEAD"):
+        return None
+    offer = media_types.find(scope["path"])
+    if (
+        offer is None
+        or acceptable(accept, offer.types)
+        or (offer.format_wins and _names_format(scope["query_string"]))
+    ):
+        return None
+    return not_acceptable(offer.types)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -284,23 +263,23 @@ def _vary_on_accept(send: Send) -> Send:
 
 def add_representations(
     router: APIRouter,
-    path: str,
     operation_id: str,
-    representations: Iterable[Representation],
+    operations: Mapping[str, Representation],
     endpoint: Callable[[Representation], Callable[..., Any]],
     what: str,
     responses: Responses | None = None,
 ) -> None:
-    """For each representation with a suffix, the operation ``operation_id`` + its name at
-    ``path`` + its suffix, whose 200 declares that one media type; ``endpoint(representation)``
+    """For each literal path of ``operations`` (written out where it is called, so that a reader
+    can grep for it) and the representation it serves, the operation ``operation_id`` + the
+    representation's name, whose 200 declares that one media type; ``endpoint(representation)``
     answers it. Call it before adding a route whose last path parameter would take the suffix
     too (``/{key}`` matches ``x.bib``)."""
-    for representation in representations:
-        if representation.suffix is None:
-            continue
+    for path, representation in operations.items():
+        if representation.suffix is None or not path.endswith(representation.suffix):
+            raise ValueError(f"{path} does not end in {representation.title}'s suffix")
         media_type = representation.media_type
         router.add_api_route(
-            path + representation.suffix,
+            path,
             endpoint(representation),
             methods=["GET"],
             operation_id=operation_id + representation.name,
