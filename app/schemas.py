@@ -874,7 +874,10 @@ class TrialDatasetInfo(DatasetAttribution):
         }
     )
 
-    title: str = Field(description="The dataset's title, as its publisher gives it.")
+    title: str = Field(
+        description="What the dataset holds, in a line written for this project (its publisher"
+        " gives no title)."
+    )
     commit: str = Field(description="The commit of the publisher's repository that was read.")
     last_search: date = Field(description="Date of the dataset's last literature search.")
     rows: int = Field(description="Rows in its file, used or not.")

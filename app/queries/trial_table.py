@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date
 from typing import Literal, Protocol, TypeVar
 
@@ -422,16 +422,7 @@ def load_trial_table(session: Session) -> TrialTable:
     """Four statements: datasets, comparisons with their study and condition, modality slugs,
     condition parents."""
     datasets = tuple(
-        DatasetInfo(
-            name=d.name,
-            title=d.title,
-            version=d.version,
-            commit=d.commit,
-            doi=d.doi,
-            licence=d.licence,
-            last_search=d.last_search,
-            rows=d.rows,
-        )
+        DatasetInfo(**{f.name: getattr(d, f.name) for f in fields(DatasetInfo)})
         for d in session.execute(
             select(m.TrialDataset).order_by(col(m.TrialDataset.position))
         ).scalars()

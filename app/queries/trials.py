@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import asdict
 from typing import Any
 
 from sqlalchemy import select
@@ -88,14 +89,7 @@ def list_datasets(session: Session, memo: Memo, urls: Urls) -> list[s.TrialDatas
             studies[r.dataset] += 1
     return [
         s.TrialDatasetInfo(
-            name=d.name,
-            title=d.title,
-            version=d.version,
-            commit=d.commit,
-            doi=d.doi,
-            licence=d.licence,
-            last_search=d.last_search,
-            rows=d.rows,
+            **asdict(d),
             studies=studies[d.name],
             comparisons=comparisons[d.name],
             url=urls.absolute(with_query(f"{API}/trials", {"dataset": d.name})),
