@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from sqlalchemy import Engine, MetaData, event, select
 
@@ -36,6 +38,19 @@ TABLES = [
 def in_ci() -> bool:
     """Under CI=true, a missing tool is a failure, not a skip."""
     return os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def require_metafor() -> None:
+    """Skip a test that runs R's metafor where it is not installed; under CI=true, fail."""
+    if shutil.which("Rscript") is not None:
+        probe = subprocess.run(
+            ["Rscript", "-e", "library(metafor)"], capture_output=True, check=False, timeout=120
+        )
+        if probe.returncode == 0:
+            return
+    if in_ci():
+        pytest.fail("CI must run this test: install R and metafor (r-base-core r-cran-metafor)")
+    pytest.skip("Rscript with metafor is not installed here (Debian: r-cran-metafor)")
 
 
 def snapshot(engine: Engine, tables: list[str] = TABLES) -> dict[str, list[tuple[Any, ...]]]:

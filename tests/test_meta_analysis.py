@@ -12,8 +12,6 @@ import csv
 import importlib.util
 import io
 import math
-import os
-import shutil
 import subprocess
 import sys
 from collections import defaultdict
@@ -26,6 +24,7 @@ from app import meta_analysis as ma
 from app.domain import TimePoint
 from app.meta_analysis import EffectRow, Interval, StudyEffect, aggregate, meta_analysis, pool
 from app.seeding.trials import read_trials
+from tests.helpers import require_metafor
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures" / "metafor"
@@ -145,21 +144,9 @@ def test_aggregated_effects_match_metafor(subset: str) -> None:
         assert math.isclose(effect.se**2, float(reference["vi"]), rel_tol=0, abs_tol=TOLERANCE)
 
 
-def _metafor_available() -> bool:
-    if shutil.which("Rscript") is None:
-        return False
-    probe = subprocess.run(
-        ["Rscript", "-e", "library(metafor)"], capture_output=True, check=False, timeout=120
-    )
-    return probe.returncode == 0
-
-
 def _run_pool_r(rows: Path, out: Path) -> None:
     """pool.R on ``rows``, writing into ``out``; skipped without R, except in CI."""
-    if not _metafor_available():
-        if os.environ.get("CI") == "true":
-            pytest.fail("CI must run this test: install R and metafor (r-base-core r-cran-metafor)")
-        pytest.skip("Rscript with metafor is not installed here (Debian: r-cran-metafor)")
+    require_metafor()
     run = subprocess.run(
         ["Rscript", str(FIXTURES / "pool.R"), str(rows), str(out)],
         capture_output=True,

@@ -30,8 +30,7 @@ from app.meta_analysis import EffectRow, meta_analysis
 from app.seeding import read_seed_dir
 from app.trial_records import TrialComparison
 from tests.conftest import REAL_SEED
-from tests.helpers import ORIGIN
-from tests.test_meta_analysis import _metafor_available
+from tests.helpers import ORIGIN, require_metafor
 
 SEED = read_seed_dir(REAL_SEED)
 assert SEED.trials is not None
@@ -374,8 +373,7 @@ def test_metafor_writes_the_committed_figures_from_the_api_rows(
 ) -> None:
     """Where R and metafor are installed (CI installs them): pool.R on the rows the API serves
     now writes the committed figures."""
-    if not _metafor_available():
-        pytest.skip("Rscript with metafor is not installed here (Debian: r-cran-metafor)")
+    require_metafor()
     rows = tmp_path / "rows.csv"
     with rows.open("w", newline="") as f:
         writer = csv.writer(f, lineterminator="\n")
