@@ -28,6 +28,9 @@ SEED_DIR = Path(__file__).resolve().parents[1] / "seed"
 WITH_DROPOUT_OR_HARMS = {
     "online:major-depression:adults:guided-icbt",
     "online:ptsd:adults",
+    "cbt:major-depression:adults",
+    "ipt:major-depression:adults",
+    "cbt:generalized-anxiety-disorder:adults",
     "cbt:anxiety-disorders:adults",
     "cbt:insomnia:adults:cbt-i",
     "cbt:ptsd:adults:tf-cbt",

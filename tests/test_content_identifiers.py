@@ -38,6 +38,7 @@ CHECKED_IDENTIFIERS: dict[str, dict[str, str]] = {
     "bryant2014": {"doi": "10.1001/jamapsychiatry.2014.1600", "pmid": "25338187"},
     "carpenter2018": {"doi": "10.1002/da.22728", "pmid": "29451967", "pmcid": "PMC5992015"},
     "claridge2014": {"doi": "10.1007/s00737-013-0391-6"},
+    "cooper2015": {"doi": "10.1016/j.cpr.2015.05.001"},
     "cuijpers2010": {"doi": "10.1016/j.cpr.2009.09.003", "pmid": "19781837"},
     "cuijpers2011": {
         "doi": "10.1176/appi.ajp.2010.10101411",
@@ -78,6 +79,7 @@ CHECKED_IDENTIFIERS: dict[str, dict[str, str]] = {
     "feldman2023": {"doi": "10.1176/appi.psychotherapy.20220007"},
     "fernandez2015": {"doi": "10.1037/ccp0000044", "pmid": "26302248"},
     "fonagy2020": {"doi": "10.1017/S0033291719000928"},
+    "gersh2017": {"doi": "10.1016/j.janxdis.2017.10.001"},
     "ghaderi2018": {"doi": "10.7717/peerj.5113"},
     "gilmore2019": {"doi": "10.1177/1357633X17735559", "pmid": "28990454", "pmcid": "PMC5940577"},
     "gould2012": {"doi": "10.1111/j.1532-5415.2011.03824.x", "pmid": "22283717"},
