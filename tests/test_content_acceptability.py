@@ -37,6 +37,7 @@ WITH_DROPOUT_OR_HARMS = {
     "cbt:bulimia-nervosa:adults",
     "cbt:binge-eating-disorder:adults",
     "dbt:binge-eating-disorder:adults",
+    "group:ptsd:adults",
 }
 
 # Protocols with an entry of their own, because a cited work names them one by one.
