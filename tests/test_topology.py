@@ -6,7 +6,6 @@ file order and each leaves it whole (all nodes up, the replica streaming)."""
 from __future__ import annotations
 
 import itertools
-import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -115,34 +114,32 @@ def test_a_new_release_reaches_every_node_and_no_answer_mixes_two(
     release = yaml.safe_load(release_file.read_text())
     release["description"] = "The fixture seed, released again by the topology test."
     release_file.write_text(yaml.safe_dump(release, sort_keys=False))
-    checked = topology.cli(topology.primary.url, "check", "--dir", str(seed)).stdout
-    match = re.search(r"content hash ([0-9a-f]{64})", checked)
-    assert match, checked
-    new = match.group(1)
-
     bases = [topology.nginx.base, *(node.base for node in topology.app_nodes)]
     with httpx.Client(timeout=PATIENCE_SECONDS) as client:
         old = {_meta(client, f"{base}/v1/meta")[2] for base in bases}
-    assert len(old) == 1 and new not in old
+    assert len(old) == 1
 
     stop = threading.Event()
     mixed: list[tuple[str, str | None, str | None]] = []
     answers = itertools.count()
 
-    def read_all_the_time(base: str) -> None:
+    def read_all_the_time() -> None:
+        # One reader going round the proxy and the nodes: enough to meet the change on each,
+        # without taking the processor from the load.
         with httpx.Client(timeout=PATIENCE_SECONDS) as client:
-            while not stop.is_set():
+            for base in itertools.cycle(bases):
+                if stop.is_set():
+                    return
                 status, header, body = _meta(client, f"{base}/v1/meta")
-                assert status == 200
                 next(answers)
-                if header != body:
-                    mixed.append((base, header, body))
+                if status != 200 or header != body:
+                    mixed.append((base, header or str(status), body))
 
-    readers = [threading.Thread(target=read_all_the_time, args=(base,)) for base in bases]
-    for reader in readers:
-        reader.start()
+    reader = threading.Thread(target=read_all_the_time)
+    reader.start()
     try:
-        topology.load(seed)  # on the primary: migrations first, then the seed load
+        new = topology.load(seed)  # on the primary: migrations first, then the seed load
+        assert new not in old
 
         def everyone_reports_it() -> bool:
             with httpx.Client(timeout=PATIENCE_SECONDS) as client:
@@ -154,8 +151,7 @@ def test_a_new_release_reaches_every_node_and_no_answer_mixes_two(
         wait_until(everyone_reports_it, "every node, and the proxy, serve the new release")
     finally:
         stop.set()
-        for reader in readers:
-            reader.join()
+        reader.join()
     assert mixed == []
     assert next(answers) > len(bases), "the readers ran while the release changed"
 

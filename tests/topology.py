@@ -121,6 +121,10 @@ class AppNode:
         return f"127.0.0.1:{self.port}"
 
     def start(self) -> None:
+        self.spawn()
+        self.wait_ready()
+
+    def spawn(self) -> None:
         command = [sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1"]
         command += ["--port", str(self.port), "--workers", "1"]
         with self.log.open("ab") as handle:
@@ -133,8 +137,10 @@ class AppNode:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
+
+    def wait_ready(self) -> None:
         _wait(lambda: self.proc is None or self.proc.poll() is not None or self.ready(), "ready")
-        if self.proc.poll() is not None:
+        if self.proc is None or self.proc.poll() is not None:
             raise RuntimeError(f"{self.name} exited:\n{self.log.read_text(errors='replace')}")
 
     def ready(self) -> bool:
@@ -326,7 +332,9 @@ class Topology:
             self.app_nodes.append(node)
             self._stack.callback(node.stop)
         for node in self.app_nodes:
-            node.start()
+            node.spawn()  # all at once: each spends its start importing
+        for node in self.app_nodes:
+            node.wait_ready()
 
         prefix = self.root / "nginx"
         prefix.mkdir()
@@ -385,7 +393,20 @@ class Topology:
             raise RuntimeError(f"therapy-kb {' '.join(args)} failed:\n{result.stderr}")
         return result
 
-    def load(self, seed_dir: Path) -> None:
-        """A release onto the primary: migrations first, then the seed load."""
-        self.cli(self.primary.url, "migrate")
-        self.cli(self.primary.url, "seed", "--dir", str(seed_dir))
+    def load(self, seed_dir: Path) -> str:
+        """A release onto the primary, as ``therapy-kb migrate`` then ``therapy-kb seed`` load
+        it (in this process: an interpreter start each would be most of their time); returns
+        its content hash."""
+        from app.config import Settings
+        from app.db import create_db_engine
+        from app.migrate import upgrade
+        from app.seeding import load_seed, read_seed_dir
+
+        seed = read_seed_dir(seed_dir)
+        engine = create_db_engine(Settings(database_url=self.primary.url))
+        try:
+            upgrade(engine)
+            load_seed(engine, seed)
+        finally:
+            engine.dispose()
+        return seed.content_hash()
