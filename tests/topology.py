@@ -258,8 +258,8 @@ class Nginx:
 class Topology:
     """Primary, one streaming replica, ``nodes`` app nodes reading it, nginx in front.
 
-    ``seed_dir`` is loaded on the primary (migrate, then seed, as a deployment does) before the
-    nodes start. ``node_env`` adds settings to every node's environment.
+    ``seed_dir`` is loaded on the primary (migrate, then seed, as a deployment does) while the
+    nodes start; they are ready when the replica has it. ``node_env`` adds settings to every node's environment.
     """
 
     seed_dir: Path
@@ -309,7 +309,6 @@ class Topology:
         self._initdb(self.primary)
         self.primary.start()
         self._stack.callback(self._stop_pg, self.primary)
-        self.load(self.seed_dir)
 
         # The replica: a base backup of the primary that keeps streaming its WAL (-R writes
         # primary_conninfo and standby.signal); a slot keeps the WAL it has not received yet,
@@ -319,7 +318,7 @@ class Topology:
         self.replica.datadir.rmdir()  # pg_basebackup makes it
         self.primary.run(
             "pg_basebackup", "-h", "127.0.0.1", "-p", str(self.primary.port), "-U", "postgres",
-            "-D", str(self.replica.datadir), "-R", "-X", "stream", "-C", "-S", "replica1",
+            "-D", str(self.replica.datadir), "-R", "-X", "stream", "-C", "-S", "replica1", "--checkpoint=fast",
         )  # fmt: skip
         self.replica.start()
         self._stack.callback(self._stop_pg, self.replica)
@@ -330,9 +329,11 @@ class Topology:
                 f"node{i + 1}", free_port(), self._node_env(), self.root / f"node{i + 1}.log"
             )
             self.app_nodes.append(node)
-            self._stack.callback(node.stop)
+        self._stack.callback(self._stop_nodes)
         for node in self.app_nodes:
             node.spawn()  # all at once: each spends its start importing
+        # The first release, while the nodes start: they are ready once the replica has it.
+        self.load(self.seed_dir)
         for node in self.app_nodes:
             node.wait_ready()
 
@@ -341,6 +342,12 @@ class Topology:
         self.nginx = Nginx(nginx_binary, prefix, free_port())
         self._stack.callback(self.nginx.stop)
         self.nginx.start([node.upstream for node in self.app_nodes])
+
+    def _stop_nodes(self) -> None:
+        for node in self.app_nodes:
+            node.signal(signal.SIGTERM)  # all at once: each finishes what it serves
+        for node in self.app_nodes:
+            node.stop()
 
     def _cluster(self, name: str, bindir: Path, run_as: str | None, options: str) -> Postgres:
         top = self.root / name
