@@ -84,7 +84,8 @@ def test_app_nodes_read_the_replica_and_trust_only_nginx(config: dict[str, Any])
         assert env["THERAPY_KB_READ_ONLY"] == "true"
         assert yaml.safe_load(env["THERAPY_KB_TRUSTED_PROXIES"]) == [nginx_address]
         # Serve only: the image's entrypoint would migrate and seed.
-        assert node["entrypoint"] == ["therapy-kb"] and node["command"] == ["serve"]
+        assert node["entrypoint"] == ["therapy-kb"]
+        assert node["command"] == ["serve"]
         assert node["depends_on"]["loader"]["condition"] == "service_completed_successfully"
         assert node["depends_on"]["replica"]["condition"] == "service_healthy"
         assert "ports" not in node
@@ -95,8 +96,10 @@ def test_the_replica_streams_from_the_primary(config: dict[str, Any]) -> None:
     assert replica["depends_on"]["primary"]["condition"] == "service_healthy"
     script = Path(_mounts(replica)[replica["entrypoint"][0]])
     text = script.read_text()
-    assert "pg_basebackup" in text and "--host=primary" in text
-    assert "--write-recovery-conf" in text and "--slot=" in text
+    assert "pg_basebackup" in text
+    assert "--host=primary" in text
+    assert "--write-recovery-conf" in text
+    assert "--slot=" in text
     assert "hot_standby_feedback=on" in replica["command"]
     primary_init = _mounts(config["services"]["primary"])
     [init_script] = [Path(s) for t, s in primary_init.items() if "initdb.d" in t]

@@ -170,6 +170,7 @@ class Nginx:
     binary: str
     prefix: Path
     port: int
+    workers: str = "1"
     proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -196,7 +197,7 @@ class Nginx:
         user = "user root;\n" if os.geteuid() == 0 else ""
         conf = self.prefix / "nginx.conf"
         conf.write_text(
-            f"{user}worker_processes 1;\npid {self.prefix / 'nginx.pid'};\n"
+            f"{user}worker_processes {self.workers};\npid {self.prefix / 'nginx.pid'};\n"
             f"error_log {self.error_log} warn;\n"
             "events { worker_connections 1024; }\n"
             "http {\n"
@@ -254,13 +255,14 @@ class Nginx:
 class Topology:
     """Primary, one streaming replica, ``nodes`` app nodes reading it, nginx in front.
 
-    ``seed_dir`` is loaded on the primary (migrate, then seed, as a deployment does) while the
-    nodes start; they are ready when the replica has it. ``node_env`` adds settings to every node's environment.
+        ``seed_dir`` is loaded on the primary (migrate, then seed, as a deployment does) while the
+    XX
     """
 
     seed_dir: Path
     nodes: int = 2
     node_env: dict[str, str] = field(default_factory=dict)
+    nginx_workers: str = "1"
     root: Path = field(init=False)
     primary: Postgres = field(init=False)
     replica: Postgres = field(init=False)
@@ -314,7 +316,8 @@ class Topology:
         self.replica.datadir.rmdir()  # pg_basebackup makes it
         self.primary.run(
             "pg_basebackup", "-h", "127.0.0.1", "-p", str(self.primary.port), "-U", "postgres",
-            "-D", str(self.replica.datadir), "-R", "-X", "stream", "-C", "-S", "replica1", "--checkpoint=fast",
+            "-D", str(self.replica.datadir), "-R", "-X", "stream", "-C", "-S", "replica1",
+            "--checkpoint=fast",
         )  # fmt: skip
         self.replica.start()
         self._stack.callback(self._stop_pg, self.replica)
@@ -335,7 +338,7 @@ class Topology:
 
         prefix = self.root / "nginx"
         prefix.mkdir()
-        self.nginx = Nginx(nginx_binary, prefix, free_port())
+        self.nginx = Nginx(nginx_binary, prefix, free_port(), self.nginx_workers)
         self._stack.callback(self.nginx.stop)
         self.nginx.start([node.upstream for node in self.app_nodes])
 
