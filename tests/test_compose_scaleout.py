@@ -5,6 +5,7 @@ node with the configuration tests/test_topology.py runs."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -124,3 +125,14 @@ def test_nginx_fronts_every_node_with_the_repository_configuration(
     assert published == ["nginx"]
     [port] = nginx["ports"]
     assert (port if isinstance(port, str) else port.get("host_ip", "")).startswith("127.0.0.1")
+
+
+def test_nginx_is_given_every_value_its_template_asks_for(config: dict[str, Any]) -> None:
+    """The image fills ``${NAME}`` from its environment; a name compose does not set would reach
+    nginx as written. The topology test fills the same names (tests/topology.py)."""
+    nginx = config["services"]["nginx"]
+    template = Path(_mounts(nginx)["/etc/nginx/templates/therapy-kb.conf.template"]).read_text()
+    asked = set(re.findall(r"\$\{(\w+)\}", template))
+    assert asked == {n for n in nginx["environment"] if n.startswith("THERAPY_KB_NGINX_")}
+    topology_source = (ROOT / "tests" / "topology.py").read_text()
+    assert all(f"{name}=" in topology_source for name in asked)
