@@ -197,8 +197,8 @@ def trial_basis(
         chosen, which = controls, ComparatorSet.any_control
         reason = (
             f"only {n_decisive} stud{'y' if n_decisive == 1 else 'ies'} compared it with usual"
-            " care, placebo or no treatment (3 are needed): the figure pools every kind of"
-            " control, waiting lists included, and so may overstate the effect"
+            " care, placebo or no treatment (3 are needed): the figure pools every control the"
+            " trials used, which overstates the effect where waiting lists are among them"
         )
     classes = tuple(sorted({str(r.comparator) for r in chosen}))
     figure = _figure(chosen)
@@ -291,8 +291,8 @@ def grade(
         source = "recorded effect"
     if effect:
         met.append(f"significant pooled effect against control ({source})")
-    if low_rob is LowRobCheck.holds:
-        met.append("holds in low-risk-of-bias studies")
+    if effect:
+        met.append(f"low-risk-of-bias check: {low_rob.value}")
     if low_certainty:
         met.append("GRADE certainty low or very low")
     strong = recommends and effect and low_rob is LowRobCheck.holds and not low_certainty
