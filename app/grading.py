@@ -172,9 +172,9 @@ def _is_control(comparator: str) -> bool:
 
 
 def _low_rob(rows: Sequence[TrialRowLike]) -> list[TrialRowLike]:
-    """The rows of studies whose every row (within this set) is rated at low risk of bias."""
-    not_low = {r.study for r in rows if str(r.low_risk_of_bias) != LowRiskOfBias.yes.value}
-    return [r for r in rows if r.study not in not_low]
+    """The rows rated at low risk of bias by their dataset's rule (``risk_of_bias=low`` of
+    ``/v1/pooled``, so that its URL gives the same figure)."""
+    return [r for r in rows if str(r.low_risk_of_bias) == LowRiskOfBias.yes.value]
 
 
 def trial_basis(

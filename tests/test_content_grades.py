@@ -235,6 +235,12 @@ def test_every_grade_basis_states_its_trial_figure(seed: SeedSet, graded: list[G
             ]
         if b.low_rob_check is LowRobCheck.not_assessable:
             wanted.append("not assessable")
+        elif b.low_rob is not None:
+            wanted += [
+                f"{b.low_rob_studies} studies at low risk of bias",
+                f"g = {_number(b.low_rob.estimate)} (95% CI {_number(b.low_rob.ci_low)} to"
+                f" {_number(b.low_rob.ci_high)})",
+            ]
         problems += [f"{g.id}: grade basis lacks '{w}'" for w in wanted if w not in text]
     assert not problems, "\n".join(problems)
 
