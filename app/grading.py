@@ -62,7 +62,8 @@ class LowRobCheck(StrEnum):
 
 
 class TrialRowLike(Protocol):
-    """What pooling needs of a trial row (read-only)."""
+    """What pooling needs of a trial row (read-only). ``study`` is the unit of aggregation:
+    one trial in one dataset (``dataset/trial_key``), as the trial table names it."""
 
     @property
     def dataset(self) -> str: ...

@@ -12,7 +12,7 @@ entries' own notes and grade bases: the same weakness gets the same cap.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -114,7 +114,9 @@ def graded(seed: SeedSet) -> list[Graded]:
 def grade_all(seed: SeedSet) -> list[Graded]:
     """Every indication with its trial basis and the rubric's verdict (members first known)."""
     assert seed.trials is not None, "seed/ has no trial layer"
-    rows = seed.trials.comparisons
+    # A study is pooled as one trial of one dataset (dataset/trial key), as the API pools it;
+    # the records' own ``study`` is the label as the dataset writes it.
+    rows = [replace(c, study=f"{c.dataset}/{c.trial_key}") for c in seed.trials.comparisons]
     parts = []
     for m in seed.modalities:
         for ind in m.indications:
