@@ -132,7 +132,8 @@ def grade_all(seed: SeedSet) -> list[Graded]:
         members = [
             other.evidence
             for _, other_slug, other, _ in parts
-            if other_slug == slug and other.population == ind.population
+            if other_slug == slug
+            and other.population == ind.population
             and other.condition in below
         ]
         verdict = grade(
