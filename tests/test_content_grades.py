@@ -45,12 +45,19 @@ LOW_CERTAINTY: dict[str, str] = {
     "dbt:self-harm:adults": "storebo2020",  # low (Cochrane), and indirect
     "online:ptsd:adults": "lewis2018",  # very low (Cochrane)
     "cbt:ptsd:mixed:tf-cbt": "xiang2021",  # most comparisons moderate to very low
+    "cbt:ptsd:adults:tf-cbt": "mavranezouli2020",  # moderate to low quality overall
     "group:major-depression:adults": "huntley2012",  # quality judged poor by its authors
 }
 # Indication → what a cited work shows of its recorded effect in trials at low risk of bias
 # alone (only where it states such a figure with its interval). Where none is recorded and the
 # trial data does not cover the indication, the check is not assessable.
 CURATED_LOW_ROB: dict[str, LowRobCheck] = {}
+# How an entry's text reports a low rating of the certainty or quality of its evidence.
+LOW_RATING = re.compile(
+    r"(certainty|quality|confidence)[^.;]{0,60}?\b(very low|low|poor)\b"
+    r"|\b(very low|low|poor)[- ](certainty|quality|confidence)",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -206,6 +213,18 @@ def test_low_certainty_caps_every_entry_it_applies_to(graded: list[Graded]) -> N
         ind = by_id[key].indication
         assert citation in ind.citations, f"{key}: does not cite {citation}"
         assert ind.evidence is not Evidence.strong, f"{key}: strong despite {citation}"
+
+
+def test_every_low_rating_the_entries_report_is_in_the_table(graded: list[Graded]) -> None:
+    """The same weakness gets the same cap: an entry whose grade basis or effect notes report a
+    low or very low rating of its evidence is in LOW_CERTAINTY, so the cap cannot be applied to
+    one review and forgotten for another."""
+    missing = []
+    for g in graded:
+        texts = [g.indication.grade_basis, *(e.note or "" for e in g.indication.effects)]
+        if any(LOW_RATING.search(" ".join(t.split())) for t in texts) and g.id not in LOW_CERTAINTY:
+            missing.append(g.id)
+    assert not missing, f"low ratings reported but not in LOW_CERTAINTY: {missing}"
 
 
 def _number(x: float) -> str:
