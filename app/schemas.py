@@ -239,6 +239,61 @@ class IndicationPooled(BaseModel):
     url: str = Field(description="The /v1/pooled request that gives this figure in full.")
 
 
+class LowRiskOfBiasCheck(BaseModel):
+    """The grading figure again, in the studies rated at low risk of bias alone."""
+
+    check: str = Field(
+        description="'holds' (at least 3 such studies, 95% interval above no effect), 'fails'"
+        " (at least 3, interval not above no effect) or 'not-assessable' (fewer than 3).",
+        examples=["holds"],
+    )
+    k_studies: int = Field(description="Studies rated at low risk of bias.")
+    estimate: float | None = Field(description="Their pooled Hedges' g (REML).")
+    ci_low: float | None = Field(description="Lower end of its 95% interval (Hartung-Knapp).")
+    ci_high: float | None = Field(description="Upper end of its 95% interval (Hartung-Knapp).")
+    url: str = Field(description="The /v1/pooled request that gives it in full.")
+
+
+class IndicationTrialBasis(BaseModel):
+    """The pooled trial figure the grading rubric reads for this indication (our own
+    computation on the trial datasets; docs/evidence-grading.md says how it is chosen)."""
+
+    comparator_set: str = Field(
+        description="'usual-care-placebo-no-treatment' when at least 3 studies used those"
+        " controls, else 'any-control' (waiting lists included).",
+        examples=["usual-care-placebo-no-treatment"],
+    )
+    comparators: list[str] = Field(description="The control classes the figure pools.")
+    reason: str = Field(description="Why this set of controls, in words.")
+    decides: bool = Field(
+        description="Whether the figure is the pooled effect the rubric reads: false for one"
+        " study, or for waiting-list controls alone."
+    )
+    waitlist_only: bool = Field(description="Only waiting-list controls: never decides alone.")
+    population_stated: bool = Field(
+        description="False where the datasets record no ages: the figure is over all ages."
+    )
+    favours_therapy: bool = Field(
+        description="A pooled (2 or more studies) 95% interval wholly above no effect."
+    )
+    k_studies: int = Field(description="Studies pooled.")
+    k_effects: int = Field(description="Effects pooled (one per study and comparator class).")
+    participants: int | None = Field(description="Participants, where arm sizes are given.")
+    estimate: float = Field(description="Pooled Hedges' g (REML); positive favours the therapy.")
+    ci_low: float = Field(description="Lower end of the 95% interval (Hartung-Knapp).")
+    ci_high: float = Field(description="Upper end of the 95% interval (Hartung-Knapp).")
+    pi_low: float | None = Field(description="Lower end of the 95% prediction interval.")
+    pi_high: float | None = Field(description="Upper end of the 95% prediction interval.")
+    tau2: float | None = Field(description="Between-study variance (REML).")
+    i2: float | None = Field(description="I² in percent.")
+    egger_p: float | None = Field(description="Egger's test p-value (from 10 effects).")
+    low_risk_of_bias: LowRiskOfBiasCheck = Field(
+        description="The same figure in studies at low risk of bias alone."
+    )
+    datasets: list[DatasetAttribution] = Field(description="The datasets, with their version.")
+    url: str = Field(description="The /v1/pooled request that gives this figure in full.")
+
+
 class EvidenceBasis(BaseModel):
     """Why an indication has its level: the deciding sources, as sentences and as data."""
 
@@ -260,6 +315,12 @@ class EvidenceBasis(BaseModel):
         description="Pooled from the trial data (see /v1/pooled) for this modality, condition"
         " and population: against any control first, then per comparator class the data"
         " covers; empty where the data has no trial. Each names the URL that reproduces it.",
+    )
+    trial_basis: IndicationTrialBasis | None = Field(
+        default=None,
+        description="The pooled trial figure the grading rubric reads (see"
+        " docs/evidence-grading.md); null where the trial data holds no trial of it against a"
+        " control.",
     )
 
 

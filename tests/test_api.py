@@ -304,6 +304,7 @@ def test_modality_detail_whole_shape(client: TestClient) -> None:
                 "acceptability": [],
                 "harms": [],
                 "pooled": [],  # the fixture seed has no trial layer
+                "trial_basis": None,
                 "citations": ["alpha2001"],
             },
             {
@@ -322,6 +323,7 @@ def test_modality_detail_whole_shape(client: TestClient) -> None:
                 "acceptability": [],
                 "harms": [],
                 "pooled": [],
+                "trial_basis": None,
                 "citations": ["alpha2001", "gamma2010"],
             },
         ],

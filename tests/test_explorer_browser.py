@@ -170,7 +170,7 @@ def test_two_clicks_from_the_map_to_the_evidence_and_one_more_to_the_source(
 ) -> None:
     page = watched.page
     page.goto(base_url + "/")
-    page.get_by_role("link", name="CBT for Panic disorder: moderate").click()
+    page.get_by_role("link", name="CBT for Panic disorder: strong").click()
     page.wait_for_url("**/conditions/panic-disorder#cbt")
     assert page.locator("h1").inner_text() == "Panic disorder"
     summary = page.locator("table.summary tbody tr").first

@@ -415,6 +415,13 @@ def evidence_basis_fields(
             indication.population,
             indication.variant,
         )
+        fields["trial_basis"] = bases.trials.indication_basis(
+            urls,
+            indication.modality_id,
+            indication.condition_id,
+            indication.population,
+            indication.variant,
+        )
     return fields
 
 

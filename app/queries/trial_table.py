@@ -25,6 +25,13 @@ from sqlmodel import Session, col
 from app import models as m
 from app import schemas as s
 from app.domain import CONTROL_COMPARATORS, Comparator, LowRiskOfBias, TimePoint
+from app.grading import (
+    DECISIVE_COMPARATORS,
+    ComparatorSet,
+    TrialBasis,
+    indication_rows,
+    trial_basis,
+)
 from app.meta_analysis import EffectRow, PooledEffect, StudyEffect, aggregate, pool
 from app.urls import API, Urls, with_query
 
@@ -32,6 +39,9 @@ T = TypeVar("T")
 Method = Literal["reml", "pm"]
 
 CONTROL = "control"  # the comparator filter value meaning any control class
+# The comparator filter value meaning usual care, placebo or no treatment: the controls whose
+# figure grades an indication (docs/evidence-grading.md).
+DECISIVE = ComparatorSet.usual_care_placebo_no_treatment.value
 DIRECTION = "positive favours the therapy"
 Z95 = 1.959963984540054  # the normal 0.975 quantile: a single study's own 95% interval
 MEMO_KEY = "trial table"
@@ -182,6 +192,9 @@ class TrialFilter:
         if self.comparator == CONTROL:
             if Comparator(r.comparator) not in CONTROL_COMPARATORS:
                 return False
+        elif self.comparator == DECISIVE:
+            if Comparator(r.comparator) not in DECISIVE_COMPARATORS:
+                return False
         elif self.comparator is not None and r.comparator != self.comparator:
             return False
         if self.format is not None and r.delivery != self.format:
@@ -209,6 +222,10 @@ class TrialTable:
     by_id: dict[str, TrialRow] = field(init=False)
     # Kept with their ``url`` a path: the table is shared by every origin.
     _indication_figures: dict[tuple[int, int, str, str | None], list[s.IndicationPooled]] = field(
+        default_factory=dict
+    )
+
+    _bases: dict[tuple[int, int, str, str | None], s.IndicationTrialBasis | None] = field(
         default_factory=dict
     )
 
@@ -249,6 +266,60 @@ class TrialTable:
             figure.model_copy(update={"url": urls.absolute(figure.url)})
             for figure in self._indication_figures[key]
         ]
+
+    def indication_basis(
+        self,
+        urls: Urls,
+        modality_id: int,
+        condition_id: int,
+        population: str,
+        variant: str | None = None,
+    ) -> s.IndicationTrialBasis | None:
+        """The pooled figure the rubric grades this indication by (``app/grading.py``), with
+        the low-risk-of-bias check and the ``/v1/pooled`` queries that give both; None where
+        the data holds no trial of it against a control. Computed once per release and
+        indication; the ``url`` fields are put on the request's origin."""
+        key = (modality_id, condition_id, population, variant)
+        if key not in self._bases:
+            self._bases[key] = self._basis(key)
+        basis = self._bases[key]
+        if basis is None:
+            return None
+        low = basis.low_risk_of_bias
+        return basis.model_copy(
+            update={
+                "url": urls.absolute(basis.url),
+                "low_risk_of_bias": low.model_copy(update={"url": urls.absolute(low.url)}),
+            }
+        )
+
+    def _basis(self, key: tuple[int, int, str, str | None]) -> s.IndicationTrialBasis | None:
+        modality_id, condition_id, population, variant = key
+        modality = self.modality_slugs.get(modality_id)
+        condition = self.condition_slugs.get(condition_id)
+        if modality is None or condition is None or not self.rows:
+            return None
+        conditions = frozenset(self.condition_slugs[i] for i in self.subtree(condition_id))
+        rows, stated = indication_rows(self.rows, modality, conditions, population, variant)
+        basis = trial_basis(rows, population_stated=stated)
+        if basis is None:
+            return None
+        params: dict[str, str] = {"modality": modality, "condition": condition}
+        if stated:
+            params["population"] = population
+        if variant is not None:
+            params["variant"] = variant
+        params["comparator"] = (
+            DECISIVE
+            if basis.comparator_set is ComparatorSet.usual_care_placebo_no_treatment
+            else CONTROL
+        )
+        return basis_out(
+            basis,
+            [d.attribution() for d in self.datasets if d.name in basis.datasets],
+            with_query(f"{API}/pooled", params),
+            with_query(f"{API}/pooled", params | {"risk_of_bias": "low"}),
+        )
 
     def _figures(self, key: tuple[int, int, str, str | None]) -> list[s.IndicationPooled]:
         modality_id, condition_id, population, variant = key
@@ -299,6 +370,42 @@ class TrialTable:
                 )
             )
         return out
+
+
+def basis_out(
+    b: TrialBasis, datasets: list[s.DatasetAttribution], url: str, low_url: str
+) -> s.IndicationTrialBasis:
+    low = b.low_rob
+    return s.IndicationTrialBasis(
+        comparator_set=b.comparator_set.value,
+        comparators=list(b.comparators),
+        reason=b.reason,
+        decides=b.decides,
+        waitlist_only=b.waitlist_only,
+        population_stated=b.population_stated,
+        favours_therapy=b.figure.favours_therapy,
+        k_studies=b.figure.k_studies,
+        k_effects=b.figure.k_effects,
+        participants=b.figure.participants,
+        estimate=b.figure.estimate,
+        ci_low=b.figure.ci_low,
+        ci_high=b.figure.ci_high,
+        pi_low=b.figure.pi_low,
+        pi_high=b.figure.pi_high,
+        tau2=b.figure.tau2,
+        i2=b.figure.i2,
+        egger_p=b.figure.egger_p,
+        low_risk_of_bias=s.LowRiskOfBiasCheck(
+            check=b.low_rob_check.value,
+            k_studies=b.low_rob_studies,
+            estimate=low.estimate if low else None,
+            ci_low=low.ci_low if low else None,
+            ci_high=low.ci_high if low else None,
+            url=low_url,
+        ),
+        datasets=datasets,
+        url=url,
+    )
 
 
 @dataclass(frozen=True)
