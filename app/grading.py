@@ -29,9 +29,12 @@ from app.domain import (
     CONTROL_COMPARATORS,
     EVIDENCE_RANK,
     Comparator,
+    EffectDirection,
+    EffectMeasure,
     Evidence,
     LowRiskOfBias,
     Recommendation,
+    oriented,
 )
 from app.meta_analysis import EffectRow, Method, PooledEffect, aggregate, pool
 
@@ -335,6 +338,31 @@ def recorded_low_rob(
     if oriented_low is None or studies is None or studies < MIN_LOW_ROB_STUDIES:
         return LowRobCheck.not_assessable
     return LowRobCheck.holds if oriented_low > null_value else LowRobCheck.fails
+
+
+def recorded_effect(
+    comparator: Comparator,
+    measure: EffectMeasure,
+    direction: EffectDirection | None,
+    interval: tuple[float, float | None, float | None],
+    low_rob: tuple[float, float, float, int | None] | None,
+) -> RecordedEffect:
+    """The rubric's reading of one recorded effect, from its figure as the work states it
+    (value, ci_low, ci_high) and its low-risk-of-bias figure (value, ci_low, ci_high, studies):
+    an effect whose direction is not stated favours nothing and has no check."""
+    value, ci_low, ci_high = interval
+    significant = None
+    if ci_low is not None and ci_high is not None:
+        significant = not ci_low <= measure.null_value <= ci_high
+    if direction is None:
+        return RecordedEffect(comparator, significant, False)
+    turned, _, _ = oriented(measure, direction, value, ci_low, ci_high)
+    check = LowRobCheck.not_assessable
+    if low_rob is not None:
+        low_value, low_ci_low, low_ci_high, studies = low_rob
+        _, low_end, _ = oriented(measure, direction, low_value, low_ci_low, low_ci_high)
+        check = recorded_low_rob(measure.null_value, low_end, studies)
+    return RecordedEffect(comparator, significant, turned > measure.null_value, check)
 
 
 def curated_verdict(effects: Iterable[RecordedEffect]) -> CuratedEffects:

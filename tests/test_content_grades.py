@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from app.domain import EVIDENCE_RANK, LOW_CERTAINTY, Evidence, indication_id, oriented
+from app.domain import EVIDENCE_RANK, LOW_CERTAINTY, Evidence, indication_id
 from app.grading import (
     ComparatorSet,
     CuratedEffects,
@@ -30,7 +30,7 @@ from app.grading import (
     grade,
     grade_all,
     indication_rows,
-    recorded_low_rob,
+    recorded_effect,
     strongest,
     trial_basis,
 )
@@ -78,19 +78,23 @@ def _curated(ind: Indication) -> CuratedEffects:
 
 def recorded_effects(ind: Indication) -> list[RecordedEffect]:
     """The rubric's reading of an indication's recorded effects (as the API reads them)."""
-    found = []
-    for e in ind.effects:
-        favours = False
-        check = LowRobCheck.not_assessable
-        if e.direction is not None:
-            value, _, _ = oriented(e.measure, e.direction, e.value, e.ci_low, e.ci_high)
-            favours = value > e.measure.null_value
-            low = e.low_risk_of_bias
-            if low is not None:
-                _, low_end, _ = oriented(e.measure, e.direction, low.value, low.ci_low, low.ci_high)
-                check = recorded_low_rob(e.measure.null_value, low_end, low.studies)
-        found.append(RecordedEffect(e.comparator, e.significant, favours, check))
-    return found
+    return [
+        recorded_effect(
+            e.comparator,
+            e.measure,
+            e.direction,
+            (e.value, e.ci_low, e.ci_high),
+            (
+                e.low_risk_of_bias.value,
+                e.low_risk_of_bias.ci_low,
+                e.low_risk_of_bias.ci_high,
+                e.low_risk_of_bias.studies,
+            )
+            if e.low_risk_of_bias
+            else None,
+        )
+        for e in ind.effects
+    ]
 
 
 def low_certainty(ind: Indication) -> bool:
