@@ -1,0 +1,76 @@
+"""The sentences a condition page leads with: what to offer first, by the guidelines, and where
+the evidence is strongest, readable in a few seconds. Built from the condition's indications
+alone (pure: no query, no markup)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from app import schemas as s
+from app.domain import Evidence, Recommendation
+
+EVIDENCE_ORDER = list(Evidence)  # strongest first
+
+
+def _join(items: list[str]) -> str:
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _unique(items: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(items))
+
+
+def _by_guideline(
+    indications: list[s.ConditionIndication], position: Recommendation
+) -> list[str]:
+    """'Cognitive behavioural therapy (NICE, APA)', one per modality, in the page's order."""
+    bodies: dict[str, list[str]] = {}
+    for i in indications:
+        for g in i.guidelines:
+            if g.recommendation is position:
+                bodies.setdefault(i.modality_name, []).append(g.body)
+    return [f"{name} ({', '.join(_unique(b))})" for name, b in bodies.items()]
+
+
+def lead_sentences(condition: s.ConditionDetail) -> list[str]:
+    indications = condition.modalities
+    if not indications:
+        return [f"No therapy is indicated for {condition.name} in this release."]
+    out = []
+    first = _by_guideline(indications, Recommendation.first_line)
+    if first:
+        out.append(f"First-line by guideline: {_join(first)}.")
+    else:
+        recommended = _by_guideline(indications, Recommendation.recommended)
+        out.append(
+            f"No guideline here names a first-line therapy; recommended: {_join(recommended)}."
+            if recommended
+            else "No guideline here names a first-line or recommended therapy."
+        )
+    best = min((EVIDENCE_ORDER.index(i.evidence) for i in indications))
+    at_best: dict[str, list[str]] = {}
+    for i in indications:
+        if EVIDENCE_ORDER.index(i.evidence) == best:
+            at_best.setdefault(i.modality_name, []).append(i.population.value.replace("-", " "))
+    named = [f"{name} ({', '.join(_unique(p))})" for name, p in at_best.items()]
+    out.append(f"Strongest evidence ({EVIDENCE_ORDER[best].value}): {_join(named)}.")
+    pools = [
+        (p.k_studies, i, p)
+        for i in indications
+        for p in i.pooled
+        if p.comparator == "control" and p.estimate is not None
+    ]
+    if pools:
+        k, i, p = max(pools, key=lambda x: x[0])
+        interval = (
+            f" [{p.ci_low:.2f}, {p.ci_high:.2f}]"
+            if p.ci_low is not None and p.ci_high is not None
+            else ""
+        )
+        out.append(
+            f"Most trials: {i.modality_name} against any control, {k} stud"
+            f"{'y' if k == 1 else 'ies'}, pooled g {p.estimate:.2f}{interval}."
+        )
+    return out
