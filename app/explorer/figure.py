@@ -17,6 +17,7 @@ from __future__ import annotations
 import io
 import math
 import re
+import textwrap
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -29,6 +30,10 @@ FONT_PT = 11.0
 # width a 375 px screen leaves inside the page's margins.
 PHONE_WIDTH_IN = 4.7
 WIDE_WIDTH_IN = 11.0
+LINE_IN = 11 * 1.3 / 72  # one line of text
+# Labels are wrapped to these many characters (DejaVu Sans at 11 pt averages about 6.5 pt a
+# character, so a phone line is about 50 of them).
+PHONE_CHARS, WIDE_CHARS = 50, 60
 RATIO_TICKS = [0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 10.0, 20.0]
 INK, ACCENT, MUTED, GRID = "#1f2937", "#1d4ed8", "#6b7280", "#e5e7eb"
 
@@ -78,10 +83,14 @@ def forest_svg(panels: Sequence[Panel], layout: Layout, note: str | None = None)
     if not panels or not any(p.rows for p in panels):
         raise ValueError("nothing to plot")
     phone = layout is Layout.phone
-    row_in = 0.62 if phone else 0.3
     extra_in = 1.35  # title, axis, ticks and the favours line
-    heights = [len(p.rows) * row_in + extra_in for p in panels]
-    note_in = 0.5 if note else 0.0
+    placed = [_place(p.rows, phone) for p in panels]
+    heights = [units * LINE_IN + extra_in for _, units in placed]
+    note_in = (
+        (len(textwrap.wrap(note, PHONE_CHARS if phone else 2 * WIDE_CHARS)) + 1) * LINE_IN
+        if note
+        else 0.0
+    )
     with _figure_context():
         from matplotlib.figure import Figure
 
@@ -90,11 +99,15 @@ def forest_svg(panels: Sequence[Panel], layout: Layout, note: str | None = None)
             layout="constrained",
         )
         axes = fig.subplots(len(panels), 1, squeeze=False, height_ratios=heights)[:, 0]
-        for ax, panel in zip(axes, panels, strict=True):
-            _forest_panel(ax, panel, phone)
+        for ax, panel, (ys, units) in zip(axes, panels, placed, strict=True):
+            _forest_panel(ax, panel, phone, ys, units)
         if note:
-            fig.supxlabel(note, fontsize=FONT_PT, color=MUTED, wrap=True)
+            _note(fig, note, PHONE_CHARS if phone else 2 * WIDE_CHARS)
         return _svg(fig)
+
+
+def _note(fig: Any, note: str, chars: int) -> None:
+    fig.supxlabel("\n".join(textwrap.wrap(note, chars)), fontsize=FONT_PT, color=MUTED)
 
 
 def funnel_svg(
@@ -140,9 +153,14 @@ def funnel_svg(
         ax.set_ylim(top, 0)
         ax.set_ylabel("standard error")
         ax.set_xlabel("Hedges' g (right of 0 favours the therapy)")
-        ax.set_title(title, fontsize=FONT_PT + 1, fontweight="bold", loc="left", wrap=True)
+        ax.set_title(
+            "\n".join(textwrap.wrap(title, PHONE_CHARS - 5 if phone else 70)),
+            fontsize=FONT_PT + 1,
+            fontweight="bold",
+            loc="left",
+        )
         if note:
-            fig.supxlabel(note, fontsize=FONT_PT, color=MUTED, wrap=True)
+            _note(fig, note, PHONE_CHARS if phone else 80)
         _plain(ax)
         return _svg(fig)
 
@@ -199,12 +217,13 @@ def _plain(ax: Any) -> None:
 
 
 def _draw_row(ax: Any, y: float, row: Row) -> None:
+    # A diamond is as tall as a row's line of text allows.
     if row.pi_low is not None and row.pi_high is not None:
         ax.plot([row.pi_low, row.pi_high], [y, y], color=MUTED, linewidth=3, alpha=0.5)
     if row.mark is Mark.diamond and row.low is not None and row.high is not None:
         ax.fill(
             [row.low, row.value, row.high, row.value],
-            [y, y + 0.3, y, y - 0.3],
+            [y, y + 0.35, y, y - 0.35],
             color=INK,
             zorder=3,
         )
@@ -240,35 +259,54 @@ def _limits(rows: Sequence[Row], ratio: bool) -> tuple[float, float]:
     return low - pad, high + pad
 
 
-def _forest_panel(ax: Any, panel: Panel, phone: bool) -> None:
+def _text(row: Row, phone: bool) -> str:
+    """A row's label wrapped to the layout's width (the phone's carries its figures)."""
+    if phone:
+        return "\n".join(textwrap.wrap(f"{row.label}: {row.figures}", PHONE_CHARS))
+    return "\n".join(textwrap.wrap(row.label, WIDE_CHARS))
+
+
+def _place(rows: Sequence[Row], phone: bool) -> tuple[list[float], float]:
+    """Each row's y (in lines of text, the first row at the top) and the lines they take: a
+    row is as tall as its wrapped label, and on a phone the label stands above the row."""
+    ys: list[float] = []
+    top = 0.0
+    for row in rows:
+        lines = _text(row, phone).count("\n") + 1
+        height = lines + 1.0 if phone else max(lines, 1) + 0.5
+        # A phone's row sits below its label; a wide row in the middle of its label.
+        ys.append(-(top + height) + 0.6 if phone else -(top + height / 2))
+        top += height
+    return ys, top
+
+
+def _forest_panel(ax: Any, panel: Panel, phone: bool, ys: list[float], units: float) -> None:
     from matplotlib.ticker import NullFormatter, ScalarFormatter
     from matplotlib.transforms import blended_transform_factory
 
     rows = panel.rows
     null = 1.0 if panel.ratio else 0.0
-    ys = list(range(len(rows)))[::-1]  # the first row at the top
     for y, row in zip(ys, rows, strict=True):
         _draw_row(ax, y, row)
     ax.axvline(null, color=MUTED, linewidth=1, linestyle="--")
-    # Phone rows leave room above the line for their label.
-    ax.set_ylim(-0.7, len(rows) - (0.05 if phone else 0.3))
+    ax.set_ylim(-units, 0)
     if phone:
         ax.set_yticks([])
         left = blended_transform_factory(ax.transAxes, ax.transData)
         for y, row in zip(ys, rows, strict=True):
             ax.text(
                 0.0,
-                y + 0.28,
-                f"{row.label}: {row.figures}",
+                y + 0.45,
+                _text(row, phone),
                 transform=left,
                 fontsize=FONT_PT,
                 va="bottom",
                 ha="left",
+                linespacing=1.1,
                 clip_on=False,
-                wrap=True,
             )
     else:
-        ax.set_yticks(ys, [r.label for r in rows])
+        ax.set_yticks(ys, [_text(r, phone) for r in rows])
         # The figures stand on the right, as tick labels of a twin axis (so the layout fits).
         right = ax.twinx()
         right.set_ylim(ax.get_ylim())
@@ -286,7 +324,12 @@ def _forest_panel(ax: Any, panel: Panel, phone: bool) -> None:
         ax.xaxis.set_minor_formatter(NullFormatter())
     else:
         ax.set_xlim(lo, hi)
-    ax.set_title(panel.title, fontsize=FONT_PT + 1, fontweight="bold", loc="left", wrap=True)
+    ax.set_title(
+        "\n".join(textwrap.wrap(panel.title, PHONE_CHARS - 5 if phone else 2 * WIDE_CHARS)),
+        fontsize=FONT_PT + 1,
+        fontweight="bold",
+        loc="left",
+    )
     control, therapy = panel.favours
     ax.set_xlabel(f"{control} ←   → {therapy}")
     _plain(ax)

@@ -56,7 +56,8 @@ class ForestRow:
     def label(self) -> str:
         """'IPT vs waitlist, depressive symptoms (adults; Cuijpers et al. 2011)'."""
         comparator = self.comparator.replace("-", " ")
-        where = "; ".join(x for x in (self.population, self.source) if x)
+        population = self.population.replace("-", " ")
+        where = "; ".join(x for x in (population, self.source) if x)
         return f"{self.modality_name} vs {comparator}, {self.outcome} ({where})"
 
     @property

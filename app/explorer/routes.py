@@ -234,7 +234,9 @@ LayoutQuery = Annotated[
 
 
 @router.get("/conditions/{slug}/forest.svg")
-def forest_plot(snapshot: ReleaseDep, slug: ConditionSlug, layout: LayoutQuery = Layout.wide) -> Response:
+def forest_plot(
+    snapshot: ReleaseDep, slug: ConditionSlug, layout: LayoutQuery = Layout.wide
+) -> Response:
     """The condition's forest plot (drawn once per release: the response cache keeps it)."""
     indications = get_condition(snapshot.session, snapshot.memo, PATHS, slug).modalities
     keys = {e.citation for i in indications for e in i.effects}

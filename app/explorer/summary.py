@@ -22,9 +22,7 @@ def _unique(items: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(items))
 
 
-def _by_guideline(
-    indications: list[s.ConditionIndication], position: Recommendation
-) -> list[str]:
+def _by_guideline(indications: list[s.ConditionIndication], position: Recommendation) -> list[str]:
     """'Cognitive behavioural therapy (NICE, APA)', one per modality, in the page's order."""
     bodies: dict[str, list[str]] = {}
     for i in indications:

@@ -96,11 +96,13 @@ def forest_svg(
 def funnel_svg(pooled: s.Pooled, title: str, layout: Layout) -> str:
     if pooled.estimate is None or len(pooled.studies) < FUNNEL_MIN:
         raise ValueError(f"a funnel plot needs at least {FUNNEL_MIN} effects")
-    note = (
-        f"Egger's test p = {pooled.egger_p:.3f}."
-        if pooled.egger_p is not None
-        else "Egger's test not computed."
-    ) + " Shaded: where 95% of effects would fall around the pooled estimate (blue line)."
+    if pooled.egger_p is None:
+        note = "Egger's test not computed."
+    elif pooled.egger_p < 0.001:
+        note = "Egger's test p < 0.001."
+    else:
+        note = f"Egger's test p = {pooled.egger_p:.3f}."
+    note += ( + " Shaded: where 95% of effects would fall around the pooled estimate (blue line)."
     return figure.funnel_svg(
         [(x.g, x.se) for x in pooled.studies], pooled.estimate, title, layout, note=note
     )
