@@ -19,7 +19,8 @@ import math
 import re
 import textwrap
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -165,15 +166,15 @@ def funnel_svg(
         return _svg(fig)
 
 
-class _figure_context:
+@contextmanager
+def _figure_context() -> Iterator[None]:
     """The lock and the rc parameters every figure is drawn under."""
+    import matplotlib
 
-    def __enter__(self) -> None:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        _lock.acquire()
-        self._rc = matplotlib.rc_context(
+    matplotlib.use("Agg")
+    with (
+        _lock,
+        matplotlib.rc_context(
             {
                 "svg.hashsalt": "therapy-kb",
                 "svg.fonttype": "none",
@@ -184,14 +185,9 @@ class _figure_context:
                 "xtick.labelsize": FONT_PT,
                 "ytick.labelsize": FONT_PT,
             }
-        )
-        self._rc.__enter__()
-
-    def __exit__(self, *exc: object) -> None:
-        try:
-            self._rc.__exit__(*exc)
-        finally:
-            _lock.release()
+        ),
+    ):
+        yield
 
 
 def _svg(fig: Any) -> str:

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 
 from app import schemas as s
 from app.domain import RATIO_MEASURES, EffectMeasure
-
 from app.explorer import figure
 from app.explorer.figure import Layout, Mark, Panel, Row
 

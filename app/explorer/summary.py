@@ -47,7 +47,7 @@ def lead_sentences(condition: s.ConditionDetail) -> list[str]:
             if recommended
             else "No guideline here names a first-line or recommended therapy."
         )
-    best = min((EVIDENCE_ORDER.index(i.evidence) for i in indications))
+    best = min(EVIDENCE_ORDER.index(i.evidence) for i in indications)
     at_best: dict[str, list[str]] = {}
     for i in indications:
         if EVIDENCE_ORDER.index(i.evidence) == best:

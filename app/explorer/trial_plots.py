@@ -102,7 +102,7 @@ def funnel_svg(pooled: s.Pooled, title: str, layout: Layout) -> str:
         note = "Egger's test p < 0.001."
     else:
         note = f"Egger's test p = {pooled.egger_p:.3f}."
-    note += ( + " Shaded: where 95% of effects would fall around the pooled estimate (blue line)."
+    note += " Shaded: where 95% of effects would fall around the pooled estimate (blue line)."
     return figure.funnel_svg(
         [(x.g, x.se) for x in pooled.studies], pooled.estimate, title, layout, note=note
     )
