@@ -22,14 +22,26 @@ def _unique(items: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(items))
 
 
-def _by_guideline(indications: list[s.ConditionIndication], position: Recommendation) -> list[str]:
-    """'Cognitive behavioural therapy (NICE, APA)', one per modality, in the page's order."""
-    bodies: dict[str, list[str]] = {}
-    for i in indications:
-        for g in i.guidelines:
-            if g.recommendation is position:
-                bodies.setdefault(i.modality_name, []).append(g.body)
-    return [f"{name} ({', '.join(_unique(b))})" for name, b in bodies.items()]
+def _grouped(pairs: Iterable[tuple[str, str]]) -> str:
+    """'A and B (NICE); C (APA, NICE)': names grouped by what they share, in first-seen order."""
+    of: dict[str, list[str]] = {}
+    for name, tag in pairs:
+        of.setdefault(name, [])
+        if tag not in of[name]:
+            of[name].append(tag)
+    groups: dict[tuple[str, ...], list[str]] = {}
+    for name, tags in of.items():
+        groups.setdefault(tuple(tags), []).append(name)
+    return "; ".join(f"{_join(names)} ({', '.join(tags)})" for tags, names in groups.items())
+
+
+def _by_guideline(indications: list[s.ConditionIndication], position: Recommendation) -> str:
+    return _grouped(
+        (i.modality_name, g.body)
+        for i in indications
+        for g in i.guidelines
+        if g.recommendation is position
+    )
 
 
 def lead_sentences(condition: s.ConditionDetail) -> list[str]:
@@ -39,21 +51,21 @@ def lead_sentences(condition: s.ConditionDetail) -> list[str]:
     out = []
     first = _by_guideline(indications, Recommendation.first_line)
     if first:
-        out.append(f"First-line by guideline: {_join(first)}.")
+        out.append(f"First-line by guideline: {first}.")
     else:
         recommended = _by_guideline(indications, Recommendation.recommended)
         out.append(
-            f"No guideline here names a first-line therapy; recommended: {_join(recommended)}."
+            f"Recommended by guideline: {recommended}; none names a first line."
             if recommended
             else "No guideline here names a first-line or recommended therapy."
         )
     best = min(EVIDENCE_ORDER.index(i.evidence) for i in indications)
-    at_best: dict[str, list[str]] = {}
-    for i in indications:
-        if EVIDENCE_ORDER.index(i.evidence) == best:
-            at_best.setdefault(i.modality_name, []).append(i.population.value.replace("-", " "))
-    named = [f"{name} ({', '.join(_unique(p))})" for name, p in at_best.items()]
-    out.append(f"Strongest evidence ({EVIDENCE_ORDER[best].value}): {_join(named)}.")
+    at_best = _grouped(
+        (i.modality_name, i.population.value.replace("-", " "))
+        for i in indications
+        if EVIDENCE_ORDER.index(i.evidence) == best
+    )
+    out.append(f"Strongest evidence ({EVIDENCE_ORDER[best].value}): {at_best}.")
     pools = [
         (p.k_studies, i, p)
         for i in indications
