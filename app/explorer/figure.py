@@ -8,7 +8,8 @@ no browser): rows of estimates with intervals on one axis (a forest plot), in tw
   points wide as the screen has pixels for it).
 
 Text is kept as SVG text (``svg.fonttype: none``), so it can be selected, found and measured;
-the figure names DejaVu Sans, the font matplotlib measured it with. Every axis says which side
+the figure names DejaVu Sans, the font matplotlib measured it with, then sans-serif fonts of
+similar width. Every axis says which side
 favours the therapy, below the axis at both ends.
 """
 
@@ -38,6 +39,8 @@ PHONE_CHARS, WIDE_CHARS = 50, 60
 RATIO_TICKS = [0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 10.0, 20.0]
 INK, ACCENT, MUTED, GRID = "#1f2937", "#1d4ed8", "#6b7280", "#e5e7eb"
 
+FAMILY = "font-family: 'DejaVu Sans'"
+FALLBACK = "font-family: 'DejaVu Sans', Verdana, 'Bitstream Vera Sans', sans-serif"
 CLIP_ID_RE = re.compile(r'(?<=id=")p[0-9a-f]{10}(?=")|(?<=url\(#)p[0-9a-f]{10}(?=\))')
 # matplotlib's rc parameters are process-wide, and a figure is not safe to share: one at a time.
 _lock = threading.Lock()
@@ -193,7 +196,8 @@ def _figure_context() -> Iterator[None]:
 def _svg(fig: Any) -> str:
     out = io.StringIO()
     fig.savefig(out, format="svg", metadata={"Date": None})
-    return _stable_ids(out.getvalue())
+    # A reader without DejaVu Sans gets a sans-serif of similar width, not the browser's serif.
+    return _stable_ids(out.getvalue()).replace(FAMILY, FALLBACK)
 
 
 def _stable_ids(svg: str) -> str:
