@@ -306,11 +306,18 @@ def test_acceptability_and_harms_in_the_exports(client: TestClient) -> None:
             csv.DictReader(io.StringIO(archive.read("acceptability_figures.csv").decode()))
         )
         harms = list(csv.DictReader(io.StringIO(archive.read("harms.csv").decode())))
-    assert {r["indication"] for r in figures} == {
-        "online:ptsd:adults",
-        "cbt:anxiety-disorders:adults",
-    }
-    assert [r["indication"] for r in harms] == ["cbt:insomnia:adults:cbt-i"]
+    # One row per figure and per harm in the files, each under its indication's id.
+    expected_figures: list[str] = []
+    expected_harms: list[str] = []
+    for x in SEED.modalities:
+        for i in x.indications:
+            id_ = indication_id(x.slug, i.condition, i.population.value, i.variant)
+            expected_figures += [id_] * len(i.acceptability)
+            expected_harms += [id_] * len(i.harms)
+    assert {"online:ptsd:adults", "cbt:anxiety-disorders:adults"} <= set(expected_figures)
+    assert "cbt:insomnia:adults:cbt-i" in expected_harms
+    assert sorted(r["indication"] for r in figures) == sorted(expected_figures)
+    assert sorted(r["indication"] for r in harms) == sorted(expected_harms)
     records = [
         json.loads(line) for line in client.get("/v1/export?format=ndjson").text.splitlines()
     ]
