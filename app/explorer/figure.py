@@ -1,16 +1,14 @@
 """The explorer's figures, drawn as SVG by matplotlib (the Agg family of backends: no display,
 no browser): rows of estimates with intervals on one axis (a forest plot), in two layouts.
 
-- ``wide``: the label of each row at its left, its figures at its right, for a screen of
-  800 px or more.
+- ``wide``: the label of each row at its left, its figures at its right, for a wide screen.
 - ``phone``: the label above each row, across the plot's width, figures included, drawn narrow
   enough that 11 pt text stays at least 11 px on a 375 px screen (the figure is about as many
   points wide as the screen has pixels for it).
 
 Text is kept as SVG text (``svg.fonttype: none``), so it can be selected, found and measured;
 the figure names DejaVu Sans, the font matplotlib measured it with, then sans-serif fonts of
-similar width. Every axis says which side
-favours the therapy, below the axis at both ends.
+similar width. Under every axis: "favours control ← → favours the therapy".
 """
 
 from __future__ import annotations
@@ -28,8 +26,8 @@ from typing import Any
 
 # A figure's text never goes below this size in the SVG's own units (points).
 FONT_PT = 11.0
-# The phone layout is this wide (points): 11 pt text shows at ≥ 11 px on a 343 px image, the
-# width a 375 px screen leaves inside the page's margins.
+# The phone layout is this wide (4.7 in, 338 pt): 11 pt text shows at 11 px or more on an image
+# 343 px wide, what a 375 px screen leaves inside the page's margins.
 PHONE_WIDTH_IN = 4.7
 WIDE_WIDTH_IN = 11.0
 LINE_IN = 11 * 1.3 / 72  # one line of text
@@ -69,7 +67,7 @@ class Row:
     high: float | None
     mark: Mark = Mark.square
     size: float = 6.0  # the marker's size in points (weight, for studies)
-    # A prediction interval, drawn as a thin bar through a pooled diamond.
+    # A prediction interval, drawn as a wide grey bar under a pooled diamond.
     pi_low: float | None = None
     pi_high: float | None = None
 
@@ -121,9 +119,9 @@ def funnel_svg(
     layout: Layout,
     note: str | None = None,
 ) -> str:
-    """Effects (g, standard error) against their standard error, the largest at the top, with
-    the pooled estimate and the region where 95% of effects would fall without small-study
-    effects or heterogeneity."""
+    """Effects (g, standard error) against their standard error, the most precise at the top,
+    with the pooled estimate and the region where 95% of effects would fall without
+    small-study effects or heterogeneity."""
     if not points:
         raise ValueError("nothing to plot")
     phone = layout is Layout.phone
@@ -134,7 +132,7 @@ def funnel_svg(
         fig = Figure(figsize=(width, width * 0.9), layout="constrained")
         ax = fig.subplots()
         top = max(se for _, se in points) * 1.08
-        z = 1.959963984540054
+        z = 1.959963984540054  # the normal 0.975 quantile
         ax.fill(
             [estimate - z * top, estimate, estimate + z * top],
             [top, 0, top],
