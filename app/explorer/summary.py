@@ -66,6 +66,7 @@ def lead_sentences(condition: s.ConditionDetail) -> list[str]:
         if EVIDENCE_ORDER.index(i.evidence) == best
     )
     out.append(f"Strongest evidence ({EVIDENCE_ORDER[best].value}): {at_best}.")
+    # The indication with the most trials against any control, as the page's trial plots show.
     pools = [
         (p.k_studies, i, p)
         for i in indications
@@ -79,8 +80,10 @@ def lead_sentences(condition: s.ConditionDetail) -> list[str]:
             if p.ci_low is not None and p.ci_high is not None
             else ""
         )
+        # One study is its own figure, not a pooled one.
+        figure = "g" if k == 1 else "pooled g"
         out.append(
             f"Most trials: {i.modality_name} against any control, {k} stud"
-            f"{'y' if k == 1 else 'ies'}, pooled g {p.estimate:.2f}{interval}."
+            f"{'y' if k == 1 else 'ies'}, {figure} {p.estimate:.2f}{interval}."
         )
     return out
