@@ -77,7 +77,7 @@ coverage: $(TEST_DEPS)
 screenshots: $(STAMP)
 	mkdir -p docs/screenshots
 	SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots $(BIN)/python -m pytest -q \
-		tests/test_explorer_browser.py -k 'test_page_is_accessible or test_forest_plot'
+		tests/test_explorer_browser.py -k 'test_page_is_accessible or test_forest_plot or test_trial_plots'
 
 ## lint: ruff, mypy --strict and hadolint (the Dockerfile)
 lint: $(STAMP)
