@@ -71,6 +71,12 @@ def test_ratings_and_figures_are_stored_and_served(engine: Engine, rated_seed: P
     settings = Settings(database_url=str(engine.url.render_as_string(hide_password=False)))
     with TestClient(create_app(settings)) as client:
         body = client.get("/v1/indications/alpha:low-mood:adults").json()
+        fhir = client.get("/fhir/Evidence/alpha.low-mood.adults").json()
+    # In FHIR, under our level, rated by the review.
+    (review,) = fhir["certainty"][0]["subcomponent"]
+    assert [c["code"] for c in review["rating"]["coding"]] == ["low"]
+    assert review["rater"] == "A fixture trial of talking therapy"
+    assert review["description"].startswith("Alpha therapy against treatment as usual (GRADE)")
     assert body["certainty"] == [RATING]
     waitlist, _, usual_care = body["effects"]
     assert waitlist["low_risk_of_bias"] == {**LOW_ROB, "check": "holds"}
