@@ -257,6 +257,20 @@ ALL_VARIANTS: tuple[str, ...] = tuple(
 )
 
 
+class Certainty(StrEnum):
+    """How a cited review rates the certainty (or quality) of its evidence for a comparison:
+    GRADE's four levels, to which a review's own quality judgement is mapped as it states it."""
+
+    high = "high"
+    moderate = "moderate"
+    low = "low"
+    very_low = "very-low"
+
+
+# A rating of these caps a level at moderate (docs/evidence-grading.md).
+LOW_CERTAINTY = frozenset({Certainty.low, Certainty.very_low})
+
+
 class LowRiskOfBias(StrEnum):
     """Whether a trial was judged at low risk of bias; a missing rating is never low."""
 

@@ -29,9 +29,12 @@ from app.domain import (
     CONTROL_COMPARATORS,
     EVIDENCE_RANK,
     Comparator,
+    EffectDirection,
+    EffectMeasure,
     Evidence,
     LowRiskOfBias,
     Recommendation,
+    oriented,
 )
 from app.meta_analysis import EffectRow, Method, PooledEffect, aggregate, pool
 
@@ -313,19 +316,117 @@ def grade(
     return Verdict(floor, ceiling, tuple(met))
 
 
-def curated_verdict(
-    effects: Iterable[tuple[Comparator, bool | None, bool]], low_rob: LowRobCheck
-) -> CuratedEffects:
-    """From recorded effects as (comparator, significant, favours the therapy once oriented)."""
+@dataclass(frozen=True, slots=True)
+class RecordedEffect:
+    """What the rubric reads of one recorded effect: its comparator, whether its interval
+    excludes no effect, whether it favours the therapy once oriented, and the check its cited
+    work's own low-risk-of-bias figure gives (``recorded_low_rob``)."""
+
+    comparator: Comparator
+    significant: bool | None
+    favours: bool
+    low_rob: LowRobCheck = LowRobCheck.not_assessable
+
+
+def recorded_low_rob(
+    null_value: float, oriented_low: float | None, studies: int | None
+) -> LowRobCheck:
+    """The low-risk-of-bias check on a figure a cited work states for its low-risk studies
+    alone, turned to favour the therapy (its lower end): at least 3 studies stated, then holds
+    when the interval lies above no effect and fails otherwise; not assessable when the work
+    gives fewer studies or does not say how many."""
+    if oriented_low is None or studies is None or studies < MIN_LOW_ROB_STUDIES:
+        return LowRobCheck.not_assessable
+    return LowRobCheck.holds if oriented_low > null_value else LowRobCheck.fails
+
+
+def recorded_effect(
+    comparator: Comparator,
+    measure: EffectMeasure,
+    direction: EffectDirection | None,
+    interval: tuple[float, float | None, float | None],
+    low_rob: tuple[float, float, float, int | None] | None,
+) -> RecordedEffect:
+    """The rubric's reading of one recorded effect, from its figure as the work states it
+    (value, ci_low, ci_high) and its low-risk-of-bias figure (value, ci_low, ci_high, studies):
+    an effect whose direction is not stated favours nothing and has no check."""
+    value, ci_low, ci_high = interval
+    significant = None
+    if ci_low is not None and ci_high is not None:
+        significant = not ci_low <= measure.null_value <= ci_high
+    if direction is None:
+        return RecordedEffect(comparator, significant, False)
+    turned, _, _ = oriented(measure, direction, value, ci_low, ci_high)
+    check = LowRobCheck.not_assessable
+    if low_rob is not None:
+        low_value, low_ci_low, low_ci_high, studies = low_rob
+        _, low_end, _ = oriented(measure, direction, low_value, low_ci_low, low_ci_high)
+        check = recorded_low_rob(measure.null_value, low_end, studies)
+    return RecordedEffect(comparator, significant, turned > measure.null_value, check)
+
+
+def curated_verdict(effects: Iterable[RecordedEffect]) -> CuratedEffects:
+    """From recorded effects. The low-risk-of-bias check is read from the effects that count as
+    the pooled effect against control (significant, favouring the therapy, not against a
+    waiting list alone): it holds when one of them holds, fails when one fails and none holds,
+    and is otherwise not assessable."""
     control = waitlist = False
-    for comparator, significant, favours in effects:
-        if not (significant and favours and comparator in CONTROL_COMPARATORS):
+    checks: set[LowRobCheck] = set()
+    for e in effects:
+        if not (e.significant and e.favours and e.comparator in CONTROL_COMPARATORS):
             continue
-        if comparator is Comparator.waitlist:
+        if e.comparator is Comparator.waitlist:
             waitlist = True
         else:
             control = True
+            checks.add(e.low_rob)
+    if LowRobCheck.holds in checks:
+        low_rob = LowRobCheck.holds
+    elif LowRobCheck.fails in checks:
+        low_rob = LowRobCheck.fails
+    else:
+        low_rob = LowRobCheck.not_assessable
     return CuratedEffects(control=control, waitlist=waitlist, low_rob=low_rob)
+
+
+@dataclass(frozen=True, slots=True)
+class IndicationFacts:
+    """What grading one indication reads: where it sits (modality, condition, population) and
+    its evidence. ``key`` is whatever names it to the caller (its id)."""
+
+    key: str
+    modality: str
+    condition: str
+    population: str
+    evidence: Evidence
+    recommendation: Recommendation | None
+    curated: CuratedEffects
+    trial: TrialBasis | None
+    low_certainty: bool
+
+
+def grade_all(
+    facts: Sequence[IndicationFacts], narrower: Mapping[str, frozenset[str]]
+) -> dict[str, Verdict]:
+    """The rubric's verdict on every indication; ``narrower`` maps a condition to the conditions
+    below it (not itself). A condition group's members are the same modality's indications for
+    the same population under it."""
+    out: dict[str, Verdict] = {}
+    for f in facts:
+        below = narrower.get(f.condition, frozenset())
+        members = [
+            o.evidence
+            for o in facts
+            if o.modality == f.modality and o.population == f.population and o.condition in below
+        ]
+        out[f.key] = grade(
+            f.recommendation,
+            f.curated,
+            f.trial,
+            low_certainty=f.low_certainty,
+            members=members,
+        )
+    return out
 
 
 def dataset_versions(names: Iterable[str], versions: Mapping[str, str]) -> list[str]:

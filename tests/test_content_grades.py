@@ -1,12 +1,12 @@
 """Every grade in ``seed/`` against the rubric (docs/evidence-grading.md), applied by the one
 function that holds it (``app.grading.grade``) to each indication's guideline positions, its
-recorded effects and the pooled figure of the release's own trial data.
+recorded effects (with any low-risk-of-bias figure their cited works state), the certainty
+ratings of the cited reviews the entries record, and the pooled figure of the release's own
+trial data.
 
 The trial figures are computed here from the seed's trial records (no database), with the same
 functions the API uses for ``trial_basis``; ``tests/test_grading.py`` checks on both engines
-that the API's figures are these. What the rubric needs and no figure gives (how a cited
-systematic review rates the certainty of its evidence) is a reviewed table below, read from the
-entries' own notes and grade bases: the same weakness gets the same cap.
+that the API's figures are these.
 """
 
 from __future__ import annotations
@@ -17,16 +17,20 @@ from pathlib import Path
 
 import pytest
 
-from app.domain import EVIDENCE_RANK, Evidence, indication_id, oriented
+from app.domain import EVIDENCE_RANK, LOW_CERTAINTY, Evidence, indication_id
 from app.grading import (
     ComparatorSet,
     CuratedEffects,
+    IndicationFacts,
     LowRobCheck,
+    RecordedEffect,
     TrialBasis,
     Verdict,
     curated_verdict,
     grade,
+    grade_all,
     indication_rows,
+    recorded_effect,
     strongest,
     trial_basis,
 )
@@ -37,21 +41,6 @@ from app.urls import with_query
 ROOT = Path(__file__).resolve().parents[1]
 SEED_DIR = ROOT / "seed"
 
-# Indication → the cited systematic review whose rating of the certainty (or quality) of the
-# evidence for its main comparison is low or very low, as the entry records it. Each caps the
-# level at moderate, whichever review it is.
-LOW_CERTAINTY: dict[str, str] = {
-    "dbt:borderline-personality-disorder:adults:standard": "storebo2020",  # low (Cochrane)
-    "dbt:self-harm:adults": "storebo2020",  # low (Cochrane), and indirect
-    "online:ptsd:adults": "lewis2018",  # very low (Cochrane)
-    "cbt:ptsd:mixed:tf-cbt": "xiang2021",  # most comparisons moderate to very low
-    "cbt:ptsd:adults:tf-cbt": "mavranezouli2020",  # moderate to low quality overall
-    "group:major-depression:adults": "huntley2012",  # quality judged poor by its authors
-}
-# Indication → what a cited work shows of its recorded effect in trials at low risk of bias
-# alone (only where it states such a figure with its interval). Where none is recorded and the
-# trial data does not cover the indication, the check is not assessable.
-CURATED_LOW_ROB: dict[str, LowRobCheck] = {}
 # How an entry's text reports a low rating of the certainty or quality of its evidence.
 LOW_RATING = re.compile(
     r"(certainty|quality|confidence)[^.;]{0,60}?\b(very low|low|poor)\b"
@@ -83,15 +72,33 @@ def _subtree(seed: SeedSet, slug: str) -> frozenset[str]:
     return frozenset(out)
 
 
-def _curated(ind: Indication, key: str) -> CuratedEffects:
-    found = []
-    for e in ind.effects:
-        favours = False
-        if e.direction is not None:
-            value, _, _ = oriented(e.measure, e.direction, e.value, e.ci_low, e.ci_high)
-            favours = value > e.measure.null_value
-        found.append((e.comparator, e.significant, favours))
-    return curated_verdict(found, CURATED_LOW_ROB.get(key, LowRobCheck.not_assessable))
+def _curated(ind: Indication) -> CuratedEffects:
+    return curated_verdict(recorded_effects(ind))
+
+
+def recorded_effects(ind: Indication) -> list[RecordedEffect]:
+    """The rubric's reading of an indication's recorded effects (as the API reads them)."""
+    return [
+        recorded_effect(
+            e.comparator,
+            e.measure,
+            e.direction,
+            (e.value, e.ci_low, e.ci_high),
+            (
+                e.low_risk_of_bias.value,
+                e.low_risk_of_bias.ci_low,
+                e.low_risk_of_bias.ci_high,
+                e.low_risk_of_bias.studies,
+            )
+            if e.low_risk_of_bias
+            else None,
+        )
+        for e in ind.effects
+    ]
+
+
+def low_certainty(ind: Indication) -> bool:
+    return any(c.rating in LOW_CERTAINTY for c in ind.certainty)
 
 
 def _query(modality: str, ind: Indication, basis: TrialBasis) -> str:
@@ -115,16 +122,17 @@ def seed() -> SeedSet:
 
 @pytest.fixture(scope="module")
 def graded(seed: SeedSet) -> list[Graded]:
-    return grade_all(seed)
+    return grade_every(seed)
 
 
-def grade_all(seed: SeedSet) -> list[Graded]:
-    """Every indication with its trial basis and the rubric's verdict (members first known)."""
+def grade_every(seed: SeedSet) -> list[Graded]:
+    """Every indication with its trial basis and the rubric's verdict."""
     assert seed.trials is not None, "seed/ has no trial layer"
     # A study is pooled as one trial of one dataset (dataset/trial key), as the API pools it;
     # the records' own ``study`` is the label as the dataset writes it.
     rows = [replace(c, study=f"{c.dataset}/{c.trial_key}") for c in seed.trials.comparisons]
     parts = []
+    facts = []
     for m in seed.modalities:
         for ind in m.indications:
             key = indication_id(m.slug, ind.condition, ind.population.value, ind.variant)
@@ -133,26 +141,25 @@ def grade_all(seed: SeedSet) -> list[Graded]:
             )
             basis = trial_basis(selected, population_stated=stated)
             parts.append((key, m.slug, ind, basis))
-    out = []
-    for key, slug, ind, basis in parts:
-        below = _subtree(seed, ind.condition) - {ind.condition}
-        members = [
-            other.evidence
-            for _, other_slug, other, _ in parts
-            if other_slug == slug
-            and other.population == ind.population
-            and other.condition in below
-        ]
-        verdict = grade(
-            strongest(g.recommendation for g in ind.guidelines),
-            _curated(ind, key),
-            basis,
-            low_certainty=key in LOW_CERTAINTY,
-            members=members,
-        )
-        query = _query(slug, ind, basis) if basis is not None else None
-        out.append(Graded(key, slug, ind, basis, query, verdict))
-    return out
+            facts.append(
+                IndicationFacts(
+                    key=key,
+                    modality=m.slug,
+                    condition=ind.condition,
+                    population=ind.population.value,
+                    evidence=ind.evidence,
+                    recommendation=strongest(g.recommendation for g in ind.guidelines),
+                    curated=_curated(ind),
+                    trial=basis,
+                    low_certainty=low_certainty(ind),
+                )
+            )
+    narrower = {c.slug: _subtree(seed, c.slug) - {c.slug} for c in seed.conditions}
+    verdicts = grade_all(facts, narrower)
+    return [
+        Graded(key, slug, ind, basis, _query(slug, ind, basis) if basis else None, verdicts[key])
+        for key, slug, ind, basis in parts
+    ]
 
 
 def test_every_grade_follows_the_rubric(graded: list[Graded]) -> None:
@@ -175,7 +182,7 @@ def test_no_strong_grade_without_an_effect_that_holds_at_low_risk_of_bias(
             assert g.basis.figure.favours_therapy, g.id
             assert g.basis.low_rob_check is LowRobCheck.holds, g.id
         else:
-            assert CURATED_LOW_ROB.get(g.id) is LowRobCheck.holds, g.id
+            assert _curated(g.indication).low_rob is LowRobCheck.holds, g.id
 
 
 def test_no_group_outranks_all_its_members_without_its_own_evidence(
@@ -196,9 +203,9 @@ def test_no_group_outranks_all_its_members_without_its_own_evidence(
         if EVIDENCE_RANK[g.indication.evidence] > top:
             own = grade(
                 strongest(x.recommendation for x in g.indication.guidelines),
-                _curated(g.indication, g.id),
+                _curated(g.indication),
                 g.basis,
-                low_certainty=g.id in LOW_CERTAINTY,
+                low_certainty=low_certainty(g.indication),
             )
             assert EVIDENCE_RANK[own.floor] >= EVIDENCE_RANK[g.indication.evidence], (
                 f"{g.id} ({g.indication.evidence.value}) outranks all its members without"
@@ -206,25 +213,45 @@ def test_no_group_outranks_all_its_members_without_its_own_evidence(
             )
 
 
+# The certainty ratings that moved from a reviewed table into the seed: each entry's rating as
+# its grade basis or effect note reports it (indication → the review that rates it low or very
+# low). The seed must keep recording them.
+REVIEWED_LOW_RATINGS: dict[str, str] = {
+    "dbt:borderline-personality-disorder:adults:standard": "storebo2020",
+    "dbt:self-harm:adults": "storebo2020",
+    "online:ptsd:adults": "lewis2018",
+    "cbt:ptsd:mixed:tf-cbt": "xiang2021",
+    "cbt:ptsd:adults:tf-cbt": "mavranezouli2020",
+    "group:major-depression:adults": "huntley2012",
+}
+
+
 def test_low_certainty_caps_every_entry_it_applies_to(graded: list[Graded]) -> None:
     by_id = {g.id: g for g in graded}
-    for key, citation in LOW_CERTAINTY.items():
+    for key, citation in REVIEWED_LOW_RATINGS.items():
         assert key in by_id, f"{key}: no such indication"
-        ind = by_id[key].indication
-        assert citation in ind.citations, f"{key}: does not cite {citation}"
-        assert ind.evidence is not Evidence.strong, f"{key}: strong despite {citation}"
+        ratings = {c.citation: c.rating for c in by_id[key].indication.certainty}
+        assert ratings.get(citation) in LOW_CERTAINTY, f"{key}: no low rating by {citation}"
+    for g in graded:
+        if low_certainty(g.indication):
+            assert g.indication.evidence is not Evidence.strong, (
+                f"{g.id}: strong despite a low rating"
+            )
+            assert "GRADE certainty low or very low" in g.verdict.met, g.id
 
 
-def test_every_low_rating_the_entries_report_is_in_the_table(graded: list[Graded]) -> None:
+def test_every_low_rating_the_entries_report_is_recorded(graded: list[Graded]) -> None:
     """The same weakness gets the same cap: an entry whose grade basis or effect notes report a
-    low or very low rating of its evidence is in LOW_CERTAINTY, so the cap cannot be applied to
-    one review and forgotten for another."""
+    low or very low rating of its evidence records that rating in its ``certainty``, so the cap
+    cannot be applied to one review and forgotten for another."""
     missing = []
     for g in graded:
         texts = [g.indication.grade_basis, *(e.note or "" for e in g.indication.effects)]
-        if any(LOW_RATING.search(" ".join(t.split())) for t in texts) and g.id not in LOW_CERTAINTY:
+        if any(LOW_RATING.search(" ".join(t.split())) for t in texts) and not low_certainty(
+            g.indication
+        ):
             missing.append(g.id)
-    assert not missing, f"low ratings reported but not in LOW_CERTAINTY: {missing}"
+    assert not missing, f"low ratings reported but not recorded as certainty: {missing}"
 
 
 def _number(x: float) -> str:

@@ -13,9 +13,11 @@ from app.grading import (
     ComparatorSet,
     CuratedEffects,
     LowRobCheck,
+    RecordedEffect,
     curated_verdict,
     grade,
     indication_rows,
+    recorded_low_rob,
     strongest,
     trial_basis,
 )
@@ -121,13 +123,46 @@ def test_a_deciding_trial_figure_overrides_the_recorded_effect() -> None:
 
 def test_a_recorded_waiting_list_effect_alone_does_not_make_moderate() -> None:
     curated = curated_verdict(
-        [(Comparator.waitlist, True, True), (Comparator.active_psychotherapy, True, True)],
-        LowRobCheck.not_assessable,
+        [
+            RecordedEffect(Comparator.waitlist, True, True, LowRobCheck.holds),
+            RecordedEffect(Comparator.active_psychotherapy, True, True, LowRobCheck.holds),
+        ]
     )
     assert curated == CuratedEffects(control=False, waitlist=True)
     assert grade(Recommendation.first_line, curated, None).floor is Evidence.insufficient
     # A significant effect against control that favours the comparator is no support.
-    assert not curated_verdict([(Comparator.placebo, True, False)], LowRobCheck.holds).control
+    placebo = RecordedEffect(Comparator.placebo, True, False, LowRobCheck.holds)
+    assert not curated_verdict([placebo]).control
+
+
+@pytest.mark.parametrize(
+    ("oriented_low", "studies", "check"),
+    [
+        (0.1, 3, LowRobCheck.holds),
+        (-0.1, 5, LowRobCheck.fails),
+        (0.0, 5, LowRobCheck.fails),  # touching no effect is not above it
+        (0.3, 2, LowRobCheck.not_assessable),
+        (0.3, None, LowRobCheck.not_assessable),  # the work does not say how many
+    ],
+)
+def test_a_recorded_low_risk_of_bias_figure(
+    oriented_low: float, studies: int | None, check: LowRobCheck
+) -> None:
+    assert recorded_low_rob(0.0, oriented_low, studies) is check
+
+
+def test_a_recorded_low_risk_of_bias_figure_that_holds_allows_strong() -> None:
+    holds = RecordedEffect(Comparator.mixed_control, True, True, LowRobCheck.holds)
+    fails = RecordedEffect(Comparator.usual_care, True, True, LowRobCheck.fails)
+    curated = curated_verdict([fails, holds])
+    assert curated.low_rob is LowRobCheck.holds
+    assert grade(Recommendation.recommended, curated, None).floor is Evidence.strong
+    assert curated_verdict([fails]).low_rob is LowRobCheck.fails
+    # A waiting-list figure's check never counts.
+    waitlist = RecordedEffect(Comparator.waitlist, True, True, LowRobCheck.holds)
+    assert curated_verdict([waitlist]).low_rob is LowRobCheck.not_assessable
+    capped = grade(Recommendation.recommended, curated, None, low_certainty=True)
+    assert (capped.floor, capped.ceiling) == (Evidence.moderate, Evidence.moderate)
 
 
 def test_a_group_without_its_own_effect_stays_at_or_below_its_best_member() -> None:

@@ -519,9 +519,9 @@ def test_every_indication_s_trial_basis_is_the_content_test_s_and_its_urls_give_
     """The API's ``trial_basis`` is what the content tests grade by (computed there from the
     seed's own records), and its two ``/v1/pooled`` URLs give the figure and the
     low-risk-of-bias figure in full."""
-    from tests.test_content_grades import grade_all
+    from tests.test_content_grades import grade_every
 
-    expected = {g.id: g for g in grade_all(SEED)}
+    expected = {g.id: g for g in grade_every(SEED)}
     versions = {d.name: d.version for d in TRIALS.datasets}
     seen = 0
     for item in every_page(client, "/v1/indications?limit=100"):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from app import __version__
 from app import models as m
 from app import schemas as s
-from app.domain import Comparator, ComponentKind, EffectMeasure, Evidence
+from app.domain import Comparator, ComponentKind, EffectMeasure
 from app.fhir.terminology import (
     CANONICAL,
     CERTAINTY_OF,
@@ -22,6 +22,7 @@ from app.fhir.terminology import (
     ICD_SYSTEMS,
     KIND_TITLES,
     POPULATION_TEXT,
+    REVIEW_CERTAINTY,
     STATISTIC_OF,
     STATISTIC_TYPE,
     UCUM,
@@ -288,15 +289,19 @@ def evidence(r: IndicationRecord, titles: dict[str, str], release: m.Release) ->
                 *([_pooled_statistic(i.trial_basis)] if i.trial_basis else []),
             ],
             "note": [{"text": text} for text in _acceptability_and_harms(i, titles)] or None,
-            "certainty": [_certainty(i.evidence, i.grade_basis, release)],
+            "certainty": [_certainty(i, titles, release)],
         }
     )
 
 
-def _certainty(level: Evidence, basis: str | None, release: m.Release) -> Json:
+def _certainty(i: s.Indication, titles: dict[str, str], release: m.Release) -> Json:
+    """Our level, and under it each cited review's own rating of its evidence (our levels and
+    GRADE's share no scale: the review's rating is a subcomponent, rated by the review)."""
+    level, basis = i.evidence, i.grade_basis
     code, display = CERTAINTY_OF[level]
     return _drop_empty(
         {
+            "subcomponent": [_review_certainty(c, titles) for c in i.certainty] or None,
             "description": basis,
             "type": concept(
                 coding(
@@ -310,6 +315,25 @@ def _certainty(level: Evidence, basis: str | None, release: m.Release) -> Json:
                 text=level.value,
             ),
             "rater": release.name,
+        }
+    )
+
+
+def _review_certainty(c: s.CertaintyRating, titles: dict[str, str]) -> Json:
+    code, display = REVIEW_CERTAINTY[c.rating]
+    text = f"{c.comparison} ({c.system})"
+    if c.highest is not None:
+        text += f"; rated {c.rating.value} to {c.highest.value}"
+    if c.note:
+        text += f". {c.note}"
+    return _drop_empty(
+        {
+            "description": text,
+            "type": concept(
+                coding("http://terminology.hl7.org/CodeSystem/certainty-type", "Overall")
+            ),
+            "rating": concept(coding(CERTAINTY_RATING, code, display), text=c.rating.value),
+            "rater": titles.get(c.citation, c.citation),
         }
     )
 

@@ -1,6 +1,6 @@
 """The trial layer's named reads: datasets, comparisons (paged, whole, one), pooled effects.
 
-Each reads the release's trial table (``trial_table``: four statements the first time in a
+Each reads the release's trial table (``trial_table``: seven statements the first time in a
 release, none afterwards) and filters it in memory with the one filter every trial answer
 shares. Unknown modality and dataset names are 404s that suggest the nearest name.
 """
