@@ -23,6 +23,7 @@ from app.domain import (
     indication_id,
     oriented,
 )
+from app.explorer.render import variant_name
 from app.main import create_app
 from app.release.history import diff
 from app.seeding import read_seed_dir
@@ -337,12 +338,12 @@ def test_acceptability_and_harms_in_fhir(client: TestClient) -> None:
 def test_condition_page_shows_dropout_and_harms(client: TestClient) -> None:
     page = client.get("/conditions/insomnia").text
     assert '<ul class="harms">' in page
-    assert "(cbt-i)" in page
+    assert f"({variant_name('cbt-i')})" in page
     assert '<ul class="acceptability">' in client.get("/conditions/ptsd").text
     online = client.get("/modalities/online").text
-    assert "(guided-icbt)" in online
-    assert "(unguided-icbt)" in online
-    assert "(videoconference)" in online  # a format's variant
+    assert f"({variant_name('guided-icbt')})" in online
+    assert f"({variant_name('unguided-icbt')})" in online
+    assert f"({variant_name('videoconference')})" in online  # a format's variant
 
 
 def test_a_citation_names_the_indications_citing_it_by_id(client: TestClient) -> None:
