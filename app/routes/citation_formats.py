@@ -103,12 +103,15 @@ class Negotiated:
             return body
         return self.render(citations, response)
 
-    def render(self, citations: list[s.Citation], response: Response) -> Response:
-        """``citations`` in this format, keeping the headers the route set on ``response`` (a
-        returned Response does not inherit them)."""
+    def render(
+        self, citations: list[s.Citation], response: Response, content_type: str | None = None
+    ) -> Response:
+        """``citations`` in this format (sent as ``content_type``, else the format's own),
+        keeping the headers the route set on ``response`` (a returned Response does not inherit
+        them)."""
         out = Response(
             render(self.format, citations, self.style),
-            media_type=BY_FORMAT[self.format].content_type,
+            media_type=content_type or BY_FORMAT[self.format].content_type,
         )
         for name, value in response.headers.items():
             if name not in ("content-length", "content-type"):
@@ -229,7 +232,9 @@ def add_citation_formats(
             style: Annotated[str, Depends(style_of)],
         ) -> Response:
             citations = fetch(request, response, snapshot, urls, given)
-            return Negotiated(fmt, style).render(citations, response)
+            return Negotiated(fmt, style).render(
+                citations, response, representation.sent_as(request)
+            )
 
         return endpoint
 

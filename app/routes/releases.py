@@ -46,8 +46,11 @@ def get(snapshot: ReleaseDep, urls: UrlsDep, version: Version) -> s.ReleaseSumma
     return release_summary(snapshot.session, snapshot.memo, urls, version, current)
 
 
-def release_export(snapshot: Snapshot, version: str, fmt: ExportFormat) -> Response:
-    """A release's export exactly as it was when the release was loaded."""
+def release_export(
+    snapshot: Snapshot, version: str, fmt: ExportFormat, content_type: str | None = None
+) -> Response:
+    """A release's export exactly as it was when the release was loaded (sent as
+    ``content_type``, else its format's media type)."""
     record, stored = kept_export(snapshot.session, snapshot.memo, version, fmt.value)
     headers = {
         # From the stored bytes alone: loading a later release does not change it.
@@ -57,14 +60,16 @@ def release_export(snapshot: Snapshot, version: str, fmt: ExportFormat) -> Respo
     }
     if record.content_hash != snapshot.release.content_hash:
         headers["Cache-Control"] = IMMUTABLE
-    return Response(stored.body, media_type=EXPORT_MEDIA_TYPES[fmt], headers=headers)
+    return Response(
+        stored.body, media_type=content_type or EXPORT_MEDIA_TYPES[fmt], headers=headers
+    )
 
 
 def _release_export_in(representation: Representation) -> Callable[..., Response]:
     fmt = ExportFormat(representation.format)
 
-    def endpoint(snapshot: ReleaseDep, version: Version) -> Response:
-        return release_export(snapshot, version, fmt)
+    def endpoint(request: Request, snapshot: ReleaseDep, version: Version) -> Response:
+        return release_export(snapshot, version, fmt, representation.sent_as(request))
 
     return endpoint
 
