@@ -75,6 +75,8 @@ def test_migrate_then_seed_then_seed_again(env_db: str, engine: Engine) -> None:
     first = runner.invoke(cli, ["seed", "--dir", str(FIXTURE_SEED)])
     assert first.exit_code == 0, first.output
     assert "modalities added (2): alpha, beta" in first.stdout
+    # The version loaded, and its content hash.
+    assert first.stdout.startswith("loaded release 0.0.1 (content ")
     second = runner.invoke(cli, ["seed", "--dir", str(FIXTURE_SEED)])
     assert second.exit_code == 0
     assert second.stdout.startswith("unchanged: release")

@@ -149,9 +149,7 @@ def test_csv_zip_tables_join(client: TestClient) -> None:
     assert tables["citations"].set_index("key").loc["delta2020", "authors"] == "Fixture Institute"
 
 
-def test_export_is_built_in_chunks(
-    fixture_db_url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_export_is_built_in_chunks(fixture_db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """The export is built as a stream (the load keeps it, the command line writes it), never
     whole in memory."""
     monkeypatch.setattr(export_module, "FLUSH_BYTES", 256)
@@ -185,7 +183,8 @@ def _exports(database_url: str) -> dict[str, bytes]:
 
 
 def _first_difference(a: bytes, b: bytes) -> tuple[bytes, bytes]:
-    at = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
+    pairs = enumerate(zip(a, b, strict=False))
+    at = next((i for i, (x, y) in pairs if x != y), min(len(a), len(b)))
     return a[max(at - 80, 0) : at + 80], b[max(at - 80, 0) : at + 80]
 
 
