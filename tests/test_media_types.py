@@ -377,6 +377,20 @@ def test_the_lists_link_their_pages(client: TestClient, path: str) -> None:
     assert client.get(middle.links["next"]["url"]).status_code == 200
 
 
+@pytest.mark.parametrize(
+    "path",
+    ["/v1/citations.bib", "/v1/citations.ris", "/v1/citations.csl.json", "/v1/citations.txt"],
+)
+def test_without_limit_a_list_is_the_whole_bibliography(client: TestClient, path: str) -> None:
+    whole = client.get(path)
+    assert whole.status_code == 200, whole.text
+    assert "link" not in whole.headers  # no pages
+    assert whole.content == client.get(f"{path}?limit=100").content  # every work of three
+    assert whole.content != client.get(f"{path}?limit=1").content
+    # Kept per release: asked again (past the answer cache, with a query), the same text.
+    assert client.get(f"{path}?offset=0").content == whole.content
+
+
 def test_the_bibtex_list_pages_through_every_work(client: TestClient) -> None:
     keys, url = [], "/v1/citations.bib?limit=1"
     while url:
