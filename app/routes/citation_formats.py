@@ -240,14 +240,15 @@ def add_citation_formats(
         ) -> Response:
             negotiated = Negotiated(fmt, style)
             content_type = representation.sent_as(request)
-            citations = fetch(request, response, snapshot, urls, given)
             name = kept(given)
             if name is None:
+                citations = fetch(request, response, snapshot, urls, given)
                 return negotiated.render(citations, response, content_type)
-            # Bibliographic fields only (no url): the text depends on the release alone.
+            # Bibliographic fields only (no url): the text depends on the release alone. A
+            # kept set has no pages, so fetching sets no header the answer would miss.
             text = snapshot.memo(
                 f"citations:{name}:{fmt.value}:{style}",
-                lambda: render(fmt, citations, style),
+                lambda: render(fmt, fetch(request, response, snapshot, urls, given), style),
             )
             return negotiated.respond_with(text, response, content_type)
 
