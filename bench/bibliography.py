@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import sys
 import time
 
 from fastapi.testclient import TestClient
@@ -53,7 +54,7 @@ def main(argv: list[str] | None = None) -> None:
                 "again_median_ms": round(statistics.median(again), 1),
                 "again_max_ms": round(max(again), 1),
             }
-    print(json.dumps(results, indent=2))
+    sys.stdout.write(json.dumps(results, indent=2) + "\n")
 
 
 if __name__ == "__main__":

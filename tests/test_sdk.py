@@ -559,3 +559,49 @@ def test_typescript_example(example_js: Path, server: str) -> None:
         "sha256": hashlib.sha256(export.content).hexdigest(),
     }
     _check_csv_zip(export.content, server)
+
+
+# -- Researchers: each table at a URL, read by pandas and by R ----------------------------------
+
+
+def test_pandas_reads_a_table_by_its_url(server: str) -> None:
+    import pandas as pd
+
+    url = f"{server}/v1/export/indications.csv"
+    indications = pd.read_csv(url)
+    conditions = pd.read_csv(f"{server}/v1/export/conditions.csv")
+    joined = indications.merge(conditions, left_on="condition", right_on="slug")
+    counts = served(server, "/v1/meta")["counts"]
+    assert len(indications) == len(joined) == counts["indications"]
+    with zipfile.ZipFile(io.BytesIO(httpx.get(f"{server}/v1/export.zip").content)) as archive:
+        member = pd.read_csv(io.BytesIO(archive.read("indications.csv")))
+    pd.testing.assert_frame_equal(indications, member)
+
+
+def test_r_reads_a_table_by_its_url(server: str) -> None:
+    rscript = shutil.which("Rscript")
+    if rscript is None:
+        if in_ci():
+            pytest.fail("CI must run this test: install R (r-base-core)")
+        pytest.skip("Rscript is not installed here (Debian: r-base-core)")
+    script = (
+        "i <- read.csv(commandArgs(TRUE)[1]); "
+        'cat(nrow(i), length(unique(i$modality)), sum(i$evidence == "strong"), sep = " ")'
+    )
+    url = f"{server}/v1/export/indications.csv"
+    done = _run([rscript, "-e", script, url], timeout=PATIENCE_SECONDS)
+    rows = list(csv.DictReader(io.StringIO(httpx.get(url).text, newline="")))
+    strong = sum(r["evidence"] == "strong" for r in rows)
+    assert done.stdout.split() == [
+        str(len(rows)),
+        str(len({r["modality"] for r in rows})),
+        str(strong),
+    ]
+    assert len(rows) == served(server, "/v1/meta")["counts"]["indications"]
+
+
+def test_the_whole_bibliography_at_one_url(server: str) -> None:
+    works = served(server, "/v1/meta")["counts"]["citations"]
+    assert works > 100  # more than one page could hold
+    text = httpx.get(f"{server}/v1/citations.bib", timeout=PATIENCE_SECONDS).text
+    assert len(_bibtex_keys(text)) == works
