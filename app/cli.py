@@ -198,6 +198,101 @@ def diff_(
         typer.echo(result.model_dump_json(indent=2))
 
 
+# Where the current release's checksums are stated, each between markers `checksums` writes.
+README = "README.md"
+CITATION_CFF = "CITATION.cff"
+README_START, README_END = "<!-- checksums: written by `make checksums` -->", "<!-- /checksums -->"
+CFF_START = "# checksums: written by `make checksums`"
+EXTENSIONS = {"json": "json", "ndjson": "ndjson", "csv": "zip"}
+
+
+def release_checksums(seed_dir: Path) -> tuple[str, dict[str, str]]:
+    """The version of the seed in ``seed_dir`` and the sha256 of its export in each format, as
+    any install serves them: the seed loaded into a throwaway SQLite database."""
+    import tempfile
+
+    from sqlalchemy import select
+    from sqlmodel import Session
+
+    from app import models as m
+    from app.config import Settings
+    from app.migrate import upgrade
+    from app.seeding import load_seed, read_seed_dir
+
+    seed = read_seed_dir(seed_dir)
+    with tempfile.TemporaryDirectory() as tmp:
+        engine = create_db_engine(Settings(database_url=f"sqlite:///{tmp}/checksums.sqlite3"))
+        try:
+            upgrade(engine)
+            load_seed(engine, seed)
+            with Session(engine) as session:
+                rows = session.execute(select(m.ReleaseSnapshot)).scalars()
+                sums = {r.format: r.sha256 for r in rows}
+        finally:
+            engine.dispose()
+    return seed.release.version, {fmt: sums[fmt] for fmt in EXTENSIONS}
+
+
+def checksums_markdown(version: str, sums: dict[str, str]) -> str:
+    rows = "\n".join(
+        f"| `/v1/releases/{version}/export.{EXTENSIONS[fmt]}` | `{sha}` |"
+        for fmt, sha in sums.items()
+    )
+    return (
+        f"{README_START}\n| release {version}, export | sha256 |\n|---|---|\n{rows}\n{README_END}"
+    )
+
+
+def checksums_cff(version: str, sums: dict[str, str]) -> str:
+    entries = "".join(
+        f"  - type: other\n"
+        f'    value: "sha256:{sha}"\n'
+        f"    description: \"sha256 of release {version}'s export as {fmt} "
+        f'(GET /v1/releases/{version}/export.{EXTENSIONS[fmt]})"\n'
+        for fmt, sha in sums.items()
+    )
+    return f"{CFF_START}\nidentifiers:\n{entries}"
+
+
+def _replace_block(text: str, start: str, end: str | None, block: str, where: Path) -> str:
+    if start not in text:
+        raise _fail(f"{where}: no line {start!r} to write the checksums after")
+    head, _, rest = text.partition(start)
+    if end is None:  # to the end of the file
+        return head + block
+    if end not in rest:
+        raise _fail(f"{where}: no {end!r} after {start!r}")
+    return head + block + rest.partition(end)[2]
+
+
+@cli.command()
+def checksums(
+    directory: DirOption = None,
+    write: Annotated[
+        bool, typer.Option("--write", help=f"Write them into {README} and {CITATION_CFF}.")
+    ] = False,
+) -> None:
+    """The sha256 of the seed's export in each format, the same on every install; --write
+    states them in the README and CITATION.cff (a test holds the two to the seed)."""
+    try:
+        version, sums = release_checksums(directory or get_settings().seed_dir)
+    except AppError as exc:
+        raise _fail(exc.detail) from exc
+    for fmt, sha in sums.items():
+        typer.echo(f"{sha}  {version}/export.{EXTENSIONS[fmt]}")
+    if write:
+        from app.config import PROJECT_ROOT
+
+        readme, cff = PROJECT_ROOT / README, PROJECT_ROOT / CITATION_CFF
+        text = readme.read_text(encoding="utf-8")
+        block = checksums_markdown(version, sums)
+        readme.write_text(_replace_block(text, README_START, README_END, block, readme), "utf-8")
+        text = cff.read_text(encoding="utf-8")
+        block = checksums_cff(version, sums)
+        cff.write_text(_replace_block(text, CFF_START, None, block, cff), encoding="utf-8")
+        typer.echo(f"wrote the checksums of release {version} into {README} and {CITATION_CFF}")
+
+
 @cli.command()
 def openapi(
     out: Annotated[

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlmodel import Session
@@ -19,7 +20,7 @@ from typer.testing import CliRunner
 
 from app import export as export_module
 from app import models as m
-from app.cli import cli
+from app.cli import EXTENSIONS, checksums_markdown, cli
 from app.config import Settings, get_settings
 from app.db import create_db_engine
 from app.domain import ExportFormat
@@ -30,6 +31,7 @@ from tests.conftest import FIXTURE_SEED, REAL_SEED
 from tests.helpers import ORIGIN
 
 SEED = read_seed_dir(FIXTURE_SEED)
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
@@ -294,3 +296,28 @@ def test_real_seed_exports(real_db_url: str) -> None:
         assert {
             r["key"]: (r["note"] or None, r["pmid"] or None, r["pmcid"] or None) for r in rows
         } == expected
+
+
+def test_the_stated_checksums_are_the_real_seeds(real_db_url: str) -> None:
+    """README.md and CITATION.cff state the sha256 of the current release's exports; loaded on
+    either engine, the real seed exports to exactly those bytes. After a content change,
+    `make checksums` states the new ones."""
+    engine = create_db_engine(Settings(database_url=real_db_url))
+    try:
+        with Session(engine) as session:
+            release = current_release(session)
+            assert release is not None
+            stored = {
+                s.format: s.sha256 for s in session.execute(select(m.ReleaseSnapshot)).scalars()
+            }
+    finally:
+        engine.dispose()
+    version = release.version
+    expected = {fmt: stored[fmt] for fmt in EXTENSIONS}
+    hint = "run `make checksums` to state the current release's"
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert checksums_markdown(version, expected) in readme, hint
+    cff = yaml.safe_load((ROOT / "CITATION.cff").read_text(encoding="utf-8"))
+    assert cff["version"] == version
+    stated = [i["value"] for i in cff["identifiers"]]
+    assert stated == [f"sha256:{sha}" for sha in expected.values()], hint
