@@ -293,6 +293,61 @@ def checksums(
         typer.echo(f"wrote the checksums of release {version} into {README} and {CITATION_CFF}")
 
 
+@cli.command("history-seed")
+def history_seed(
+    out: Annotated[Path, typer.Option("--out", help="Directory to write the seed into.")],
+    version: Annotated[
+        str | None,
+        typer.Argument(help="A published version; default: the one before the current seed's."),
+    ] = None,
+) -> None:
+    """Write the seed of a published release, from this repository's git history, into OUT
+    (as OUT/seed): the last commit whose seed/release.yaml names that version."""
+    import subprocess
+
+    import yaml
+
+    from app.config import PROJECT_ROOT
+
+    def git(*args: str) -> str:
+        done = subprocess.run(
+            ["git", *args], cwd=PROJECT_ROOT, capture_output=True, text=True, check=False
+        )
+        if done.returncode != 0:
+            raise _fail(f"git {' '.join(args)}: {done.stderr.strip()}")
+        return done.stdout
+
+    # Newest first: each commit that changed the release file, with the version it names.
+    commits = git("log", "--format=%H", "--", "seed/release.yaml").split()
+    versions = [
+        (c, str(yaml.safe_load(git("show", f"{c}:seed/release.yaml"))["version"])) for c in commits
+    ]
+    if not versions:
+        raise _fail("no release in this repository's history")
+    wanted = version or next((v for _, v in versions if v != versions[0][1]), None)
+    for n, (_, named) in enumerate(versions):
+        if named == wanted:
+            # The seed as it last was under that version: just before the next version's commit.
+            revision = f"{versions[n - 1][0]}^" if n else "HEAD"
+            break
+    else:
+        known = ", ".join(dict.fromkeys(v for _, v in versions))
+        raise _fail(f"no release {wanted} in this repository's history; it has {known}")
+    out.mkdir(parents=True, exist_ok=True)
+    archive = subprocess.run(
+        ["git", "archive", revision, "seed"], cwd=PROJECT_ROOT, capture_output=True, check=True
+    ).stdout
+    import io
+    import tarfile
+
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(out, filter="data")
+    typer.echo(
+        f"wrote the seed of release {wanted} ({git('rev-parse', revision).strip()[:12]}) "
+        f"into {out / 'seed'}"
+    )
+
+
 @cli.command()
 def openapi(
     out: Annotated[
