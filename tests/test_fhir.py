@@ -378,7 +378,8 @@ def test_capability_statement(client: TestClient) -> None:
     assert capability["implementation"]["url"] == "http://testserver/fhir"
     (rest,) = capability["rest"]
     resources = {r["type"]: r for r in rest["resource"]}
-    assert sorted(resources) == ["Citation", "Evidence", "PlanDefinition"]
+    assert sorted(resources) == ["Citation", "CodeSystem", "Evidence", "PlanDefinition"]
+    assert resources.pop("CodeSystem")["interaction"] == [{"code": "read"}]
     doc = client.get("/openapi.json").json()
     for resource_type, resource in resources.items():
         assert [i["code"] for i in resource["interaction"]] == ["read", "search-type"]
@@ -390,6 +391,23 @@ def test_capability_statement(client: TestClient) -> None:
         assert [p["name"] for p in resource["searchParam"]] == [
             p.name for p in SEARCH_PARAMS[resource_type]
         ]
+
+
+def test_the_evidence_levels_are_a_code_system(client: TestClient) -> None:
+    """Every Evidence codes its certainty in our evidence levels beside GRADE's: the system
+    URL they name is served as a CodeSystem (valid under fhir.resources), one concept a level."""
+    evidence = fhir_get(client, "/fhir/Evidence?_count=1")["entry"][0]["resource"]
+    codings = [c for r in evidence["certainty"] for c in r.get("rating", {}).get("coding", [])]
+    system = next(c["system"] for c in codings if c["system"].endswith("/evidence-level"))
+    code_system = fhir_get(client, "/fhir/CodeSystem/evidence-level")
+    assert code_system["url"] == system
+    assert (code_system["content"], code_system["count"]) == ("complete", len(Evidence))
+    concepts = {c["code"]: c for c in code_system["concept"]}
+    assert list(concepts) == [level.value for level in Evidence]
+    for level in Evidence:
+        assert concepts[level.value]["property"] == [{"code": "rank", "valueInteger": level.rank}]
+        assert concepts[level.value]["definition"]
+    assert {c["code"] for c in codings if c["system"] == system} <= set(concepts)
 
 
 # (request, status): every refusal under /fhir is an OperationOutcome.
@@ -502,6 +520,7 @@ def test_openapi_lists_the_fhir_routes(client: TestClient) -> None:
     assert sorted(fhir) == [
         "/fhir/Citation",
         "/fhir/Citation/{id}",
+        "/fhir/CodeSystem/evidence-level",
         "/fhir/Evidence",
         "/fhir/Evidence/{id}",
         "/fhir/PlanDefinition",

@@ -9,7 +9,7 @@ from __future__ import annotations
 from app import __version__
 from app import models as m
 from app import schemas as s
-from app.domain import ComponentKind, Evidence
+from app.domain import EVIDENCE_DEFINITIONS, ComponentKind, Evidence
 from app.fhir.terminology import (
     CANONICAL,
     CERTAINTY_OF,
@@ -17,6 +17,7 @@ from app.fhir.terminology import (
     COMPARATOR_TEXT,
     DELIVERY_TITLES,
     EVIDENCE_LEVEL,
+    EVIDENCE_LEVEL_ID,
     FHIR_JSON,
     FHIR_VERSION,
     ICD_SYSTEMS,
@@ -526,7 +527,47 @@ def capability_statement(
                         "searchParam": params,
                     }
                     for resource_type, params in search_params.items()
-                ],
+                ]
+                # The code systems of our own vocabularies that are served, read by their id.
+                + [{"type": "CodeSystem", "interaction": [{"code": "read"}]}],
             }
         ],
     }
+
+
+# CodeSystem ----------------------------------------------------------------------------------
+
+
+def evidence_level_code_system(release: m.Release) -> Json:
+    """Our evidence levels, the codes of every Evidence's certainty rating beside GRADE's, as a
+    CodeSystem at their system URL: each with its definition and rank (higher is stronger)."""
+    return _drop_empty(
+        {
+            **_common("CodeSystem", EVIDENCE_LEVEL_ID, release),
+            "url": EVIDENCE_LEVEL,
+            "name": "EvidenceLevel",
+            "title": f"{release.name} evidence levels",
+            "description": "How strong the evidence for an indication is, by the knowledge base's"
+            " written grading rubric; strongest first. Each maps to a GRADE certainty rating"
+            " (docs/fhir.md).",
+            "caseSensitive": True,
+            "content": "complete",
+            "count": len(Evidence),
+            "property": [
+                {
+                    "code": "rank",
+                    "description": "The level's order: higher is stronger.",
+                    "type": "integer",
+                }
+            ],
+            "concept": [
+                {
+                    "code": level.value,
+                    "display": level.value.capitalize(),
+                    "definition": EVIDENCE_DEFINITIONS[level],
+                    "property": [{"code": "rank", "valueInteger": level.rank}],
+                }
+                for level in Evidence
+            ],
+        }
+    )

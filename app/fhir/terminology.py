@@ -41,7 +41,8 @@ CERTAINTY_OF: dict[Evidence, tuple[str, str]] = {
     Evidence.limited: ("low", "Low quality"),
     Evidence.insufficient: ("very-low", "Very low quality"),
 }
-EVIDENCE_LEVEL = f"{CANONICAL}/CodeSystem/evidence-level"
+EVIDENCE_LEVEL_ID = "evidence-level"  # served: GET /fhir/CodeSystem/evidence-level
+EVIDENCE_LEVEL = f"{CANONICAL}/CodeSystem/{EVIDENCE_LEVEL_ID}"
 
 STATISTIC_TYPE = "http://terminology.hl7.org/CodeSystem/statistic-type"
 SMD = ("0000100", "Standardized Mean Difference")

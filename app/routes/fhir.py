@@ -188,6 +188,19 @@ def _evidence(snapshot: ReleaseDep, records: list[IndicationRecord]) -> list[Any
     return [fr.evidence(r, titles, release) for r in records]
 
 
+# CodeSystem ----------------------------------------------------------------------------------
+
+
+@router.get(
+    "/fhir/CodeSystem/evidence-level",
+    operation_id="readFhirEvidenceLevelCodeSystem",
+    responses=fhir_responses("CodeSystem", "The evidence levels as a CodeSystem."),
+)
+def read_evidence_levels(snapshot: ReleaseDep, _strict: StrictDep) -> FhirResponse:
+    """The evidence levels every Evidence's certainty is coded in, each with its definition."""
+    return FhirResponse(fr.evidence_level_code_system(snapshot.release), headers=snapshot.headers)
+
+
 # Citation ------------------------------------------------------------------------------------
 
 CI = "Citation"
