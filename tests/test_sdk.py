@@ -91,6 +91,9 @@ def generated() -> Path:
             tsc = CLIENTS / "typescript" / "node_modules" / ".bin" / "tsc"
             _run([str(tsc), "--project", str(typescript / "tsconfig.calls.json")])
             (out / "done").write_text("", encoding="utf-8")
+        for stale in CACHE.iterdir():  # clients of documents that are no more
+            if stale.is_dir() and stale != out:
+                shutil.rmtree(stale, ignore_errors=True)
     return out
 
 
