@@ -309,6 +309,11 @@ def test_the_trial_sets_are_operations_of_their_own() -> None:
 TABLE_PATHS = {
     "/v1/export/{table}.csv": ("exportTableCsv", ["text/csv"]),
     "/v1/export/{table}.ndjson": ("exportTableNdjson", ["application/x-ndjson", "text/plain"]),
+    "/v1/releases/{version}/export/{table}.csv": ("exportReleaseTableCsv", ["text/csv"]),
+    "/v1/releases/{version}/export/{table}.ndjson": (
+        "exportReleaseTableNdjson",
+        ["application/x-ndjson", "text/plain"],
+    ),
 }
 
 
@@ -317,7 +322,8 @@ def test_each_table_of_the_export_is_an_operation() -> None:
         op = DOC["paths"][path]["get"]
         assert op["operationId"] == operation_id
         assert list(op["responses"]["200"]["content"]) == media_types
-        assert [p["name"] for p in op["parameters"]] == ["table"]
+        path_names = [name for name in ("version", "table") if f"{{{name}}}" in path]
+        assert [p["name"] for p in op["parameters"]] == path_names
 
 
 def test_generated_clients_read_every_answer() -> None:

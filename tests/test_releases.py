@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import json
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -157,6 +159,28 @@ def test_a_kept_export_is_served_as_stored(
     assert response.content == older
     assert response.headers["etag"] == f'"{hashlib.sha256(older).hexdigest()[:32]}"'
     assert b"loaded_at" not in live.get("/v1/export.json").content
+
+
+def test_a_kept_release_has_each_table_at_a_url(
+    live: TestClient, engine: Engine, tmp_path: Path
+) -> None:
+    """Each table of a kept release's export, as its kept zip holds it, also once a later
+    release is current (then immutable)."""
+    load_seed(engine, read_seed_dir(first_release(tmp_path)))
+    load_seed(engine, read_seed_dir(second_release(tmp_path)))
+    zipped = live.get("/v1/releases/1.0.0/export.zip").content
+    with zipfile.ZipFile(io.BytesIO(zipped)) as archive:
+        for name in archive.namelist():
+            table = name.removesuffix(".csv")
+            response = live.get(f"/v1/releases/1.0.0/export/{table}.csv")
+            assert response.status_code == 200, response.text
+            assert response.content == archive.read(name), table
+            assert "immutable" in response.headers["cache-control"]
+    ndjson = live.get("/v1/releases/1.0.0/export/citations.ndjson").text.splitlines()
+    assert [json.loads(line)["type"] for line in ndjson] == ["citation"] * len(ndjson) != []
+    current = live.get("/v1/releases/2.0.0/export/citations.csv")
+    assert current.content == live.get("/v1/export/citations.csv").content
+    assert live.get("/v1/releases/1.0.0/export/citation.csv").json()["suggestion"] == "citations"
 
 
 def test_diff_names_every_change(live: TestClient, engine: Engine, tmp_path: Path) -> None:
