@@ -75,7 +75,9 @@ def python_client(document: Path, out: Path) -> Path:
 # The one setting of the generated client the generator has no option for: its clients'
 # follow_redirects (httpx's, default False), which a code lookup's 308 needs.
 FOLLOW_REDIRECTS = 'field(default={}, kw_only=True, alias="follow_redirects")'
-FOLLOW_REDIRECTS_DOC = "``follow_redirects``: Whether or not to follow redirects. Default value is {}."
+FOLLOW_REDIRECTS_DOC = (
+    "``follow_redirects``: Whether or not to follow redirects. Default value is {}."
+)
 
 
 def follow_redirects_by_default(client_py: Path) -> None:
@@ -86,7 +88,8 @@ def follow_redirects_by_default(client_py: Path) -> None:
     for template in (FOLLOW_REDIRECTS, FOLLOW_REDIRECTS_DOC):
         old, new = template.format(False), template.format(True)
         if source.count(old) != 2:
-            raise SystemExit(f"{client_py}: expected {old!r} in both clients; the generator changed")
+            changed = f"{client_py}: expected {old!r} in both clients; the generator changed"
+            raise SystemExit(changed)
         source = source.replace(old, new)
     client_py.write_text(source, encoding="utf-8")
 
