@@ -195,6 +195,7 @@ def synthesize(out: Path, scale: int, source: Path = REAL_SEED, force: bool = Fa
                             *claim.get("effects", []),
                             *claim.get("acceptability", []),
                             *claim.get("harms", []),
+                            *claim.get("certainty", []),
                         ]:
                             item["citation"] = item["citation"] + sfx(i)
             if i > 0:

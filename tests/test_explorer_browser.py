@@ -24,11 +24,14 @@ from playwright import sync_api
 
 from app.config import Settings
 from app.db import create_db_engine
+from app.domain import Evidence
 from app.migrate import upgrade
 from app.seeding import load_seed, read_seed_dir
 from tests.conftest import REAL_SEED
 from tests.helpers import PATIENCE_SECONDS, in_ci, wait_until
 from tests.pgcluster import free_port
+
+LEVELS = [level.value for level in Evidence]  # strongest first
 
 CHROMIUM = Path("/usr/bin/chromium")
 LAUNCH_ARGS = [
@@ -345,7 +348,10 @@ def test_condition_page_leads_with_what_to_offer_and_folds_the_rest(
     assert lead.is_visible()
     text = lead.inner_text()
     assert "First-line by guideline: Cognitive behavioural therapy" in text
-    assert "Strongest evidence (strong)" in text
+    # The level named is the highest among the condition's indications, as the API grades them.
+    graded = httpx.get(base_url + "/v1/conditions/ptsd", timeout=PATIENCE_SECONDS).json()
+    highest = min(LEVELS.index(i["evidence"]) for i in graded["modalities"])
+    assert f"Strongest evidence ({LEVELS[highest]})" in text
     assert lead.bounding_box()["y"] < VIEWPORTS[width]["height"]
     # Details are folded until asked for, and open on a click.
     folded = page.locator("section.indication details").first
