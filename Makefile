@@ -13,7 +13,7 @@ DB         ?= sqlite
 SCALES     ?= 10,100,1000
 BENCH_ARGS ?=
 
-.PHONY: run test coverage migration lint fuzz sdk check seed migrate clean bench bench-scale wrk screenshots
+.PHONY: run test coverage migration lint fuzz sdk check seed migrate clean bench bench-proxy bench-scale wrk nginx screenshots
 
 # Tests: pytest-xdist workers (TEST_WORKERS=0 for one process), whole files per worker so that a
 # module's database is loaded once; extra pytest options in PYTEST_ARGS.
@@ -77,7 +77,7 @@ coverage: $(TEST_DEPS)
 screenshots: $(STAMP)
 	mkdir -p docs/screenshots
 	SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots $(BIN)/python -m pytest -q \
-		tests/test_explorer_browser.py -k 'test_page_is_accessible or test_forest_plot'
+		tests/test_explorer_browser.py -k 'test_page_is_accessible or test_forest_plot or test_trial_plots'
 
 ## lint: ruff, mypy --strict and hadolint (the Dockerfile)
 lint: $(STAMP)
@@ -105,6 +105,19 @@ bench: $(STAMP) wrk
 	$(BIN)/python -m bench.run --db $(DB) --json-out var/bench-$(DB).json \
 		$(if $(filter postgres,$(DB)),$(if $(wildcard var/bench-sqlite.json),--compare-with var/bench-sqlite.json)) \
 		$(BENCH_ARGS)
+
+## bench-proxy: throughput through nginx with its cache warm against one app node alone, on the
+## topology of docs/deployment.md (PostgreSQL primary + replica, 2 nodes); var/bench-proxy.json
+bench-proxy: $(STAMP) wrk nginx
+	$(BIN)/python -m bench.proxy --json-out var/bench-proxy.json $(BENCH_ARGS)
+
+## nginx: install it from Debian's packages when it is missing (needs root)
+nginx:
+	@command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || { \
+		echo "nginx is missing: installing nginx-light with apt-get"; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get update -qq && apt-get install -y -qq nginx-light >/dev/null; \
+	}
 
 ## bench-scale: seed load time, memory and latency at N times the seed (SCALES=10,100,1000)
 bench-scale: $(STAMP) wrk

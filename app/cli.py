@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.config import get_settings
+from app.config import Settings, get_settings
 from app.db import create_db_engine
 from app.errors import AppError
 
@@ -33,12 +33,24 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(code=1)
 
 
+def _writable_settings(command: str) -> Settings:
+    """The settings, unless this node is read-only: writes go to the primary alone."""
+    settings = get_settings()
+    if settings.read_only:
+        raise _fail(
+            f"'therapy-kb {command}' writes, and this node is read-only (THERAPY_KB_READ_ONLY"
+            " is set): run it where THERAPY_KB_DATABASE_URL names the primary, without"
+            " THERAPY_KB_READ_ONLY (docs/deployment.md)"
+        )
+    return settings
+
+
 @cli.command()
 def migrate() -> None:
     """Bring the database schema up to date (alembic upgrade head)."""
     from app.migrate import upgrade
 
-    engine = create_db_engine(get_settings())
+    engine = create_db_engine(_writable_settings("migrate"))
     try:
         upgrade(engine)
     except SQLAlchemyError as exc:
@@ -78,14 +90,16 @@ def seed(directory: DirOption = None) -> None:
     """Validate the seed files and load them in one transaction; report what changed."""
     from app.seeding import load_seed, read_seed_dir
 
-    settings = get_settings()
+    settings = _writable_settings("seed")
     engine = create_db_engine(settings)
     try:
         report = load_seed(engine, read_seed_dir(directory or settings.seed_dir))
     except AppError as exc:
         raise _fail(exc.detail) from exc
     except SQLAlchemyError as exc:
-        raise _fail(f"database error, nothing was loaded: {exc.__class__.__name__}") from exc
+        # The driver's own message says why (e.g. a read-only transaction on a replica).
+        cause = getattr(exc, "orig", None) or exc.__class__.__name__
+        raise _fail(f"database error, nothing was loaded: {cause}") from exc
     finally:
         engine.dispose()
     for line in report.lines():

@@ -91,6 +91,12 @@ class Settings(BaseSettings):
     cors_origins: list[str] = Field(
         default=["*"], description="Origins allowed to read the API from a browser."
     )
+    read_only: bool = Field(
+        default=False,
+        description="A node that only serves (one reading a streaming replica): 'migrate' "
+        "and 'seed' refuse to run, and every PostgreSQL connection is read-only "
+        "(default_transaction_read_only), so no write reaches a database from it.",
+    )
     trusted_proxies: list[str] = Field(
         default=[],
         description="Addresses or networks of proxies whose X-Forwarded-Proto and "

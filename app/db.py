@@ -37,11 +37,13 @@ def create_db_engine(settings: Settings) -> Engine:
         event.listen(engine, "connect", _sqlite_on_connect)
         event.listen(engine, "begin", _sqlite_on_begin)
         return engine
-    connect_args = {
-        "connect_timeout": max(1, int(timeout)),
-        # A statement that takes longer than this is cancelled by the server, not left to hang.
-        "options": f"-c statement_timeout={int(timeout * 1000)}",
-    }
+    # A statement that takes longer than this is cancelled by the server, not left to hang.
+    options = f"-c statement_timeout={int(timeout * 1000)}"
+    if settings.read_only:
+        # The server itself refuses a write from a serving node, whichever server it reaches
+        # (a replica refuses writes anyway; the primary would not).
+        options += " -c default_transaction_read_only=on"
+    connect_args = {"connect_timeout": max(1, int(timeout)), "options": options}
     return create_engine(
         url,
         connect_args=connect_args,

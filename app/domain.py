@@ -55,17 +55,26 @@ EVIDENCE_CRITERIA: dict[Evidence, tuple[str, ...]] = {
         "A current national guideline recommends it for this condition and population (NICE"
         " 'offer', APA, VA/DoD, AASM), or APA Division 12 rates it as having strong research"
         " support.",
-        "And a meta-analysis of several randomised trials finds a significant pooled effect"
-        " (95% interval excluding no effect) against a control condition (waiting list, usual"
-        " care, placebo) in this population; the estimate is recorded with its interval.",
-        "Capped at moderate when a GRADE-rated systematic review rates the certainty of the main"
-        " comparison low or very low; the grade basis names the disagreement.",
+        "And a significant pooled effect (95% interval excluding no effect, favouring the"
+        " therapy) against control in this population: where the release's trial data covers"
+        " the indication, its own pooled figure, against usual care, placebo or no treatment when"
+        " at least 3 studies used them, otherwise against every control with that caveat stated;"
+        " elsewhere a meta-analysis recorded with its interval. A figure against waiting lists"
+        " alone never decides a level.",
+        "And the effect holds in the studies at low risk of bias alone: at least 3 such studies"
+        " whose Hartung-Knapp 95% interval excludes no effect. Otherwise the level is capped at"
+        " moderate; with fewer than 3 rated studies the grade basis says the check is not"
+        " assessable.",
+        "Capped at moderate when a systematic review cited for the main comparison rates the"
+        " certainty or quality of its evidence low or very low (by GRADE or its authors' own"
+        " rating); the same rating caps every entry it applies to, and the grade basis names it.",
     ),
     Evidence.moderate: (
         "A significant pooled effect against control without a guideline recommendation (or with"
         " only a 'consider'), or benefit against control in two or more randomised trials or one"
         " large, well-designed trial.",
-        "Or a case that would be strong but for low GRADE certainty.",
+        "Or a case that would be strong but for the low-risk-of-bias check or a low certainty"
+        " rating.",
     ),
     Evidence.limited: (
         "Pilot or feasibility trials, a single small randomised trial, an adaptation of a tested"
@@ -246,6 +255,20 @@ def variants_of(modality: str) -> tuple[str, ...]:
 ALL_VARIANTS: tuple[str, ...] = tuple(
     dict.fromkeys(v.value for vocabulary in MODALITY_VARIANTS.values() for v in vocabulary)
 )
+
+
+class Certainty(StrEnum):
+    """How a cited review rates the certainty (or quality) of its evidence for a comparison:
+    GRADE's four levels, to which a review's own quality judgement is mapped as it states it."""
+
+    high = "high"
+    moderate = "moderate"
+    low = "low"
+    very_low = "very-low"
+
+
+# A rating of these caps a level at moderate (docs/evidence-grading.md).
+LOW_CERTAINTY = frozenset({Certainty.low, Certainty.very_low})
 
 
 class LowRiskOfBias(StrEnum):

@@ -41,7 +41,7 @@ from app.routes import (
 )
 from app.urls import STATIC as STATIC_PREFIX
 from app.urls import Area, area, kept_per_release
-from app.web import openapi, problems
+from app.web import openapi, problems, redoc
 from app.web.accept import AcceptMiddleware
 from app.web.admission import AdmissionMiddleware
 from app.web.cors import CorsMiddleware
@@ -90,8 +90,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             engine.dispose()
 
-    # FastAPIOffline serves Swagger UI and ReDoc from assets shipped in its PyPI package.
+    # FastAPIOffline serves Swagger UI and the assets (from its PyPI package); ReDoc is ours
+    # (app/web/redoc.py), so that its bundle fetches nothing from elsewhere.
     app = FastAPIOffline(
+        redoc_url=None,
         title="therapy-kb",
         version=__version__,
         summary="A curated, cited knowledge base of psychotherapy modalities.",
@@ -130,6 +132,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     routes = [route for router in routers for route in router.routes]
     # The explorer: HTML pages over the same queries, and the stylesheet they share.
     app.include_router(explorer.router)
+    app.include_router(redoc.router)
     app.add_exception_handler(explorer.PageError, explorer.page_error)
     app.mount(STATIC_PREFIX.rstrip("/"), StaticFiles(directory=STATIC), name="static")
 

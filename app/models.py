@@ -262,6 +262,9 @@ class Indication(SQLModel, table=True):
     # read only with their indication, never filtered on, so they need no table of their own.
     acceptability: list[dict[str, Any]] | None = Field(default=None, sa_type=JSON)
     harms: list[dict[str, Any]] | None = Field(default=None, sa_type=JSON)
+    # The cited reviews' ratings of the certainty of their evidence (a list of objects, as the
+    # seed states them; NULL reads as none), kept with the indication for the same reason.
+    certainty: list[dict[str, Any]] | None = Field(default=None, sa_type=JSON)
     position: int
 
 
@@ -313,6 +316,9 @@ class IndicationEffect(SQLModel, table=True):
     outcome: str
     citation_id: int = fk("citation.id", ondelete="RESTRICT")
     note: str | None = None
+    # The figure again in the cited work's low-risk-of-bias studies alone ({value, ci_low,
+    # ci_high, studies, note}), where the work states one; read only with its effect.
+    low_risk_of_bias: dict[str, Any] | None = Field(default=None, sa_type=JSON)
     position: int
 
 

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from app.domain import (
     AcceptabilityMeasure,
     Category,
+    Certainty,
     CitationType,
     ClaimType,
     CodeSystem,
@@ -110,6 +111,34 @@ class Link(BaseModel):
     url: str = Field(description="Its address in this API.")
 
 
+class RecordedLowRiskOfBias(BaseModel):
+    """An effect as its cited work pools it in the studies it rates at low risk of bias alone,
+    in the effect's own measure and sign, with the rubric's check on it."""
+
+    model_config = _example(
+        {
+            "value": 0.5,
+            "ci_low": 0.3,
+            "ci_high": 0.7,
+            "studies": 6,
+            "note": None,
+            "check": "holds",
+        }
+    )
+
+    value: float = Field(description="The estimate, with the sign of the effect's figure.")
+    ci_low: float = Field(description="Lower end of its 95% interval.")
+    ci_high: float = Field(description="Upper end of its 95% interval.")
+    studies: int | None = Field(description="Studies at low risk of bias, when stated.")
+    note: str | None = Field(description="How the work restricted the studies, other caveats.")
+    check: str = Field(
+        description="'holds' (at least 3 studies, interval above no effect once oriented),"
+        " 'fails' (at least 3, not above) or 'not-assessable' (fewer, not stated, or the"
+        " effect's direction unknown).",
+        examples=["holds"],
+    )
+
+
 class Effect(BaseModel):
     model_config = _example(
         {
@@ -154,6 +183,11 @@ class Effect(BaseModel):
         description="The same figure turned so that above no effect favours the therapy;"
         " null when the direction is not stated."
     )
+    low_risk_of_bias: RecordedLowRiskOfBias | None = Field(
+        default=None,
+        description="The figure again in the cited work's studies at low risk of bias alone,"
+        " where the work states one; null otherwise.",
+    )
 
 
 class Acceptability(BaseModel):
@@ -191,6 +225,55 @@ class Acceptability(BaseModel):
     participants: int | None = Field(description="Participants behind it, when stated.")
     citation: str = Field(description="Key of the work that states the figure.")
     note: str | None = Field(description="Which trials, which arms, other caveats.")
+
+
+class CertaintyRating(BaseModel):
+    """How a cited systematic review rates the certainty (or quality) of its evidence for one
+    comparison, as it states it."""
+
+    model_config = _example(
+        {
+            "citation": "storebo2020",
+            "comparison": "DBT against treatment as usual",
+            "rating": "low",
+            "highest": None,
+            "system": "GRADE",
+            "note": None,
+        }
+    )
+
+    citation: str = Field(description="Key of the review that gives the rating.")
+    comparison: str = Field(description="The comparison the rating is for.")
+    rating: Certainty = Field(
+        description="high, moderate, low or very-low: the lowest level the review gives it."
+    )
+    highest: Certainty | None = Field(
+        default=None, description="The top of the range, where the review gives a range."
+    )
+    system: str = Field(description="GRADE, or the review's own quality judgement.")
+    note: str | None = Field(default=None, description="The review's wording, other caveats.")
+
+
+class IndicationGrading(BaseModel):
+    """What the grading rubric (docs/evidence-grading.md, ``app/grading.py``) allows for this
+    indication from its guideline positions, its recorded effects and certainty ratings, its
+    trial basis and, for a condition group, its members' levels."""
+
+    model_config = _example(
+        {
+            "floor": "moderate",
+            "ceiling": "moderate",
+            "criteria_met": [
+                "guideline recommends",
+                "significant pooled effect against control (recorded effect)",
+                "low-risk-of-bias check: not-assessable",
+            ],
+        }
+    )
+
+    floor: Evidence = Field(description="The lowest level the rubric allows.")
+    ceiling: Evidence = Field(description="The highest level the rubric allows.")
+    criteria_met: list[str] = Field(description="The rubric's findings, in its words.")
 
 
 class Harm(BaseModel):
@@ -239,6 +322,61 @@ class IndicationPooled(BaseModel):
     url: str = Field(description="The /v1/pooled request that gives this figure in full.")
 
 
+class LowRiskOfBiasCheck(BaseModel):
+    """The grading figure again, in the studies rated at low risk of bias alone."""
+
+    check: str = Field(
+        description="'holds' (at least 3 such studies, 95% interval above no effect), 'fails'"
+        " (at least 3, interval not above no effect) or 'not-assessable' (fewer than 3).",
+        examples=["holds"],
+    )
+    k_studies: int = Field(description="Studies rated at low risk of bias.")
+    estimate: float | None = Field(description="Their pooled Hedges' g (REML).")
+    ci_low: float | None = Field(description="Lower end of its 95% interval (Hartung-Knapp).")
+    ci_high: float | None = Field(description="Upper end of its 95% interval (Hartung-Knapp).")
+    url: str = Field(description="The /v1/pooled request that gives it in full.")
+
+
+class IndicationTrialBasis(BaseModel):
+    """The pooled trial figure the grading rubric reads for this indication (our own
+    computation on the trial datasets; docs/evidence-grading.md says how it is chosen)."""
+
+    comparator_set: str = Field(
+        description="'usual-care-placebo-no-treatment' when at least 3 studies used those"
+        " controls, else 'any-control' (waiting lists included).",
+        examples=["usual-care-placebo-no-treatment"],
+    )
+    comparators: list[str] = Field(description="The control classes the figure pools.")
+    reason: str = Field(description="Why this set of controls, in words.")
+    decides: bool = Field(
+        description="Whether the figure is the pooled effect the rubric reads: false for one"
+        " study, or for waiting-list controls alone."
+    )
+    waitlist_only: bool = Field(description="Only waiting-list controls: never decides alone.")
+    population_stated: bool = Field(
+        description="False where the datasets record no ages: the figure is over all ages."
+    )
+    favours_therapy: bool = Field(
+        description="A pooled (2 or more studies) 95% interval wholly above no effect."
+    )
+    k_studies: int = Field(description="Studies pooled.")
+    k_effects: int = Field(description="Effects pooled (one per study and comparator class).")
+    participants: int | None = Field(description="Participants, where arm sizes are given.")
+    estimate: float = Field(description="Pooled Hedges' g (REML); positive favours the therapy.")
+    ci_low: float = Field(description="Lower end of the 95% interval (Hartung-Knapp).")
+    ci_high: float = Field(description="Upper end of the 95% interval (Hartung-Knapp).")
+    pi_low: float | None = Field(description="Lower end of the 95% prediction interval.")
+    pi_high: float | None = Field(description="Upper end of the 95% prediction interval.")
+    tau2: float | None = Field(description="Between-study variance (REML).")
+    i2: float | None = Field(description="I² in percent.")
+    egger_p: float | None = Field(description="Egger's test p-value (from 10 effects).")
+    low_risk_of_bias: LowRiskOfBiasCheck = Field(
+        description="The same figure in studies at low risk of bias alone."
+    )
+    datasets: list[DatasetAttribution] = Field(description="The datasets, with their version.")
+    url: str = Field(description="The /v1/pooled request that gives this figure in full.")
+
+
 class EvidenceBasis(BaseModel):
     """Why an indication has its level: the deciding sources, as sentences and as data."""
 
@@ -260,6 +398,22 @@ class EvidenceBasis(BaseModel):
         description="Pooled from the trial data (see /v1/pooled) for this modality, condition"
         " and population: against any control first, then per comparator class the data"
         " covers; empty where the data has no trial. Each names the URL that reproduces it.",
+    )
+    certainty: list[CertaintyRating] = Field(
+        default_factory=list,
+        description="The cited reviews' ratings of the certainty of their evidence; a low or"
+        " very low one caps the level at moderate.",
+    )
+    grading: IndicationGrading | None = Field(
+        default=None,
+        description="The rubric's verdict (computed, once per release); the level lies between"
+        " its floor and ceiling.",
+    )
+    trial_basis: IndicationTrialBasis | None = Field(
+        default=None,
+        description="The pooled trial figure the grading rubric reads (see"
+        " docs/evidence-grading.md); null where the trial data holds no trial of it against a"
+        " control.",
     )
 
 

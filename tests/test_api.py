@@ -283,6 +283,7 @@ def test_modality_detail_whole_shape(client: TestClient) -> None:
                         "note": None,
                         "significant": True,
                         "oriented": {"value": 0.6, "ci_low": 0.4, "ci_high": 0.8},
+                        "low_risk_of_bias": None,
                     },
                     {
                         # Lower favours the therapy: inverted, the interval's ends swapped.
@@ -299,11 +300,20 @@ def test_modality_detail_whole_shape(client: TestClient) -> None:
                         "note": "No significant difference.",
                         "significant": False,
                         "oriented": {"value": 1 / 1.3, "ci_low": 1 / 1.8, "ci_high": 1 / 0.9},
+                        "low_risk_of_bias": None,
                     },
                 ],
                 "acceptability": [],
                 "harms": [],
+                "certainty": [],
+                # A waiting-list effect alone is no pooled effect against control.
+                "grading": {
+                    "floor": "insufficient",
+                    "ceiling": "moderate",
+                    "criteria_met": ["guideline recommends"],
+                },
                 "pooled": [],  # the fixture seed has no trial layer
+                "trial_basis": None,
                 "citations": ["alpha2001"],
             },
             {
@@ -321,7 +331,10 @@ def test_modality_detail_whole_shape(client: TestClient) -> None:
                 "effects": [],
                 "acceptability": [],
                 "harms": [],
+                "certainty": [],
+                "grading": {"floor": "insufficient", "ceiling": "moderate", "criteria_met": []},
                 "pooled": [],
+                "trial_basis": None,
                 "citations": ["alpha2001", "gamma2010"],
             },
         ],

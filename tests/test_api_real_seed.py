@@ -111,10 +111,11 @@ def test_compare_all_six_with_a_condition(client: TestClient) -> None:
     assert rows <= narrower
 
 
-def test_ipt_for_depression_is_strong(client: TestClient) -> None:
+def test_cbt_for_depression_is_strong(client: TestClient) -> None:
     body = client.get("/v1/modalities?condition=major-depression&sort=evidence").json()
-    ipt = next(i for i in body["items"] if i["slug"] == "ipt")
-    assert ipt["evidence"] == "strong"
+    cbt = next(i for i in body["items"] if i["slug"] == "cbt")
+    assert cbt["evidence"] == "strong"
+    assert body["items"][0]["slug"] == "cbt"
 
 
 def test_search_finds_ipt_grief_area(client: TestClient) -> None:

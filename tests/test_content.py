@@ -77,7 +77,7 @@ MIN_INDICATIONS_PER_MODALITY = 4
 MIN_PROS = 4
 MIN_CONS = 4
 # The content release these rules were last reviewed for; it changes only with a new release.
-RELEASE_VERSION = "2.1.0"
+RELEASE_VERSION = "3.0.0"
 RELEASE_LICENSE = "CC-BY-4.0"
 
 # The component sets each modality must have. IPT has exactly four problem areas and three
@@ -382,17 +382,16 @@ def test_children_or_older_adults_are_covered(seed: SeedSet) -> None:
     assert populations & {Population.children, Population.older_adults}
 
 
-def test_strong_follows_the_rubric(seed: SeedSet) -> None:
-    """Strong: a recommending guideline position and a significant effect against control."""
+def test_strong_has_a_recommending_guideline(seed: SeedSet) -> None:
+    """Strong needs a first-line or recommended guideline position; the rest of the rubric
+    (the pooled effect, the low-risk-of-bias check, the certainty cap, condition groups) is
+    checked against the trial data in tests/test_content_grades.py."""
     strong = [(where, ind) for where, ind in _indications(seed) if ind.evidence is Evidence.strong]
     assert strong, "no indication is graded strong"
     for where, ind in strong:
         positions = {g.recommendation for g in ind.guidelines}
         assert positions & {Recommendation.first_line, Recommendation.recommended}, (
             f"{where}: strong without a first-line or recommended guideline position"
-        )
-        assert any(e.comparator.is_control and e.significant for e in ind.effects), (
-            f"{where}: strong without a significant effect against a control condition"
         )
 
 

@@ -167,7 +167,9 @@ def test_online_depression_is_graded_per_variant(seed: SeedSet) -> None:
         for i in online.indications
         if i.condition == "major-depression" and i.population.value == "adults"
     }
-    assert grades == {"guided-icbt": "strong", "unguided-icbt": "moderate"}
+    # Each variant has its own entry and level (both moderate from content 3.0.0: neither
+    # passes the low-risk-of-bias check; tests/test_content_grades.py holds the levels).
+    assert set(grades) == {"guided-icbt", "unguided-icbt"}
 
 
 def test_dropout_is_acceptability_not_an_effect(seed: SeedSet) -> None:

@@ -4,6 +4,7 @@ they run on one engine; the evidence map, whose query only the explorer calls, o
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -11,13 +12,17 @@ import pytest
 from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
 
+from app import schemas as s
 from app.config import Settings
-from app.domain import EffectMeasure
+from app.domain import ALL_VARIANTS, EffectMeasure
+from app.explorer.figure import FONT_PT, PHONE_WIDTH_IN, WIDE_WIDTH_IN, Layout
 from app.explorer.forest import ForestRow, forest_svg, panels
-from app.explorer.render import snippet_html
+from app.explorer.render import VARIANT_NAMES, snippet_html
+from app.explorer.summary import lead_sentences
+from app.explorer.trial_plots import PHONE_STUDIES
 from app.main import create_app
 from app.urls import Area, area
-from app.web.security_headers import FIGURE_CSP, PAGE_CSP
+from app.web.security_headers import DOCS_CSP, FIGURE_CSP, PAGE_CSP
 from tests.helpers import ORIGIN
 
 
@@ -301,3 +306,151 @@ def test_forest_panels_keep_scales_apart() -> None:
     assert rows[2].figures == "-3.00 (no interval)"
     with pytest.raises(ValueError, match="no effects"):
         forest_svg([])
+
+
+def test_condition_page_leads_with_the_summary_and_names_not_slugs(client: TestClient) -> None:
+    html = soup(client.get("/conditions/mood-disorders"))
+    lead = html.select_one("h1 + .at-a-glance")
+    assert lead is not None
+    text = lead.get_text(" ", strip=True)
+    assert text.startswith("First-line by guideline: Alpha therapy (Fixture Institute)")
+    assert "Strongest evidence (strong): Alpha therapy (adults)" in text
+    # A narrower condition's indication is named by the condition's name, never its slug.
+    summary = html.select_one("table.summary").get_text(" ")
+    assert "Low mood disorder" in summary
+    assert "low-mood" not in summary
+    crumbs = soup(client.get("/conditions/low-mood")).select_one("nav.crumbs")
+    assert crumbs is not None
+    assert "Mood disorders" in crumbs.get_text()
+
+
+@pytest.mark.parametrize(
+    ("path", "named"),
+    [
+        ("/conditions/low-mod", "Low mood disorder"),
+        ("/modalities/alpah", "Alpha therapy"),
+    ],
+)
+def test_a_suggestion_is_named(client: TestClient, path: str, named: str) -> None:
+    html = soup(client.get(path))
+    found = html.select_one(".suggestion a")
+    assert found is not None
+    assert found.get_text() == named
+
+
+def test_compare_keeps_the_form_with_the_error_beside_it(client: TestClient) -> None:
+    response = client.get("/compare?modalities=alpha&condition=low-mood")
+    assert response.status_code == 422
+    html = soup(response)
+    assert html.select_one('form.compare-form input[value="alpha"][checked]') is not None
+    assert html.select_one('select#condition option[value="low-mood"][selected]') is not None
+    error = html.select_one(".compare-layout .form-error[role=alert]")
+    assert error is not None
+    assert "give 2 to 6 modalities" in error.get_text()
+    html = soup(client.get("/compare?modalities=alpha&modalities=alpah"))
+    link = html.select_one(".form-error a")
+    assert link is not None
+    assert (link["href"], link.get_text()) == ("/modalities/alpha", "Alpha therapy")
+
+
+def test_compare_formats_are_labelled_and_leave_out_the_unknown(client: TestClient) -> None:
+    html = soup(client.get("/compare?modalities=alpha&modalities=beta"))
+    formats = next(tr for tr in html.select("table.side tbody tr") if tr.th.get_text() == "Formats")
+    items = [li.get_text(" ", strip=True) for li in formats.select("li")]
+    assert items
+    assert all("—" not in item for item in items)
+    assert all(li.strong is not None for li in formats.select("li"))
+
+
+def test_every_variant_has_a_name() -> None:
+    assert set(VARIANT_NAMES) == set(ALL_VARIANTS)
+
+
+def test_lead_sentences_without_guidelines_or_indications() -> None:
+    condition = s.ConditionDetail(
+        slug="x",
+        name="X",
+        aliases=[],
+        lay_terms=[],
+        parent=None,
+        description=None,
+        codes=[],
+        url="/v1/conditions/x",
+        children=[],
+        modalities=[],
+    )
+    assert lead_sentences(condition) == ["No therapy is indicated for X in this release."]
+
+
+def test_figures_keep_text_at_eleven_points_and_the_phone_narrow() -> None:
+    rows = [_row(EffectMeasure.g, 0.5, 0.2, 0.8), _row(EffectMeasure.rr, 1.4, 1.1, 1.9)]
+    for layout, width in ((Layout.wide, WIDE_WIDTH_IN), (Layout.phone, PHONE_WIDTH_IN)):
+        svg = forest_svg(rows, layout)
+        sizes = {float(x) for x in re.findall(r"font-size: ([0-9.]+)px", svg)}
+        assert min(sizes) >= FONT_PT
+        assert f'width="{width * 72:g}pt"' in svg
+        assert "favours control ←   → favours the therapy" in svg
+    # 11 pt on a drawing this wide, shown 343 px wide (a 375 px screen), is at least 11 px.
+    assert FONT_PT * 343 / (PHONE_WIDTH_IN * 72) >= 11
+
+
+def test_redoc_bundle_fetches_nothing_from_elsewhere(client: TestClient) -> None:
+    page = client.get("/redoc")
+    assert page.status_code == 200
+    assert 'src="/redoc/redoc.standalone.js"' in page.text
+    assert "googleapis" not in page.text
+    bundle = client.get("/redoc/redoc.standalone.js")
+    assert bundle.status_code == 200
+    assert bundle.headers["content-security-policy"].encode() == DOCS_CSP
+    assert b"cdn.redoc.ly/redoc/logo-mini.svg" not in bundle.content
+    assert b"data:image/svg+xml" in bundle.content
+
+
+@pytest.fixture(scope="module")
+def real_client(http_real_db_url: str) -> Iterator[TestClient]:
+    with TestClient(create_app(Settings(database_url=http_real_db_url))) as client:
+        yield client
+
+
+CBT_MDD = "/conditions/major-depression/trials/cbt:major-depression:adults"
+
+
+def test_trial_forest_plot_states_the_pooled_figure(real_client: TestClient) -> None:
+    pooled = real_client.get(
+        "/v1/pooled?modality=cbt&condition=major-depression&population=adults&comparator=control"
+    ).json()
+    wide = real_client.get(f"{CBT_MDD}/control.svg")
+    assert wide.status_code == 200
+    assert wide.headers["content-type"] == "image/svg+xml"
+    assert wide.headers["content-security-policy"].encode() == FIGURE_CSP
+    figure = f"{pooled['estimate']:.2f} [{pooled['ci_low']:.2f}, {pooled['ci_high']:.2f}]"
+    assert figure in wide.text
+    assert f"prediction {pooled['pi_low']:.2f} to {pooled['pi_high']:.2f}" in wide.text
+    # Every study is a row of the whole plot, with its weight; a phone gets the heaviest 20.
+    for study in pooled["studies"]:
+        assert f"{study['g']:.2f} [{study['ci_low']:.2f}, {study['ci_high']:.2f}], " in wide.text
+    phone = real_client.get(f"{CBT_MDD}/control.svg?layout=phone").text
+    shown = [x for x in pooled["studies"] if f"{x['g']:.2f} [{x['ci_low']:.2f}" in phone]
+    assert len(pooled["studies"]) > PHONE_STUDIES
+    assert len(shown) >= PHONE_STUDIES  # at least those (another may share its figures)
+    assert f"The {PHONE_STUDIES} heaviest of {len(pooled['studies'])} effects" in phone
+    assert real_client.get(f"{CBT_MDD}/control.svg").content == wide.content  # deterministic
+
+
+def test_trial_plots_are_offered_only_where_the_page_has_them(real_client: TestClient) -> None:
+    html = soup(real_client.get("/conditions/major-depression"))
+    sources = {str(img["src"]) for img in html.select("details.trial-plot img")}
+    assert f"{CBT_MDD}/control.svg" in sources
+    assert f"{CBT_MDD}/control/funnel.svg" in sources
+    # Fewer than ten studies: no funnel plot.
+    few = "/conditions/major-depression/trials/group:major-depression:adults/other-control"
+    assert f"{few}.svg" in sources
+    assert f"{few}/funnel.svg" not in sources
+    assert real_client.get(f"{few}/funnel.svg").status_code == 404
+    assert real_client.get(f"{CBT_MDD}/control/funnel.svg").status_code == 200
+    for bad in (
+        f"{CBT_MDD}/nonsense.svg",
+        "/conditions/ptsd/trials/cbt:major-depression:adults/control.svg",
+    ):
+        assert real_client.get(bad).status_code == 404
+    assert real_client.get(f"{CBT_MDD}/control.svg?layout=tiny").status_code == 422

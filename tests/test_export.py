@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 from app import export as export_module
 from app.cli import cli
 from app.config import Settings, get_settings
+from app.domain import indication_id
 from app.main import create_app
 from app.seeding import read_seed_dir
 from tests.conftest import FIXTURE_SEED, REAL_SEED
@@ -103,6 +104,7 @@ def test_csv_zip_tables_join(client: TestClient) -> None:
         "effects",
         "acceptability_figures",
         "harms",
+        "certainty_ratings",
         "considerations",
         "formats",
         "components",
@@ -121,7 +123,7 @@ def test_csv_zip_tables_join(client: TestClient) -> None:
         claims |= set(tables[name]["id"])
     assert set(tables["indications"]["condition"]) <= conditions
     # Guideline positions and effects join on the indication's id and cite known works.
-    for name in ("guidelines", "effects", "acceptability_figures", "harms"):
+    for name in ("guidelines", "effects", "acceptability_figures", "harms", "certainty_ratings"):
         assert set(tables[name]["indication"]) <= set(tables["indications"]["id"])
         assert set(tables[name]["citation"]) <= set(tables["citations"]["key"])
     effects = tables["effects"].merge(
@@ -192,6 +194,34 @@ def test_real_seed_exports(real_db_url: str) -> None:
         r["key"]: (r["note"], r["pmid"], r["pmcid"]) for r in ndjson if r["type"] == "citation"
     } == expected
     assert {c["key"]: (c["note"], c["pmid"], c["pmcid"]) for c in body["citations"]} == expected
+    # The certainty ratings and low-risk-of-bias figures, as the seed states them.
+    ratings = {
+        (indication_id(x.slug, i.condition, i.population.value, i.variant), c.citation, c.rating)
+        for x in seed.modalities
+        for i in x.indications
+        for c in i.certainty
+    }
+    assert ratings, "the seed records certainty ratings"
+    assert {
+        (r["indication"], r["citation"], r["rating"])
+        for r in tables["certainty_ratings"].to_dict("records")
+    } == ratings
+    assert {
+        (r["indication"], r["citation"], r["rating"])
+        for r in ndjson
+        if r["type"] == "certainty_rating"
+    } == ratings
+    low = [
+        (e.citation, e.low_risk_of_bias.value, e.low_risk_of_bias.ci_low)
+        for x in seed.modalities
+        for i in x.indications
+        for e in i.effects
+        if e.low_risk_of_bias is not None
+    ]
+    stated = tables["effects"].dropna(subset=["low_rob_value"])
+    assert sorted(
+        zip(stated["citation"], stated["low_rob_value"], stated["low_rob_ci_low"], strict=True)
+    ) == (sorted(low))
     with zipfile.ZipFile(io.BytesIO(zipped)) as archive:
         rows = csv.DictReader(io.StringIO(archive.read("citations.csv").decode()))
         # An empty CSV cell is an absent value.

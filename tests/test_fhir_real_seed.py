@@ -68,7 +68,10 @@ def test_panic_disorder_by_icd_10_cm(client: TestClient) -> None:
         codes = [c["code"] for c in evidence["certainty"][0]["rating"]["coding"]]
         assert codes == [CERTAINTY_OF[seed.evidence][0], seed.evidence.value]
         statistics = evidence.get("statistic", [])
-        assert [s["quantity"]["value"] for s in statistics] == [e.value for e in seed.effects]
+        # The recorded effects, then the pooled trial figure the level was graded by.
+        recorded = [s["quantity"]["value"] for s in statistics[: len(seed.effects)]]
+        assert recorded == [e.value for e in seed.effects]
+        assert len(statistics) - len(seed.effects) in (0, 1)
         with_statistics += bool(statistics)
         concept = evidence["useContext"][0]["valueCodeableConcept"]
         assert {"system": ICD_SYSTEMS["icd-10-cm"], "code": "F41.0"}.items() <= next(
@@ -109,3 +112,40 @@ def test_ptsd_and_complex_ptsd_are_searched_apart(client: TestClient, code: str,
     assert expected, f"the seed has no indication for {slug}"
     bundle = fhir_get(client, f"/fhir/Evidence?condition={code}")
     assert sorted(ids(bundle)) == sorted(expected)
+
+
+def test_the_pooled_trial_figure_is_a_statistic_with_its_model(client: TestClient) -> None:
+    """CBT for panic disorder in adults: graded by the pooled panic trials, which the Evidence
+    states as a standardised mean difference with its intervals, heterogeneity, sample size,
+    model, and the dataset it comes from (validated by ``fhir_get``)."""
+    evidence = fhir_get(client, "/fhir/Evidence/cbt.panic-disorder.adults")
+    basis = client.get("/v1/indications/cbt:panic-disorder:adults").json()["trial_basis"]
+    pooled = evidence["statistic"][-1]
+    assert pooled["statisticType"]["coding"][0]["code"] == "0000100"
+    assert pooled["quantity"]["value"] == basis["estimate"]
+    assert pooled["sampleSize"] == {
+        "numberOfStudies": basis["k_studies"],
+        "numberOfParticipants": basis["participants"],
+    }
+    kinds = {
+        e["type"].get("text") or e["type"]["coding"][0]["display"]: e
+        for e in pooled["attributeEstimate"]
+    }
+    assert kinds["Confidence interval"]["range"] == {
+        "low": {"value": basis["ci_low"]},
+        "high": {"value": basis["ci_high"]},
+    }
+    assert kinds["Prediction interval"]["range"]["low"] == {"value": basis["pi_low"]}
+    assert kinds["Tau squared"]["quantity"]["value"] == basis["tau2"]
+    assert kinds["I-squared"]["quantity"]["value"] == basis["i2"]
+    assert kinds["Egger's test p-value"]["quantity"]["value"] == basis["egger_p"]
+    models = " ".join(m["code"]["text"] for m in pooled["modelCharacteristic"])
+    assert "REML" in models
+    assert "Hartung-Knapp" in models
+    notes = " ".join(n["text"] for n in pooled["note"])
+    assert "/v1/pooled?modality=cbt&condition=panic-disorder" in notes
+    datasets = [a for a in evidence["relatedArtifact"] if a.get("label") == "trial dataset"]
+    assert [a["document"]["url"] for a in datasets] == [
+        f"https://doi.org/{d['doi']}" for d in basis["datasets"]
+    ]
+    assert "version 23.0.0" in datasets[0]["citation"]

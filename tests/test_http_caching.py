@@ -245,7 +245,7 @@ def test_docs_work_offline(client: TestClient, url: str) -> None:
     assert page.status_code == 200
     # Every asset is served by the app itself: no absolute URL to another host.
     assert not re.findall(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""", page.text), page.text
-    assets = re.findall(r"""["'](/static-offline-docs/[^"']+)["']""", page.text)
+    assets = re.findall(r"""["'](/(?:static-offline-docs|redoc)/[^"']+)["']""", page.text)
     assert assets
     for asset in assets:
         assert client.get(asset).status_code == 200, asset

@@ -23,6 +23,7 @@ from app.domain import (
     indication_id,
     oriented,
 )
+from app.explorer.render import variant_name
 from app.main import create_app
 from app.release.history import diff
 from app.seeding import read_seed_dir
@@ -306,11 +307,18 @@ def test_acceptability_and_harms_in_the_exports(client: TestClient) -> None:
             csv.DictReader(io.StringIO(archive.read("acceptability_figures.csv").decode()))
         )
         harms = list(csv.DictReader(io.StringIO(archive.read("harms.csv").decode())))
-    assert {r["indication"] for r in figures} == {
-        "online:ptsd:adults",
-        "cbt:anxiety-disorders:adults",
-    }
-    assert [r["indication"] for r in harms] == ["cbt:insomnia:adults:cbt-i"]
+    # One row per figure and per harm in the files, each under its indication's id.
+    expected_figures: list[str] = []
+    expected_harms: list[str] = []
+    for x in SEED.modalities:
+        for i in x.indications:
+            id_ = indication_id(x.slug, i.condition, i.population.value, i.variant)
+            expected_figures += [id_] * len(i.acceptability)
+            expected_harms += [id_] * len(i.harms)
+    assert {"online:ptsd:adults", "cbt:anxiety-disorders:adults"} <= set(expected_figures)
+    assert "cbt:insomnia:adults:cbt-i" in expected_harms
+    assert sorted(r["indication"] for r in figures) == sorted(expected_figures)
+    assert sorted(r["indication"] for r in harms) == sorted(expected_harms)
     records = [
         json.loads(line) for line in client.get("/v1/export?format=ndjson").text.splitlines()
     ]
@@ -330,12 +338,12 @@ def test_acceptability_and_harms_in_fhir(client: TestClient) -> None:
 def test_condition_page_shows_dropout_and_harms(client: TestClient) -> None:
     page = client.get("/conditions/insomnia").text
     assert '<ul class="harms">' in page
-    assert "(cbt-i)" in page
+    assert f"({variant_name('cbt-i')})" in page
     assert '<ul class="acceptability">' in client.get("/conditions/ptsd").text
     online = client.get("/modalities/online").text
-    assert "(guided-icbt)" in online
-    assert "(unguided-icbt)" in online
-    assert "(videoconference)" in online  # a format's variant
+    assert f"({variant_name('guided-icbt')})" in online
+    assert f"({variant_name('unguided-icbt')})" in online
+    assert f"({variant_name('videoconference')})" in online  # a format's variant
 
 
 def test_a_citation_names_the_indications_citing_it_by_id(client: TestClient) -> None:

@@ -51,6 +51,7 @@ LAYER_OF: dict[str, str] = {
     "app.suggest": "computation",
     "app.icd": "computation",
     "app.meta_analysis*": "computation",
+    "app.grading": "computation",
     "app.db": "db",
     "app.migrate": "db",
     "app.queries": "queries",

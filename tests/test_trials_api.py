@@ -511,3 +511,45 @@ def test_the_accept_rule_holds_for_trial_operations(
     assert refused.status_code == 406
     assert refused.json()["available"] == [media_type]
     assert "accept" not in client.get(url).headers.get("vary", "").lower()
+
+
+def test_every_indication_s_trial_basis_is_the_content_test_s_and_its_urls_give_it(
+    client: TestClient,
+) -> None:
+    """The API's ``trial_basis`` is what the content tests grade by (computed there from the
+    seed's own records), and its two ``/v1/pooled`` URLs give the figure and the
+    low-risk-of-bias figure in full."""
+    from tests.test_content_grades import grade_every
+
+    expected = {g.id: g for g in grade_every(SEED)}
+    versions = {d.name: d.version for d in TRIALS.datasets}
+    seen = 0
+    for item in every_page(client, "/v1/indications?limit=100"):
+        mine = expected[item["id"]]
+        basis = item["trial_basis"]
+        if mine.basis is None:
+            assert basis is None, item["id"]
+            continue
+        seen += 1
+        b = mine.basis
+        assert basis["comparator_set"] == b.comparator_set.value
+        assert basis["comparators"] == list(b.comparators)
+        assert basis["decides"] is b.decides
+        assert basis["population_stated"] is b.population_stated
+        assert basis["k_studies"] == b.figure.k_studies
+        assert math.isclose(basis["estimate"], b.figure.estimate, abs_tol=1e-12)
+        assert basis["low_risk_of_bias"]["check"] == b.low_rob_check.value
+        assert [(d["name"], d["version"]) for d in basis["datasets"]] == [
+            (n, versions[n]) for n in b.datasets
+        ]
+        url = basis["url"].removeprefix(ORIGIN)
+        assert url == mine.query
+        pooled = client.get(url).json()
+        assert pooled["k_studies"] == basis["k_studies"]
+        assert pooled["estimate"] == basis["estimate"]
+        assert (pooled["ci_low"], pooled["ci_high"]) == (basis["ci_low"], basis["ci_high"])
+        assert pooled["egger_p"] == basis["egger_p"]
+        low = client.get(basis["low_risk_of_bias"]["url"].removeprefix(ORIGIN)).json()
+        assert low["k_studies"] == basis["low_risk_of_bias"]["k_studies"]
+        assert low["estimate"] == basis["low_risk_of_bias"]["estimate"]
+    assert seen >= 20

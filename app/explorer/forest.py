@@ -1,25 +1,24 @@
-"""Forest plots of the pooled effects behind a condition's indications, drawn as SVG by
-matplotlib (the Agg family of backends: no display, no browser).
+"""The forest plot of the pooled effects the curated entries cite, behind a condition's
+indications (drawn by ``app.explorer.figure``).
 
 Effects on different scales never share an axis: standardised mean differences (g, d, SMD)
 are one panel with no effect at 0; ratios (RR, OR, HR) another, on a log scale with no effect
 at 1, so that 0.5 and 2 lie equally far from it; mean differences (MD) a third, each on its own
 outcome's scale (their rows are not comparable with one another, only with 0). An effect
-without an interval is drawn as a hollow diamond with no whiskers and says so in its label.
+without an interval is drawn hollow with no whiskers and says so in its figures.
 Every figure is drawn oriented (``Effect.oriented``): right of no effect favours the therapy,
 whatever the sign convention of its source; one whose direction is not stated is left out.
+Each row names its comparison, outcome, population and source, so no two rows read alike.
 """
 
 from __future__ import annotations
 
-import io
-import math
-import re
-import threading
 from dataclasses import dataclass
 
 from app import schemas as s
 from app.domain import RATIO_MEASURES, EffectMeasure
+from app.explorer import figure
+from app.explorer.figure import Layout, Mark, Panel, Row
 
 # Sign conventions and scales differ between these families, so each has its own panel.
 PANELS: list[tuple[str, frozenset[EffectMeasure]]] = [
@@ -30,14 +29,6 @@ PANELS: list[tuple[str, frozenset[EffectMeasure]]] = [
     ("Ratio (RR, OR, HR), log scale", RATIO_MEASURES),
     ("Mean difference (MD), on each outcome's own scale", frozenset({EffectMeasure.md})),
 ]
-ROW_INCHES = 0.34
-PANEL_INCHES = 0.9  # title, axis and tick labels
-WIDTH_INCHES = 10.0
-RATIO_TICKS = [0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 10.0, 20.0]
-
-CLIP_ID_RE = re.compile(r'(?<=id=")p[0-9a-f]{10}(?=")|(?<=url\(#)p[0-9a-f]{10}(?=\))')
-# matplotlib's rc parameters are process-wide, and a figure is not safe to share: one at a time.
-_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -58,10 +49,15 @@ class ForestRow:
     note: str | None
     # The figure as its source states it, when orienting it changed it.
     as_stated: str | None = None
+    source: str | None = None  # the citation's short label ('Cuijpers et al. 2014')
 
     @property
     def label(self) -> str:
-        return f"{self.modality_name} vs {self.comparator.replace('-', ' ')} ({self.population})"
+        """'IPT vs waitlist, depressive symptoms (adults; Cuijpers et al. 2011)'."""
+        comparator = self.comparator.replace("-", " ")
+        population = self.population.replace("-", " ")
+        where = "; ".join(x for x in (population, self.source) if x)
+        return f"{self.modality_name} vs {comparator}, {self.outcome} ({where})"
 
     @property
     def has_interval(self) -> bool:
@@ -75,9 +71,12 @@ class ForestRow:
         return f"{self.value:.2f} (no interval)"
 
 
-def forest_rows(indications: list[s.ConditionIndication]) -> list[ForestRow]:
+def forest_rows(
+    indications: list[s.ConditionIndication], sources: dict[str, str] | None = None
+) -> list[ForestRow]:
     """Every effect of these indications whose direction is known, in their order (strongest
-    evidence first), each turned so that right of no effect favours the therapy."""
+    evidence first), each turned so that right of no effect favours the therapy; ``sources``
+    names each citation key as its label shows it."""
     return [
         ForestRow(
             modality=i.modality,
@@ -95,6 +94,7 @@ def forest_rows(indications: list[s.ConditionIndication]) -> list[ForestRow]:
             citation=e.citation,
             note=e.note,
             as_stated=_as_stated(e),
+            source=(sources or {}).get(e.citation),
         )
         for i in indications
         for e in i.effects
@@ -116,92 +116,29 @@ def panels(rows: list[ForestRow]) -> list[tuple[str, list[ForestRow]]]:
     return [(title, found) for title, found in out if found]
 
 
-def forest_svg(rows: list[ForestRow]) -> str:
+def forest_svg(rows: list[ForestRow], layout: Layout = Layout.wide) -> str:
     """The plot as an SVG document; deterministic for the same rows (no date, fixed ids)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib.figure import Figure
-
     shown = panels(rows)
     if not shown:
         raise ValueError("no effects to plot")
-    heights = [len(found) * ROW_INCHES + PANEL_INCHES for _, found in shown]
-    with (
-        _lock,
-        matplotlib.rc_context(
-            {"svg.hashsalt": "therapy-kb", "font.size": 9, "svg.fonttype": "path"}
-        ),
-    ):
-        fig = Figure(figsize=(WIDTH_INCHES, sum(heights)), layout="constrained")
-        axes = fig.subplots(len(shown), 1, squeeze=False, height_ratios=heights)[:, 0]
-        for ax, (title, found) in zip(axes, shown, strict=True):
-            _draw_panel(ax, title, found)
-        out = io.StringIO()
-        fig.savefig(out, format="svg", metadata={"Date": None})
-    return _stable_ids(out.getvalue())
-
-
-def _stable_ids(svg: str) -> str:
-    """Clip-path ids numbered in order of appearance. matplotlib derives some from ``id()`` of
-    Python objects, so the same figure would differ between draws and between workers, and so
-    would its ETag."""
-    ids = dict.fromkeys(CLIP_ID_RE.findall(svg))
-    renamed = {old: f"clip{n}" for n, old in enumerate(ids, 1)}
-    return CLIP_ID_RE.sub(lambda m: renamed[m.group(0)], svg) if renamed else svg
-
-
-def _draw_panel(ax: object, title: str, rows: list[ForestRow]) -> None:
-    from matplotlib.axes import Axes
-    from matplotlib.ticker import NullFormatter, ScalarFormatter
-
-    assert isinstance(ax, Axes)
-    ratio = rows[0].measure in RATIO_MEASURES
-    null = 1.0 if ratio else 0.0
-    ys = list(range(len(rows)))[::-1]  # the first row at the top
-    for y, row in zip(ys, rows, strict=True):
-        if row.ci_low is not None and row.ci_high is not None:
-            ax.plot([row.ci_low, row.ci_high], [y, y], color="#1f2937", linewidth=1.4)
-            ax.plot([row.value], [y], marker="s", markersize=6, color="#1d4ed8")
-        else:
-            ax.plot(
-                [row.value],
-                [y],
-                marker="D",
-                markersize=6,
-                markerfacecolor="white",
-                markeredgecolor="#1d4ed8",
-                linestyle="none",
+    return figure.forest_svg(
+        [
+            Panel(
+                title,
+                [
+                    Row(
+                        label=r.label,
+                        figures=f"{r.measure.value} {r.figures}",
+                        value=r.value,
+                        low=r.ci_low,
+                        high=r.ci_high,
+                        mark=Mark.square if r.has_interval else Mark.hollow,
+                    )
+                    for r in found
+                ],
+                ratio=found[0].measure in RATIO_MEASURES,
             )
-    ax.axvline(null, color="#6b7280", linewidth=1, linestyle="--")
-    ax.set_yticks(ys, [r.label for r in rows])
-    ax.set_ylim(-0.7, len(rows) - 0.3)
-    # The figures stand on the right, as tick labels of a twin axis (so the layout fits them).
-    right = ax.twinx()
-    right.set_ylim(ax.get_ylim())
-    right.set_yticks(ys, [f"{r.measure.value} {r.figures}" for r in rows])
-    right.tick_params(length=0)
-    values = [v for r in rows for v in (r.value, r.ci_low, r.ci_high) if v is not None] + [null]
-    low, high = min(values), max(values)
-    if ratio:
-        ax.set_xscale("log")
-        low, high = min(low, 1 / high), max(high, 1 / low)  # symmetric about 1
-        pad = (math.log10(high) - math.log10(low)) * 0.08 or 0.1
-        lo, hi = 10 ** (math.log10(low) - pad), 10 ** (math.log10(high) + pad)
-        ax.set_xlim(lo, hi)
-        ax.set_xticks([t for t in RATIO_TICKS if lo <= t <= hi], minor=False)
-        ax.xaxis.set_major_formatter(ScalarFormatter())
-        ax.xaxis.set_minor_formatter(NullFormatter())
-    else:
-        pad = (high - low) * 0.08 or 0.5
-        ax.set_xlim(low - pad, high + pad)
-    ax.set_title(title, fontsize=10, fontweight="bold")
-    ax.set_xlabel(
-        "estimate with 95% interval, turned so that right of the dashed line (no effect)"
-        " favours the therapy"
+            for title, found in shown
+        ],
+        layout,
     )
-    ax.grid(axis="x", color="#e5e7eb", linewidth=0.6)
-    ax.set_axisbelow(True)
-    for axis in (ax, right):
-        for side in ("top", "right"):
-            axis.spines[side].set_visible(False)

@@ -73,6 +73,28 @@ def number(value: float | None) -> str:
     return "" if value is None else f"{value:.2f}"
 
 
+# The variants' names as a page shows them (the vocabulary is in app/domain.py).
+VARIANT_NAMES = {
+    "guided-icbt": "guided internet CBT",
+    "unguided-icbt": "unguided internet CBT",
+    "videoconference": "by videoconference",
+    "standard": "standard",
+    "dbt-a": "DBT for adolescents",
+    "skills-only": "skills training only",
+    "cbt-i": "CBT for insomnia",
+    "erp": "exposure and response prevention",
+    "prolonged-exposure": "prolonged exposure",
+    "cpt": "cognitive processing therapy",
+    "tf-cbt": "trauma-focused CBT",
+    "cbt-e": "enhanced CBT",
+    "cbtp": "CBT for psychosis",
+}
+
+
+def variant_name(value: str) -> str:
+    return VARIANT_NAMES.get(value, label(value))
+
+
 def label(value: str) -> str:
     """A vocabulary value as words: 'first-line' stays, 'mixed-control' -> 'mixed control'."""
     return value if value == "first-line" else value.replace("-", " ").replace("_", " ")
@@ -94,6 +116,7 @@ def environment() -> Environment:
         hit_page=hit_page,
         number=number,
         label=label,
+        variant=variant_name,
     )
     env.globals["levels"] = list(Evidence)
     return env

@@ -18,8 +18,10 @@ from app import schemas as s
 from app.citations import render_text
 from app.domain import Population, Recommendation
 from app.errors import AppError, InvalidParameter, NotFound
-from app.explorer import forest
-from app.explorer.render import page
+from app.explorer import forest, trial_plots
+from app.explorer.figure import Layout
+from app.explorer.render import page, short_label
+from app.explorer.summary import lead_sentences
 from app.http.origin import UrlsDep
 from app.http.params import MAX_Q, condition_filter, parse_modalities
 from app.queries.citations import citations_by_key, get_citation
@@ -35,6 +37,7 @@ from app.queries.evidence_map import evidence_map
 from app.queries.meta import meta
 from app.queries.modalities import ModalityFilter, get_modality, list_modalities
 from app.queries.search import search
+from app.queries.trials import indication_trials
 from app.release import ReleaseDep
 from app.urls import PATHS, citation_path, condition_path, modality_path
 
@@ -104,10 +107,30 @@ def error_page(
         [],
         status=status,
         title=title,
-        detail=detail,
-        suggestion=suggestion,
+        detail=extra.get("page_detail", detail),
+        # People read names: the route that raised names the suggestion where it can.
+        suggestion=extra.get("suggestion_name", suggestion),
         suggestion_url=suggestion_url,
     )
+
+
+def named(exc: AppError, kind: str, asked: str, names: dict[str, str]) -> AppError:
+    """A 404 told in names: what was asked for, and the nearest thing by its name."""
+    suggestion = exc.extra.get("suggestion")
+    if isinstance(suggestion, str) and suggestion in names:
+        exc.extra["suggestion_name"] = names[suggestion]
+    exc.extra["page_detail"] = f"There is no {kind} called \u201c{asked}\u201d."
+    return exc
+
+
+def condition_names(snapshot: ReleaseDep) -> dict[str, str]:
+    items = list_conditions(snapshot.session, PATHS, ConditionFilter(limit=MENU_LIMIT)).items
+    return {c.slug: c.name for c in items}
+
+
+def modality_names(snapshot: ReleaseDep) -> dict[str, str]:
+    items = list_modalities(snapshot.session, PATHS, ModalityFilter(limit=MENU_LIMIT)).items
+    return {x.slug: x.name for x in items}
 
 
 router = APIRouter(
@@ -158,9 +181,13 @@ ConditionSlug = Annotated[str, Path(max_length=80)]
 
 @router.get("/conditions/{slug}")
 def condition_page(snapshot: ReleaseDep, urls: UrlsDep, slug: ConditionSlug) -> Response:
-    """A condition: its modalities strongest first, with their evidence and a forest plot.
-    Named by one of its codes, a permanent redirect to its page, as in the API."""
-    condition = condition_or_code(snapshot.session, snapshot.memo, PATHS, slug)
+    """A condition: what to offer first, its modalities strongest first, their evidence, the
+    curated effects' forest plot and the trial-level plots. Named by one of its codes, a
+    permanent redirect to its page, as in the API."""
+    try:
+        condition = condition_or_code(snapshot.session, snapshot.memo, PATHS, slug)
+    except NotFound as exc:
+        raise named(exc, "condition", slug, condition_names(snapshot)) from None
     if isinstance(condition, CodeRedirect):
         return RedirectResponse(
             urls.absolute(f"/conditions/{condition.slug}"),
@@ -176,37 +203,126 @@ def condition_page(snapshot: ReleaseDep, urls: UrlsDep, slug: ConditionSlug) -> 
             *(e.citation for e in i.effects),
         ]
     }
+    citations = citations_by_key(snapshot.session, PATHS, keys)
     by_modality: dict[str, list[s.ConditionIndication]] = {}
     for indication in condition.modalities:
         by_modality.setdefault(indication.modality, []).append(indication)
-    rows = forest.forest_rows(condition.modalities)
+    rows = forest.forest_rows(condition.modalities, _sources(citations))
     return page(
         "condition.html",
         snapshot.release,
         [("This condition", condition_path(condition.slug))],
         condition=condition,
+        lead=lead_sentences(condition),
+        names=condition_names(snapshot),
         by_modality=by_modality,
-        citations=citations_by_key(snapshot.session, PATHS, keys),
+        citations=citations,
         forest_rows=rows,
         forest_panels=forest.panels(rows),
+        phone_studies=trial_plots.PHONE_STUDIES,
+        funnel_min=trial_plots.FUNNEL_MIN,
     )
+
+
+def _sources(citations: dict[str, s.Citation]) -> dict[str, str]:
+    return {key: short_label(c) for key, c in citations.items()}
+
+
+LayoutQuery = Annotated[
+    Layout, Query(description="wide (every row), or phone (narrow; the heaviest studies)")
+]
 
 
 @router.get("/conditions/{slug}/forest.svg")
-def forest_plot(snapshot: ReleaseDep, slug: ConditionSlug) -> Response:
+def forest_plot(
+    snapshot: ReleaseDep, slug: ConditionSlug, layout: LayoutQuery = Layout.wide
+) -> Response:
     """The condition's forest plot (drawn once per release: the response cache keeps it)."""
+    indications = get_condition(snapshot.session, snapshot.memo, PATHS, slug).modalities
+    keys = {e.citation for i in indications for e in i.effects}
     rows = forest.forest_rows(
-        get_condition(snapshot.session, snapshot.memo, PATHS, slug).modalities
+        indications, _sources(citations_by_key(snapshot.session, PATHS, keys))
     )
     if not rows:
         raise NotFound(f"no pooled effects are recorded for '{slug}'")
-    return Response(forest.forest_svg(rows), media_type="image/svg+xml", headers=snapshot.headers)
+    return _svg(forest.forest_svg(rows, layout), snapshot)
+
+
+def _svg(body: str, snapshot: ReleaseDep) -> Response:
+    return Response(body, media_type="image/svg+xml", headers=snapshot.headers)
+
+
+IndicationId = Annotated[str, Path(max_length=200)]
+ComparatorClass = Annotated[str, Path(max_length=40)]
+
+
+def _trial_figure(
+    snapshot: ReleaseDep, slug: str, indication: str, comparator: str
+) -> tuple[s.Pooled, dict[str, str], str]:
+    """The pooled figure one of the condition page's trial plots shows, its study labels and
+    its title; a 404 unless the page offers that plot."""
+    condition = get_condition(snapshot.session, snapshot.memo, PATHS, slug)
+    found = next((i for i in condition.modalities if i.id == indication), None)
+    if found is None or comparator not in {p.comparator for p in found.pooled}:
+        raise NotFound(f"no trial plot '{indication}' against '{comparator}' on '{slug}'")
+    answer = indication_trials(
+        snapshot.session,
+        snapshot.memo,
+        found.modality,
+        found.condition,
+        found.population.value,
+        found.variant,
+        comparator,
+    )
+    if answer is None:
+        raise NotFound(f"no trial matches '{indication}' against '{comparator}'")
+    pooled, labels = answer
+    against = "any control" if comparator == "control" else comparator.replace("-", " ")
+    variant = f", {found.variant}" if found.variant else ""
+    title = f"{found.modality_name} vs {against} ({found.population.value}{variant})"
+    return pooled, labels, title
+
+
+@router.get("/conditions/{slug}/trials/{indication}/{comparator}.svg")
+def trial_forest_plot(
+    snapshot: ReleaseDep,
+    slug: ConditionSlug,
+    indication: IndicationId,
+    comparator: ComparatorClass,
+    layout: LayoutQuery = Layout.wide,
+) -> Response:
+    """One study a row, the pooled diamond and the prediction interval: the figure of
+    /v1/pooled for one indication and comparator class. The phone layout shows the heaviest
+    studies; the wide one every study."""
+    pooled, labels, title = _trial_figure(snapshot, slug, indication, comparator)
+    limit = trial_plots.PHONE_STUDIES if layout is Layout.phone else None
+    return _svg(trial_plots.forest_svg(pooled, labels, title, layout, limit), snapshot)
+
+
+@router.get("/conditions/{slug}/trials/{indication}/{comparator}/funnel.svg")
+def trial_funnel_plot(
+    snapshot: ReleaseDep,
+    slug: ConditionSlug,
+    indication: IndicationId,
+    comparator: ComparatorClass,
+    layout: LayoutQuery = Layout.wide,
+) -> Response:
+    """The same effects against their standard error, where there are at least ten."""
+    pooled, _, title = _trial_figure(snapshot, slug, indication, comparator)
+    if len(pooled.studies) < trial_plots.FUNNEL_MIN:
+        raise NotFound(f"a funnel plot needs {trial_plots.FUNNEL_MIN} effects or more")
+    return _svg(trial_plots.funnel_svg(pooled, title, layout), snapshot)
 
 
 @router.get("/modalities/{slug}")
 def modality_page(snapshot: ReleaseDep, slug: Annotated[str, Path(max_length=80)]) -> Response:
     """A modality: summary, formats, components, pros and cons, numbered citations."""
-    modality = get_modality(snapshot.session, snapshot.memo, PATHS, slug, include_citations=True)
+    try:
+        modality = get_modality(
+            snapshot.session, snapshot.memo, PATHS, slug, include_citations=True
+        )
+    except NotFound as exc:
+        raise named(exc, "modality", slug, modality_names(snapshot)) from None
     numbers: dict[str, int] = {}
     for keys in [
         modality.citations,
@@ -234,30 +350,41 @@ def compare_page(
     modalities: Annotated[list[str], Query(max_length=6)] = [],  # noqa: B006 (FastAPI copies it)
     condition: FormValue = None,
 ) -> Response:
-    """Two to six modalities side by side, optionally for one condition."""
+    """Two to six modalities side by side, optionally for one condition. A choice the
+    comparison cannot take keeps the form as it was sent, with the reason beside it."""
     release = snapshot.release
     comparison = None
+    error: AppError | None = None
     json_links: list[tuple[str, str]] = []
+    names = modality_names(snapshot)
     if modalities:
-        slugs = parse_modalities(modalities)
-        resolved = condition_filter(snapshot, condition or None)
-        comparison = compare(
-            snapshot.session,
-            snapshot.memo,
-            PATHS,
-            slugs,
-            resolved.ids if resolved else None,
-            resolved.slug if resolved else None,
-        )
-        params = {"modalities": ",".join(slugs)}
-        if resolved:
-            params["condition"] = resolved.slug
-        json_links.append(("This comparison", f"/v1/compare?{urlencode(params)}"))
+        try:
+            slugs = parse_modalities(modalities)
+            resolved = condition_filter(snapshot, condition or None)
+            comparison = compare(
+                snapshot.session,
+                snapshot.memo,
+                PATHS,
+                slugs,
+                resolved.ids if resolved else None,
+                resolved.slug if resolved else None,
+            )
+        except AppError as exc:
+            error = exc
+        else:
+            params = {"modalities": ",".join(slugs)}
+            if resolved:
+                params["condition"] = resolved.slug
+            json_links.append(("This comparison", f"/v1/compare?{urlencode(params)}"))
+    suggestion = error.extra.get("suggestion") if error else None
     return page(
         "compare.html",
         release,
         json_links,
+        status=error.status if error else 200,
         comparison=comparison,
+        error=error,
+        suggestion=(suggestion, names[suggestion]) if suggestion in names else None,
         choices=list_modalities(snapshot.session, PATHS, ModalityFilter(limit=MENU_LIMIT)).items,
         conditions=list_conditions(
             snapshot.session, PATHS, ConditionFilter(limit=MENU_LIMIT)
@@ -270,12 +397,18 @@ def compare_page(
 @router.get("/citations/{key}")
 def citation_page(snapshot: ReleaseDep, key: Annotated[str, Path(max_length=80)]) -> Response:
     """A cited work: the reference, its links, the claims that cite it, downloads."""
-    citation = get_citation(snapshot.session, snapshot.memo, PATHS, key)
+    try:
+        citation = get_citation(snapshot.session, snapshot.memo, PATHS, key)
+    except NotFound as exc:
+        close = exc.extra.get("suggestion")
+        found = citations_by_key(snapshot.session, PATHS, {close}) if isinstance(close, str) else {}
+        raise named(exc, "citation", key, _sources(found)) from None
     return page(
         "citation.html",
         snapshot.release,
         [("This citation", citation_path(key))],
         citation=citation,
+        modality_names=modality_names(snapshot),
         reference=render_text([citation]).strip(),
     )
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from app import __version__
 from app import models as m
 from app import schemas as s
-from app.domain import ComponentKind, Evidence
+from app.domain import Comparator, ComponentKind, EffectMeasure
 from app.fhir.terminology import (
     CANONICAL,
     CERTAINTY_OF,
@@ -22,6 +22,7 @@ from app.fhir.terminology import (
     ICD_SYSTEMS,
     KIND_TITLES,
     POPULATION_TEXT,
+    REVIEW_CERTAINTY,
     STATISTIC_OF,
     STATISTIC_TYPE,
     UCUM,
@@ -259,6 +260,7 @@ def evidence(r: IndicationRecord, titles: dict[str, str], release: m.Release) ->
                 },
                 *cited(i.citations, titles),
                 *(_guideline(g, titles) for g in i.guidelines),
+                *(_dataset(d) for d in (i.trial_basis.datasets if i.trial_basis else [])),
             ],
             "contained": [
                 {
@@ -282,17 +284,24 @@ def evidence(r: IndicationRecord, titles: dict[str, str], release: m.Release) ->
                     "observed": {"reference": "#intervention", "display": r.modality_name},
                 },
             ],
-            "statistic": [_statistic(e, titles) for e in i.effects],
+            "statistic": [
+                *(_statistic(e, titles) for e in i.effects),
+                *([_pooled_statistic(i.trial_basis)] if i.trial_basis else []),
+            ],
             "note": [{"text": text} for text in _acceptability_and_harms(i, titles)] or None,
-            "certainty": [_certainty(i.evidence, i.grade_basis, release)],
+            "certainty": [_certainty(i, titles, release)],
         }
     )
 
 
-def _certainty(level: Evidence, basis: str | None, release: m.Release) -> Json:
+def _certainty(i: s.Indication, titles: dict[str, str], release: m.Release) -> Json:
+    """Our level, and under it each cited review's own rating of its evidence (our levels and
+    GRADE's share no scale: the review's rating is a subcomponent, rated by the review)."""
+    level, basis = i.evidence, i.grade_basis
     code, display = CERTAINTY_OF[level]
     return _drop_empty(
         {
+            "subcomponent": [_review_certainty(c, titles) for c in i.certainty] or None,
             "description": basis,
             "type": concept(
                 coding(
@@ -306,6 +315,25 @@ def _certainty(level: Evidence, basis: str | None, release: m.Release) -> Json:
                 text=level.value,
             ),
             "rater": release.name,
+        }
+    )
+
+
+def _review_certainty(c: s.CertaintyRating, titles: dict[str, str]) -> Json:
+    code, display = REVIEW_CERTAINTY[c.rating]
+    text = f"{c.comparison} ({c.system})"
+    if c.highest is not None:
+        text += f"; rated {c.rating.value} to {c.highest.value}"
+    if c.note:
+        text += f". {c.note}"
+    return _drop_empty(
+        {
+            "description": text,
+            "type": concept(
+                coding("http://terminology.hl7.org/CodeSystem/certainty-type", "Overall")
+            ),
+            "rating": concept(coding(CERTAINTY_RATING, code, display), text=c.rating.value),
+            "rater": titles.get(c.citation, c.citation),
         }
     )
 
@@ -349,6 +377,130 @@ def _statistic(e: s.Effect, titles: dict[str, str]) -> Json:
             else None,
         }
     )
+
+
+def _pooled_statistic(b: s.IndicationTrialBasis) -> Json:
+    """The pooled trial figure the level was graded by (our own computation on the trial
+    datasets), with its model, intervals, heterogeneity and sample size. Codes only where the
+    standard code systems are already used for the recorded effects; the rest is text."""
+    (code, display), _ = STATISTIC_OF[EffectMeasure.g]
+    against = ", ".join(COMPARATOR_TEXT[Comparator(c)] for c in b.comparators)
+    low = b.low_risk_of_bias
+    if low.check == "not-assessable":
+        low_text = (
+            f"Low-risk-of-bias check not assessable: {low.k_studies} of the studies rated at low"
+            f" risk of bias (3 needed). Reproduce: {low.url}"
+        )
+    else:
+        low_text = (
+            f"In the {low.k_studies} studies at low risk of bias alone: g {low.estimate:.4g}"
+            f" (95% interval {low.ci_low:.4g} to {low.ci_high:.4g}); the effect"
+            f" {'holds' if low.check == 'holds' else 'is not shown there'}. Reproduce:"
+            f" {low.url}"
+        )
+    notes = [
+        "Pooled by this knowledge base from randomised trials in the datasets named in"
+        f" relatedArtifact; positive values favour the therapy. Comparators: {b.reason}.",
+        low_text,
+        None
+        if b.population_stated
+        else "The datasets record no ages: the figure covers trials of any age.",
+        None
+        if b.decides
+        else "This figure does not decide the level (one study, or waiting lists alone).",
+        f"Reproduce: {b.url}",
+    ]
+    estimates: list[Json] = [
+        {
+            "description": "95% confidence interval (Hartung-Knapp)",
+            "type": concept(
+                coding(
+                    "http://terminology.hl7.org/CodeSystem/attribute-estimate-type",
+                    "C53324",
+                    "Confidence interval",
+                )
+            ),
+            "level": 0.95,
+            "range": {"low": {"value": b.ci_low}, "high": {"value": b.ci_high}},
+        }
+    ]
+    if b.pi_low is not None and b.pi_high is not None:
+        estimates.append(
+            {
+                "description": "95% prediction interval: where the effect of a new, similar"
+                " trial is expected",
+                "type": concept(text="Prediction interval"),
+                "level": 0.95,
+                "range": {"low": {"value": b.pi_low}, "high": {"value": b.pi_high}},
+            }
+        )
+    if b.tau2 is not None:
+        estimates.append(
+            {
+                "description": "Between-study variance, tau² (REML)",
+                "type": concept(text="Tau squared"),
+                "quantity": {"value": b.tau2},
+            }
+        )
+    if b.i2 is not None:
+        estimates.append(
+            {
+                "description": "I²: the share of the variation between trials not due to chance",
+                "type": concept(text="I-squared"),
+                "quantity": {"value": b.i2, "unit": "%", "system": UCUM, "code": "%"},
+            }
+        )
+    if b.egger_p is not None:
+        estimates.append(
+            {
+                "description": "Egger's regression test for small-study effects (p-value)",
+                "type": concept(text="Egger's test p-value"),
+                "quantity": {"value": b.egger_p},
+            }
+        )
+    return _drop_empty(
+        {
+            "description": f"Hedges' g pooled from randomised trials against {against}",
+            "note": [{"text": text} for text in notes if text],
+            "statisticType": concept(coding(STATISTIC_TYPE, code, display), text="Hedges' g"),
+            "quantity": {"value": b.estimate},
+            "sampleSize": _drop_empty(
+                {"numberOfStudies": b.k_studies, "numberOfParticipants": b.participants}
+            ),
+            "attributeEstimate": estimates,
+            "modelCharacteristic": [
+                {
+                    "code": concept(
+                        text="Random-effects model, between-study variance estimated by"
+                        " restricted maximum likelihood (REML)"
+                    )
+                },
+                {
+                    "code": concept(
+                        text="Hartung-Knapp (Sidik-Jonkman) method for the interval: t"
+                        " distribution on k - 1 degrees of freedom"
+                    )
+                },
+                {
+                    "code": concept(
+                        text="Comparisons within one trial and comparator class merged first,"
+                        " assuming a correlation of 0.6"
+                    )
+                },
+            ],
+        }
+    )
+
+
+def _dataset(d: s.DatasetAttribution) -> Json:
+    """A trial dataset the pooled figure comes from, credited with its version and DOI."""
+    return {
+        "type": "citation",
+        "label": "trial dataset",
+        "display": f"Metapsy {d.name}, version {d.version} ({d.licence})",
+        "citation": f"Metapsy {d.name}, version {d.version}. doi:{d.doi}. Licence {d.licence}.",
+        "document": {"url": f"https://doi.org/{d.doi}", "title": f"Metapsy {d.name}"},
+    }
 
 
 def _acceptability_and_harms(i: s.Indication, titles: dict[str, str]) -> list[str]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.domain import (
+    Certainty,
     CodeSystem,
     Comparator,
     ComponentKind,
@@ -42,6 +43,13 @@ CERTAINTY_OF: dict[Evidence, tuple[str, str]] = {
     Evidence.insufficient: ("very-low", "Very low quality"),
 }
 EVIDENCE_LEVEL = f"{CANONICAL}/CodeSystem/evidence-level"
+# A cited review's own rating (GRADE's levels, or its quality judgement mapped to them).
+REVIEW_CERTAINTY: dict[Certainty, tuple[str, str]] = {
+    Certainty.high: ("high", "High quality"),
+    Certainty.moderate: ("moderate", "Moderate quality"),
+    Certainty.low: ("low", "Low quality"),
+    Certainty.very_low: ("very-low", "Very low quality"),
+}
 
 STATISTIC_TYPE = "http://terminology.hl7.org/CodeSystem/statistic-type"
 SMD = ("0000100", "Standardized Mean Difference")

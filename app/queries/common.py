@@ -11,12 +11,13 @@ from typing import Any, Protocol, TypeVar
 from sqlalchemy import ColumnElement, case, exists, func, or_, select
 from sqlmodel import Session, col
 
-from app import icd
+from app import grading, icd
 from app import models as m
 from app import schemas as s
 from app.domain import (
     EVIDENCE_RANK,
     CodeSystem,
+    Comparator,
     EffectDirection,
     EffectMeasure,
     Evidence,
@@ -370,6 +371,21 @@ def effect_out(row: m.IndicationEffect, citation: str) -> s.Effect:
     if direction is not None:
         value, ci_low, ci_high = oriented(measure, direction, row.value, row.ci_low, row.ci_high)
         turned = s.OrientedFigure(value=value, ci_low=ci_low, ci_high=ci_high)
+    low = None
+    if row.low_risk_of_bias is not None:
+        check = grading.recorded_effect(
+            Comparator(row.comparator),
+            measure,
+            direction,
+            (row.value, row.ci_low, row.ci_high),
+            (
+                row.low_risk_of_bias["value"],
+                row.low_risk_of_bias["ci_low"],
+                row.low_risk_of_bias["ci_high"],
+                row.low_risk_of_bias.get("studies"),
+            ),
+        ).low_rob
+        low = s.RecordedLowRiskOfBias(**row.low_risk_of_bias, check=check.value)
     return s.Effect(
         measure=measure,
         direction=direction,
@@ -384,6 +400,7 @@ def effect_out(row: m.IndicationEffect, citation: str) -> s.Effect:
         citation=citation,
         note=row.note,
         significant=significant,
+        low_risk_of_bias=low,
     )
 
 
@@ -406,9 +423,18 @@ def evidence_basis_fields(
         "effects": effects,
         "acceptability": [s.Acceptability(**a) for a in indication.acceptability or []],
         "harms": [s.Harm(**h) for h in indication.harms or []],
+        "certainty": [s.CertaintyRating(**c) for c in indication.certainty or []],
     }
     if bases.trials is not None:
         fields["pooled"] = bases.trials.indication_figures(
+            urls,
+            indication.modality_id,
+            indication.condition_id,
+            indication.population,
+            indication.variant,
+        )
+        fields["grading"] = bases.trials.grading(indication.id or 0)
+        fields["trial_basis"] = bases.trials.indication_basis(
             urls,
             indication.modality_id,
             indication.condition_id,

@@ -132,6 +132,7 @@ def guideline_rows(session: Session) -> Iterator[dict[str, Any]]:
 def effect_rows(session: Session) -> Iterator[dict[str, Any]]:
     parts = _stream(session, _indication_parts(m.IndicationEffect))
     for modality, condition, population, variant, e, key in parts:
+        low = e.low_risk_of_bias or {}
         turned: tuple[float | None, float | None, float | None] = (None, None, None)
         if e.direction is not None:
             turned = oriented(
@@ -157,7 +158,12 @@ def effect_rows(session: Session) -> Iterator[dict[str, Any]]:
             "outcome": e.outcome,
             "citation": key,
             "note": e.note,
+            **{f"low_rob_{k}": low.get(k) for k in LOW_ROB_FIELDS},
         }
+
+
+# The low-risk-of-bias figure of an effect, flattened into the effect's row as low_rob_*.
+LOW_ROB_FIELDS = ("value", "ci_low", "ci_high", "studies", "note")
 
 
 def _indication_lists(session: Session) -> Iterator[tuple[str, m.Indication]]:
@@ -175,6 +181,12 @@ def acceptability_rows(session: Session) -> Iterator[dict[str, Any]]:
     for id_, i in _indication_lists(session):
         for figure in i.acceptability or []:
             yield {"indication": id_, **figure}
+
+
+def certainty_rows(session: Session) -> Iterator[dict[str, Any]]:
+    for id_, i in _indication_lists(session):
+        for rating in i.certainty or []:
+            yield {"indication": id_, **rating}
 
 
 def harm_rows(session: Session) -> Iterator[dict[str, Any]]:
@@ -412,6 +424,7 @@ TABLES: dict[str, tuple[list[str], RowSource]] = {
             "outcome",
             "citation",
             "note",
+            *(f"low_rob_{k}" for k in LOW_ROB_FIELDS),
         ],
         effect_rows,
     ),
@@ -434,6 +447,11 @@ TABLES: dict[str, tuple[list[str], RowSource]] = {
         acceptability_rows,
     ),
     "harms": (["indication", "statement", "citation"], harm_rows),
+    # "…_ratings" so that an NDJSON record is a "certainty_rating".
+    "certainty_ratings": (
+        ["indication", "citation", "comparison", "rating", "highest", "system", "note"],
+        certainty_rows,
+    ),
     "considerations": (["id", "modality", "kind", "statement", "detail"], consideration_rows),
     "formats": (
         [

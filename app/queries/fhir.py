@@ -28,6 +28,7 @@ from app.queries.common import (
 )
 from app.queries.conditions import indication_citations
 from app.queries.modalities import modality_details
+from app.queries.trial_table import TrialTable
 from app.urls import PATHS
 
 
@@ -131,10 +132,11 @@ class IndicationRecord:
 
 
 def indication_page(
-    session: Session, f: IndicationSearch, window: Window
+    session: Session, f: IndicationSearch, window: Window, trials: TrialTable | None = None
 ) -> tuple[int, list[IndicationRecord]]:
     """The matching indications, strongest evidence first, each with its condition's codes,
-    evidence basis and citations: six statements."""
+    evidence basis (with the pooled trial figure it is graded by, from ``trials``, the
+    release's memoised trial table) and citations: six statements."""
     query = (
         select(m.Indication.id)
         .join(m.Modality, col(m.Modality.id) == m.Indication.modality_id)
@@ -182,7 +184,7 @@ def indication_page(
     ).all()
     indication_ids = [i.id for i, _, _ in rows if i.id is not None]
     codes = codes_for(session, (c.id for _, _, c in rows if c.id is not None))
-    bases = evidence_bases(session, indication_ids)
+    bases = evidence_bases(session, indication_ids, trials)
     keys = indication_citations(session, indication_ids)
     return total, [
         IndicationRecord(

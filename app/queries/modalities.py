@@ -170,7 +170,7 @@ def every_modality(
     session: Session, urls: Urls
 ) -> Iterator[tuple[dict[str, str], s.ModalityDetail]]:
     """Every whole record, as (path parameters, record), read in batches of 200 modalities
-    (six statements a batch, and four for the trial table once): what
+    (six statements a batch, and seven for the trial table once): what
     ``GET /v1/modalities/{slug}`` preloads per release."""
     trials = load_trial_table(session)
     last = ""

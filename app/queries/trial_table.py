@@ -4,7 +4,9 @@ Every answer built from the trial data (``/v1/trials``, its CSV and NDJSON, ``/v
 the ``pooled`` figures on indications) selects its rows with the one filter here
 (``TrialFilter.matches``), so the rows a researcher downloads are exactly the rows behind a
 figure. The table is a few thousand rows: it is read in four statements, kept for the release,
-and filtered in memory.
+and filtered in memory. With it are kept what grading every indication reads (three more
+statements): the rubric's verdict on each (``app/grading.py``) is computed once per release,
+like its trial basis.
 
 This module imports nothing of the other query modules, so that ``common`` (the indications'
 evidence) can use it.
@@ -24,7 +26,31 @@ from sqlmodel import Session, col
 
 from app import models as m
 from app import schemas as s
-from app.domain import CONTROL_COMPARATORS, Comparator, LowRiskOfBias, TimePoint
+from app.domain import (
+    CONTROL_COMPARATORS,
+    LOW_CERTAINTY,
+    Certainty,
+    Comparator,
+    EffectDirection,
+    EffectMeasure,
+    Evidence,
+    LowRiskOfBias,
+    Recommendation,
+    TimePoint,
+)
+from app.grading import (
+    DECISIVE_COMPARATORS,
+    ComparatorSet,
+    IndicationFacts,
+    RecordedEffect,
+    TrialBasis,
+    curated_verdict,
+    grade_all,
+    indication_rows,
+    recorded_effect,
+    strongest,
+    trial_basis,
+)
 from app.meta_analysis import EffectRow, PooledEffect, StudyEffect, aggregate, pool
 from app.urls import API, Urls, with_query
 
@@ -32,6 +58,9 @@ T = TypeVar("T")
 Method = Literal["reml", "pm"]
 
 CONTROL = "control"  # the comparator filter value meaning any control class
+# The comparator filter value meaning usual care, placebo or no treatment: the controls whose
+# figure grades an indication (docs/evidence-grading.md).
+DECISIVE = ComparatorSet.usual_care_placebo_no_treatment.value
 DIRECTION = "positive favours the therapy"
 Z95 = 1.959963984540054  # the normal 0.975 quantile: a single study's own 95% interval
 MEMO_KEY = "trial table"
@@ -182,6 +211,9 @@ class TrialFilter:
         if self.comparator == CONTROL:
             if Comparator(r.comparator) not in CONTROL_COMPARATORS:
                 return False
+        elif self.comparator == DECISIVE:
+            if Comparator(r.comparator) not in DECISIVE_COMPARATORS:
+                return False
         elif self.comparator is not None and r.comparator != self.comparator:
             return False
         if self.format is not None and r.delivery != self.format:
@@ -211,6 +243,17 @@ class TrialTable:
     _indication_figures: dict[tuple[int, int, str, str | None], list[s.IndicationPooled]] = field(
         default_factory=dict
     )
+
+    _bases: dict[tuple[int, int, str, str | None], s.IndicationTrialBasis | None] = field(
+        default_factory=dict
+    )
+    _grading_bases: dict[tuple[int, int, str, str | None], TrialBasis | None] = field(
+        default_factory=dict
+    )
+    # What grading reads of every indication (``GradingInput``), and the verdicts, computed
+    # from it and the trial bases on first use.
+    grading_input: tuple[GradingInput, ...] = ()
+    _verdicts: dict[int, s.IndicationGrading] | None = None
 
     def __post_init__(self) -> None:
         self.by_id = {r.id: r for r in self.rows}
@@ -249,6 +292,106 @@ class TrialTable:
             figure.model_copy(update={"url": urls.absolute(figure.url)})
             for figure in self._indication_figures[key]
         ]
+
+    def indication_basis(
+        self,
+        urls: Urls,
+        modality_id: int,
+        condition_id: int,
+        population: str,
+        variant: str | None = None,
+    ) -> s.IndicationTrialBasis | None:
+        """The pooled figure the rubric grades this indication by (``app/grading.py``), with
+        the low-risk-of-bias check and the ``/v1/pooled`` queries that give both; None where
+        the data holds no trial of it against a control. Computed once per release and
+        indication; the ``url`` fields are put on the request's origin."""
+        key = (modality_id, condition_id, population, variant)
+        if key not in self._bases:
+            self._bases[key] = self._basis(key)
+        basis = self._bases[key]
+        if basis is None:
+            return None
+        low = basis.low_risk_of_bias
+        return basis.model_copy(
+            update={
+                "url": urls.absolute(basis.url),
+                "low_risk_of_bias": low.model_copy(update={"url": urls.absolute(low.url)}),
+            }
+        )
+
+    def grading(self, indication_id: int) -> s.IndicationGrading | None:
+        """The rubric's verdict on one indication of the release (None for an id it does not
+        hold); all are computed together on first use and kept."""
+        if self._verdicts is None:
+            self._verdicts = self._grade_all()
+        return self._verdicts.get(indication_id)
+
+    def _grade_all(self) -> dict[int, s.IndicationGrading]:
+        facts = []
+        for g in self.grading_input:
+            key = (g.modality_id, g.condition_id, g.population, g.variant)
+            facts.append(
+                IndicationFacts(
+                    key=str(g.id),
+                    modality=self.modality_slugs.get(g.modality_id, ""),
+                    condition=self.condition_slugs.get(g.condition_id, ""),
+                    population=g.population,
+                    evidence=g.evidence,
+                    recommendation=strongest(g.recommendations),
+                    curated=curated_verdict(g.effects),
+                    trial=self.grading_basis(key),
+                    low_certainty=g.low_certainty,
+                )
+            )
+        narrower = {
+            slug: frozenset(self.condition_slugs[i] for i in self.subtree(cid)) - {slug}
+            for cid, slug in self.condition_slugs.items()
+        }
+        return {
+            int(key): s.IndicationGrading(
+                floor=v.floor, ceiling=v.ceiling, criteria_met=list(v.met)
+            )
+            for key, v in grade_all(facts, narrower).items()
+        }
+
+    def grading_basis(self, key: tuple[int, int, str, str | None]) -> TrialBasis | None:
+        """The trial basis (``app.grading.TrialBasis``) of one indication, kept."""
+        if key not in self._grading_bases:
+            modality_id, condition_id, population, variant = key
+            modality = self.modality_slugs.get(modality_id)
+            condition = self.condition_slugs.get(condition_id)
+            basis = None
+            if modality is not None and condition is not None and self.rows:
+                conditions = frozenset(self.condition_slugs[i] for i in self.subtree(condition_id))
+                rows, stated = indication_rows(self.rows, modality, conditions, population, variant)
+                basis = trial_basis(rows, population_stated=stated)
+            self._grading_bases[key] = basis
+        return self._grading_bases[key]
+
+    def _basis(self, key: tuple[int, int, str, str | None]) -> s.IndicationTrialBasis | None:
+        modality_id, condition_id, population, variant = key
+        modality = self.modality_slugs.get(modality_id)
+        condition = self.condition_slugs.get(condition_id)
+        basis = self.grading_basis(key)
+        if basis is None or modality is None or condition is None:
+            return None
+        stated = basis.population_stated
+        params: dict[str, str] = {"modality": modality, "condition": condition}
+        if stated:
+            params["population"] = population
+        if variant is not None:
+            params["variant"] = variant
+        params["comparator"] = (
+            DECISIVE
+            if basis.comparator_set is ComparatorSet.usual_care_placebo_no_treatment
+            else CONTROL
+        )
+        return basis_out(
+            basis,
+            [d.attribution() for d in self.datasets if d.name in basis.datasets],
+            with_query(f"{API}/pooled", params),
+            with_query(f"{API}/pooled", params | {"risk_of_bias": "low"}),
+        )
 
     def _figures(self, key: tuple[int, int, str, str | None]) -> list[s.IndicationPooled]:
         modality_id, condition_id, population, variant = key
@@ -299,6 +442,42 @@ class TrialTable:
                 )
             )
         return out
+
+
+def basis_out(
+    b: TrialBasis, datasets: list[s.DatasetAttribution], url: str, low_url: str
+) -> s.IndicationTrialBasis:
+    low = b.low_rob
+    return s.IndicationTrialBasis(
+        comparator_set=b.comparator_set.value,
+        comparators=list(b.comparators),
+        reason=b.reason,
+        decides=b.decides,
+        waitlist_only=b.waitlist_only,
+        population_stated=b.population_stated,
+        favours_therapy=b.figure.favours_therapy,
+        k_studies=b.figure.k_studies,
+        k_effects=b.figure.k_effects,
+        participants=b.figure.participants,
+        estimate=b.figure.estimate,
+        ci_low=b.figure.ci_low,
+        ci_high=b.figure.ci_high,
+        pi_low=b.figure.pi_low,
+        pi_high=b.figure.pi_high,
+        tau2=b.figure.tau2,
+        i2=b.figure.i2,
+        egger_p=b.figure.egger_p,
+        low_risk_of_bias=s.LowRiskOfBiasCheck(
+            check=b.low_rob_check.value,
+            k_studies=b.low_rob_studies,
+            estimate=low.estimate if low else None,
+            ci_low=low.ci_low if low else None,
+            ci_high=low.ci_high if low else None,
+            url=low_url,
+        ),
+        datasets=datasets,
+        url=url,
+    )
 
 
 @dataclass(frozen=True)
@@ -418,9 +597,66 @@ class Memo(Protocol):
     def __call__(self, name: str, compute: Callable[[], T], /) -> T: ...
 
 
+@dataclass(frozen=True)
+class GradingInput:
+    """What the rubric reads of one indication besides its trial basis."""
+
+    id: int
+    modality_id: int
+    condition_id: int
+    population: str
+    variant: str | None
+    evidence: Evidence
+    recommendations: tuple[Recommendation, ...]
+    effects: tuple[RecordedEffect, ...]
+    low_certainty: bool
+
+
+def _recorded(row: m.IndicationEffect) -> RecordedEffect:
+    low = row.low_risk_of_bias
+    return recorded_effect(
+        Comparator(row.comparator),
+        EffectMeasure(row.measure),
+        EffectDirection(row.direction) if row.direction else None,
+        (row.value, row.ci_low, row.ci_high),
+        (low["value"], low["ci_low"], low["ci_high"], low.get("studies")) if low else None,
+    )
+
+
+def load_grading_input(session: Session) -> tuple[GradingInput, ...]:
+    """Three statements: indications, their guideline positions, their effects."""
+    recommendations: dict[int, list[Recommendation]] = defaultdict(list)
+    for indication_id, recommendation in session.execute(
+        select(col(m.IndicationGuideline.indication_id), col(m.IndicationGuideline.recommendation))
+    ).all():
+        recommendations[indication_id].append(Recommendation(recommendation))
+    effects: dict[int, list[RecordedEffect]] = defaultdict(list)
+    for row in session.execute(select(m.IndicationEffect)).scalars():
+        effects[row.indication_id].append(_recorded(row))
+    out = []
+    for i in session.execute(select(m.Indication).order_by(col(m.Indication.id))).scalars():
+        assert i.id is not None
+        out.append(
+            GradingInput(
+                id=i.id,
+                modality_id=i.modality_id,
+                condition_id=i.condition_id,
+                population=i.population,
+                variant=i.variant,
+                evidence=Evidence(i.evidence),
+                recommendations=tuple(recommendations[i.id]),
+                effects=tuple(effects[i.id]),
+                low_certainty=any(
+                    Certainty(c["rating"]) in LOW_CERTAINTY for c in i.certainty or []
+                ),
+            )
+        )
+    return tuple(out)
+
+
 def load_trial_table(session: Session) -> TrialTable:
-    """Four statements: datasets, comparisons with their study and condition, modality slugs,
-    condition parents."""
+    """Seven statements: datasets, comparisons with their study and condition, modality slugs,
+    condition parents, and what grading reads (``load_grading_input``)."""
     datasets = tuple(
         DatasetInfo(**{f.name: getattr(d, f.name) for f in fields(DatasetInfo)})
         for d in session.execute(
@@ -484,7 +720,9 @@ def load_trial_table(session: Session) -> TrialTable:
         slugs[cid] = slug
         if parent is not None:
             children[parent].append(cid)
-    return TrialTable(datasets, rows, modality_slugs, slugs, dict(children))
+    table = TrialTable(datasets, rows, modality_slugs, slugs, dict(children))
+    table.grading_input = load_grading_input(session)
+    return table
 
 
 def trial_table(session: Session, memo: Memo) -> TrialTable:

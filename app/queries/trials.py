@@ -1,6 +1,6 @@
 """The trial layer's named reads: datasets, comparisons (paged, whole, one), pooled effects.
 
-Each reads the release's trial table (``trial_table``: four statements the first time in a
+Each reads the release's trial table (``trial_table``: seven statements the first time in a
 release, none afterwards) and filters it in memory with the one filter every trial answer
 shares. Unknown modality and dataset names are 404s that suggest the nearest name.
 """
@@ -28,7 +28,7 @@ from app.queries.trial_table import (
     trial_table,
 )
 from app.suggest import suggest
-from app.urls import API, PATHS, Urls, with_query
+from app.urls import API, PATHS, Urls, trials_csv_path, with_query
 
 # The columns of /v1/trials.csv (and of the export's trial_comparisons), in order: the first
 # three are what metafor needs to pool (see docs/meta-analysis.md).
@@ -166,3 +166,40 @@ def pooled(
 def ndjson_lines(urls: Urls, rows: list[TrialRow]) -> Iterator[str]:
     for r in rows:
         yield r.out(urls).model_dump_json() + "\n"
+
+
+def indication_trials(
+    session: Session,
+    memo: Memo,
+    modality: str,
+    condition: str,
+    population: str,
+    variant: str | None,
+    comparator: str,
+) -> tuple[s.Pooled, dict[str, str]] | None:
+    """An indication's pooled figure against one comparator class (or ``control``), study by
+    study, as ``/v1/pooled`` gives it, with each study's label ('Aagaard, 2017'); the same rows
+    as the indication's ``pooled`` figure. None when the condition is unknown or no row matches."""
+    table = trial_table(session, memo)
+    ids = {slug: id_ for id_, slug in table.condition_slugs.items()}
+    if condition not in ids:
+        return None
+    f = TrialFilter(
+        modality=modality,
+        condition_ids=table.subtree(ids[condition]),
+        population=population,
+        variant=variant,
+        comparator=comparator,
+    )
+    rows = table.select(f)
+    if not rows:
+        return None
+    params = {
+        "modality": modality,
+        "condition": condition,
+        "population": population,
+        "comparator": comparator,
+        **({"variant": variant} if variant is not None else {}),
+    }
+    figure = pooled_out(table, rows, "reml", trials_csv_path(params))
+    return figure, {r.study: r.study_label for r in rows}

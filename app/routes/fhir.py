@@ -43,6 +43,7 @@ from app.queries.fhir import (
     indication_page,
     modality_page,
 )
+from app.queries.trial_table import trial_table
 from app.release import ReleaseDep
 
 router = APIRouter(tags=["fhir"], default_response_class=FhirResponse)
@@ -155,7 +156,8 @@ def search_evidence(
         condition_ids=condition_ids(snapshot.session, condition, condition_below),
         modalities=plan_definition_ids(intervention),
     )
-    total, records = indication_page(snapshot.session, search, window)
+    trials = trial_table(snapshot.session, snapshot.memo)
+    total, records = indication_page(snapshot.session, search, window, trials)
     return searchset_response(request, snapshot, urls, total, _evidence(snapshot, records), window)
 
 
@@ -167,7 +169,8 @@ def search_evidence(
 def read_evidence(snapshot: ReleaseDep, id: FhirId, _strict: StrictDep) -> FhirResponse:
     """One indication (modality.condition.population) as Evidence."""
     keys = indication_keys(id) or []
-    _, records = indication_page(snapshot.session, IndicationSearch(keys=keys), ONE)
+    trials = trial_table(snapshot.session, snapshot.memo)
+    _, records = indication_page(snapshot.session, IndicationSearch(keys=keys), ONE, trials)
     if not records:
         raise NotFound(f"no Evidence '{id}'; ids are modality.condition.population")
     return FhirResponse(_evidence(snapshot, records)[0], headers=snapshot.headers)

@@ -23,7 +23,7 @@ from app.domain import (
 )
 from app.errors import InvalidParameter
 from app.http.origin import UrlsDep
-from app.queries.trial_table import CONTROL, TrialFilter
+from app.queries.trial_table import CONTROL, DECISIVE, TrialFilter
 from app.queries.trials import (
     CSV_COLUMNS,
     check_names,
@@ -42,7 +42,7 @@ from app.suggest import suggest
 router = APIRouter(tags=["trials"])
 
 VARIANTS = sorted({v.value for vocabulary in MODALITY_VARIANTS.values() for v in vocabulary})
-COMPARATORS = [CONTROL, *(c.value for c in Comparator)]
+COMPARATORS = [CONTROL, DECISIVE, *(c.value for c in Comparator)]
 FILTERS = (
     "modality",
     "family",
@@ -122,8 +122,10 @@ def trial_filters(
         Query(
             min_length=1,
             max_length=40,
-            description="A comparator class, or 'control' for any control class (waiting list,"
-            " usual care, placebo, no treatment, other controls).",
+            description="A comparator class, 'control' for any control class (waiting list,"
+            " usual care, placebo, no treatment, other controls), or"
+            " 'usual-care-placebo-no-treatment' for those three (the controls a grade is read"
+            " from).",
             json_schema_extra={"enum": COMPARATORS},
             examples=["control"],
         ),

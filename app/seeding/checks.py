@@ -159,11 +159,11 @@ def known_citations(seed: SeedFiles) -> Iterator[SeedProblem]:
 
 
 def evidence_cites_the_indications_works(seed: SeedFiles) -> Iterator[SeedProblem]:
-    """A guideline position, an effect, a dropout figure or a harm cites one work, which the
-    indication also cites."""
+    """A guideline position, an effect, a dropout figure, a harm or a certainty rating cites one
+    work, which the indication also cites."""
     for file, modality in seed.modalities:
         for i, indication in enumerate(modality.indications):
-            for part in ("guidelines", "effects", "acceptability", "harms"):
+            for part in ("guidelines", "effects", "acceptability", "harms", "certainty"):
                 for j, item in enumerate(getattr(indication, part)):
                     path = f"indications[{i}].{part}[{j}].citation"
                     if seed.citations_file is not None and item.citation not in seed.citation_keys:

@@ -35,6 +35,7 @@ from app.domain import (
     SLUG_RE,
     AcceptabilityMeasure,
     Category,
+    Certainty,
     CitationType,
     CodeSystem,
     Comparator,
@@ -231,6 +232,23 @@ def _check_interval(value: float, ci_low: float | None, ci_high: float | None) -
         raise ValueError(f"the interval [{ci_low}, {ci_high}] does not contain the value {value}")
 
 
+class LowRiskOfBiasFigure(SeedModel):
+    """The effect again as its cited work pools it in the studies it rates at low risk of bias
+    alone (a sensitivity analysis stated in its abstract or text), in the effect's own measure
+    and sign."""
+
+    value: float
+    ci_low: float
+    ci_high: float
+    studies: Annotated[int, Field(ge=1, le=100_000, strict=True)] | None = None
+    note: Text | None = None
+
+    @model_validator(mode="after")
+    def _interval(self) -> Self:
+        _check_interval(self.value, self.ci_low, self.ci_high)
+        return self
+
+
 class Effect(SeedModel):
     """A pooled (or trial) estimate exactly as the cited work states it."""
 
@@ -247,12 +265,16 @@ class Effect(SeedModel):
     outcome: Text
     citation: CitationKey
     note: Text | None = None
+    low_risk_of_bias: LowRiskOfBiasFigure | None = None
 
     @model_validator(mode="after")
     def _interval(self) -> Self:
         _check_interval(self.value, self.ci_low, self.ci_high)
+        low = self.low_risk_of_bias
         if self.measure in RATIO_MEASURES and (
-            self.value <= 0 or (self.ci_low is not None and self.ci_low <= 0)
+            self.value <= 0
+            or (self.ci_low is not None and self.ci_low <= 0)
+            or (low is not None and low.ci_low <= 0)
         ):
             raise ValueError(f"a ratio ({self.measure.value}) must be greater than 0")
         if self.direction is None and self.note is None:
@@ -308,6 +330,31 @@ class Acceptability(SeedModel):
         return self
 
 
+class CertaintyRating(SeedModel):
+    """How a cited systematic review rates the certainty (or quality) of its evidence for one
+    comparison the indication rests on, as the review states it. ``rating`` is the lowest level
+    the review gives that comparison; ``highest``, where it gives a range (most results
+    "moderate to very low"), the highest. ``system`` names the scheme: GRADE, or the review's own
+    quality judgement."""
+
+    citation: CitationKey
+    comparison: Text
+    rating: Certainty
+    highest: Certainty | None = None
+    system: Text
+    note: Text | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        order = list(Certainty)
+        if self.highest is not None and order.index(self.highest) > order.index(self.rating):
+            raise ValueError(
+                f"highest ({self.highest.value}) is below rating ({self.rating.value}): rating"
+                " is the lowest level the review gives, highest the top of its range"
+            )
+        return self
+
+
 class Harm(SeedModel):
     """Deterioration or adverse events, as a sentence the cited work supports."""
 
@@ -330,6 +377,7 @@ class Indication(Cited):
     effects: list[Effect] = []
     acceptability: list[Acceptability] = []
     harms: list[Harm] = []
+    certainty: list[CertaintyRating] = []
 
 
 class Consideration(Cited):

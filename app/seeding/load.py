@@ -488,6 +488,7 @@ def _insert_modalities(
                     "variant": i.variant,
                     "acceptability": [a.model_dump(mode="json") for a in i.acceptability],
                     "harms": [h.model_dump(mode="json") for h in i.harms],
+                    "certainty": [c.model_dump(mode="json") for c in i.certainty],
                     "summary": i.summary,
                     "grade_basis": i.grade_basis,
                 },
