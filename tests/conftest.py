@@ -100,23 +100,25 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         shutil.rmtree(shared, ignore_errors=True)
 
 
-# The files that take longest, longest first. pytest-xdist (``--dist loadfile``) hands whole
+# The files that take longest, longest first (as measured by ``--durations=0``, summed per
+# file). pytest-xdist (``--dist loadfile``) hands whole
 # files to the workers in collection order; starting with these keeps one worker from being
 # left with a long file at the end while the others have finished.
 LONGEST_FIRST = [
     "test_reloads.py",
-    "test_fuzz.py",
-    "test_bench_smoke.py",
-    "test_sdk.py",
-    "test_explorer_browser.py",  # when Chromium is there
     "test_trial_load.py",
-    "test_query_counts.py",
+    "test_explorer_browser.py",  # when Chromium is there
+    "test_bench_smoke.py",
+    "test_fuzz.py",
+    "test_sdk.py",
+    "test_releases.py",
+    "test_http_caching.py",
     "test_migration_variants.py",
     "test_trials_api.py",
     "test_meta_analysis.py",
-    "test_capacity.py",
-    "test_releases.py",
-    "test_shutdown.py",
+    "test_migrations.py",
+    "test_api.py",
+    "test_topology.py",
 ]
 
 
