@@ -100,10 +100,10 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         shutil.rmtree(shared, ignore_errors=True)
 
 
-# The files that take longest, longest first (as measured by ``--durations=0``, summed per
-# file). pytest-xdist (``--dist loadfile``) hands whole
-# files to the workers in collection order; starting with these keeps one worker from being
-# left with a long file at the end while the others have finished.
+# The files that take longest, longest first (``--durations=0``, summed per file). pytest-xdist
+# (``--dist loadfile``) hands whole files to the workers in collection order; starting with
+# these keeps one worker from being left with a long file at the end while the others have
+# finished.
 LONGEST_FIRST = [
     "test_reloads.py",
     "test_trial_load.py",
