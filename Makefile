@@ -13,7 +13,7 @@ DB         ?= sqlite
 SCALES     ?= 10,100,1000
 BENCH_ARGS ?=
 
-.PHONY: run test coverage migration lint fuzz sdk check seed migrate clean bench bench-proxy bench-scale wrk nginx screenshots
+.PHONY: run test coverage migration lint fuzz sdk check checksums previous-release seed migrate clean bench bench-proxy bench-scale wrk nginx screenshots
 
 # Tests: pytest-xdist workers (TEST_WORKERS=0 for one process), whole files per worker so that a
 # module's database is loaded once; extra pytest options in PYTEST_ARGS.
@@ -126,6 +126,20 @@ bench-scale: $(STAMP) wrk
 
 check: $(RUN_STAMP)
 	$(BIN)/therapy-kb check
+
+## checksums: state the current release's export checksums (from seed/) in README.md and CITATION.cff
+checksums: $(RUN_STAMP)
+	$(BIN)/therapy-kb checksums --write
+
+## previous-release: load a published release (PREVIOUS=version; default: the one before seed/'s),
+## its seed from git history, beside the current one, which is loaded again after it
+PREVIOUS ?=
+previous-release: $(RUN_STAMP)
+	rm -rf var/previous-release
+	$(BIN)/therapy-kb history-seed --out var/previous-release $(PREVIOUS)
+	$(BIN)/therapy-kb migrate
+	$(BIN)/therapy-kb seed --dir var/previous-release/seed
+	$(BIN)/therapy-kb seed
 
 migrate: $(RUN_STAMP)
 	$(BIN)/therapy-kb migrate

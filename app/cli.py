@@ -212,6 +212,156 @@ def diff_(
         typer.echo(result.model_dump_json(indent=2))
 
 
+# Where the current release's checksums are stated, each between markers `checksums` writes.
+README = "README.md"
+CITATION_CFF = "CITATION.cff"
+README_START, README_END = "<!-- checksums: written by `make checksums` -->", "<!-- /checksums -->"
+CFF_START = "# checksums: written by `make checksums`"
+EXTENSIONS = {"json": "json", "ndjson": "ndjson", "csv": "zip"}
+
+
+def release_checksums(seed_dir: Path) -> tuple[str, dict[str, str]]:
+    """The version of the seed in ``seed_dir`` and the sha256 of its export in each format, as
+    any install serves them: the seed loaded into a throwaway SQLite database."""
+    import tempfile
+
+    from sqlalchemy import select
+    from sqlmodel import Session
+
+    from app import models as m
+    from app.config import Settings
+    from app.migrate import upgrade
+    from app.seeding import load_seed, read_seed_dir
+
+    seed = read_seed_dir(seed_dir)
+    with tempfile.TemporaryDirectory() as tmp:
+        engine = create_db_engine(Settings(database_url=f"sqlite:///{tmp}/checksums.sqlite3"))
+        try:
+            upgrade(engine)
+            load_seed(engine, seed)
+            with Session(engine) as session:
+                rows = session.execute(select(m.ReleaseSnapshot)).scalars()
+                sums = {r.format: r.sha256 for r in rows}
+        finally:
+            engine.dispose()
+    return seed.release.version, {fmt: sums[fmt] for fmt in EXTENSIONS}
+
+
+def checksums_markdown(version: str, sums: dict[str, str]) -> str:
+    rows = "\n".join(
+        f"| `/v1/releases/{version}/export.{EXTENSIONS[fmt]}` | `{sha}` |"
+        for fmt, sha in sums.items()
+    )
+    return (
+        f"{README_START}\n| release {version}, export | sha256 |\n|---|---|\n{rows}\n{README_END}"
+    )
+
+
+def checksums_cff(version: str, sums: dict[str, str]) -> str:
+    entries = "".join(
+        f"  - type: other\n"
+        f'    value: "sha256:{sha}"\n'
+        f"    description: \"sha256 of release {version}'s export as {fmt} "
+        f'(GET /v1/releases/{version}/export.{EXTENSIONS[fmt]})"\n'
+        for fmt, sha in sums.items()
+    )
+    return f"{CFF_START}\nidentifiers:\n{entries}"
+
+
+def _replace_block(text: str, start: str, end: str | None, block: str, where: Path) -> str:
+    if start not in text:
+        raise _fail(f"{where}: no line {start!r} to write the checksums after")
+    head, _, rest = text.partition(start)
+    if end is None:  # to the end of the file
+        return head + block
+    if end not in rest:
+        raise _fail(f"{where}: no {end!r} after {start!r}")
+    return head + block + rest.partition(end)[2]
+
+
+@cli.command()
+def checksums(
+    directory: DirOption = None,
+    write: Annotated[
+        bool, typer.Option("--write", help=f"Write them into {README} and {CITATION_CFF}.")
+    ] = False,
+) -> None:
+    """The sha256 of the seed's export in each format, the same on every install; --write
+    states them in the README and CITATION.cff (a test holds the two to the seed)."""
+    try:
+        version, sums = release_checksums(directory or get_settings().seed_dir)
+    except AppError as exc:
+        raise _fail(exc.detail) from exc
+    for fmt, sha in sums.items():
+        typer.echo(f"{sha}  {version}/export.{EXTENSIONS[fmt]}")
+    if write:
+        from app.config import PROJECT_ROOT
+
+        readme, cff = PROJECT_ROOT / README, PROJECT_ROOT / CITATION_CFF
+        text = readme.read_text(encoding="utf-8")
+        block = checksums_markdown(version, sums)
+        readme.write_text(_replace_block(text, README_START, README_END, block, readme), "utf-8")
+        text = cff.read_text(encoding="utf-8")
+        block = checksums_cff(version, sums)
+        cff.write_text(_replace_block(text, CFF_START, None, block, cff), encoding="utf-8")
+        typer.echo(f"wrote the checksums of release {version} into {README} and {CITATION_CFF}")
+
+
+@cli.command("history-seed")
+def history_seed(
+    out: Annotated[Path, typer.Option("--out", help="Directory to write the seed into.")],
+    version: Annotated[
+        str | None,
+        typer.Argument(help="A published version; default: the one before the current seed's."),
+    ] = None,
+) -> None:
+    """Write the seed of a published release, from this repository's git history, into OUT
+    (as OUT/seed): the last commit whose seed/release.yaml names that version."""
+    import subprocess
+
+    import yaml
+
+    from app.config import PROJECT_ROOT
+
+    def git(*args: str) -> str:
+        done = subprocess.run(
+            ["git", *args], cwd=PROJECT_ROOT, capture_output=True, text=True, check=False
+        )
+        if done.returncode != 0:
+            raise _fail(f"git {' '.join(args)}: {done.stderr.strip()}")
+        return done.stdout
+
+    # Newest first: each commit that changed the release file, with the version it names.
+    commits = git("log", "--format=%H", "--", "seed/release.yaml").split()
+    versions = [
+        (c, str(yaml.safe_load(git("show", f"{c}:seed/release.yaml"))["version"])) for c in commits
+    ]
+    if not versions:
+        raise _fail("no release in this repository's history")
+    wanted = version or next((v for _, v in versions if v != versions[0][1]), None)
+    for n, (_, named) in enumerate(versions):
+        if named == wanted:
+            # The seed as it last was under that version: just before the next version's commit.
+            revision = f"{versions[n - 1][0]}^" if n else "HEAD"
+            break
+    else:
+        known = ", ".join(dict.fromkeys(v for _, v in versions))
+        raise _fail(f"no release {wanted} in this repository's history; it has {known}")
+    out.mkdir(parents=True, exist_ok=True)
+    archive = subprocess.run(
+        ["git", "archive", revision, "seed"], cwd=PROJECT_ROOT, capture_output=True, check=True
+    ).stdout
+    import io
+    import tarfile
+
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(out, filter="data")
+    typer.echo(
+        f"wrote the seed of release {wanted} ({git('rev-parse', revision).strip()[:12]}) "
+        f"into {out / 'seed'}"
+    )
+
+
 @cli.command()
 def openapi(
     out: Annotated[

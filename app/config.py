@@ -97,6 +97,12 @@ class Settings(BaseSettings):
         "and 'seed' refuse to run, and every PostgreSQL connection is read-only "
         "(default_transaction_read_only), so no write reaches a database from it.",
     )
+    public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        pattern=r"^https?://[A-Za-z0-9.\-\[\]:]+$",
+        description="The public origin the service is known by (scheme://host[:port], no "
+        "path): FHIR canonical URLs are built on it, the same whichever address a client used.",
+    )
     trusted_proxies: list[str] = Field(
         default=[],
         description="Addresses or networks of proxies whose X-Forwarded-Proto and "

@@ -19,12 +19,14 @@ from sqlmodel import Session
 from app import models as m
 from app import schemas as s
 from app.domain import EXPORT_EXTENSIONS, ExportFormat
+from app.errors import NotFound
 from app.queries.citations import all_citations
 from app.queries.conditions import condition_summaries
 from app.queries.export import TABLES
 from app.queries.meta import meta
 from app.queries.modalities import modality_details
 from app.queries.trial_table import load_trial_table
+from app.suggest import suggest
 from app.urls import PATHS
 
 MODALITY_BATCH = 100
@@ -41,8 +43,14 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
+# What the release record of an export leaves out: when this database loaded the release. The
+# bytes then depend on the content alone, so the same release exported on any install has the
+# same sha256 (``/v1/meta`` and ``/v1/releases`` still say when it was loaded here).
+NOT_CONTENT = {"loaded_at"}
+
+
 def _release_record(session: Session, release: m.Release) -> dict[str, Any]:
-    return meta(session, release).model_dump(mode="json")
+    return meta(session, release).model_dump(mode="json", exclude=NOT_CONTENT)
 
 
 def export(session: Session, release: m.Release, fmt: ExportFormat) -> Iterator[bytes]:
@@ -175,3 +183,30 @@ def _csv_zip(session: Session, release: m.Release) -> Iterator[bytes]:
                 text.detach()
             yield sink.take()
     yield sink.take()
+
+
+# ---------------------------------------------------------------------------------------------
+# One table of an export: the zip's member, or the NDJSON export's lines of its records
+
+# The export's tables: the release's own row, then every table of app.queries.export.
+EXPORT_TABLES = ("release", *TABLES)
+
+
+def no_such_table(name: str) -> NotFound:
+    close = suggest(name, EXPORT_TABLES)
+    detail = f"no table '{name}' in the export" + (f"; did you mean '{close}'?" if close else "")
+    return NotFound(detail, **({"suggestion": close} if close else {}))
+
+
+def table_bytes(whole: bytes, fmt: ExportFormat, table: str) -> bytes:
+    """One table of a whole export in ``fmt``: the zip's ``{table}.csv`` as it is stored in the
+    zip, or the NDJSON lines of that table's records (each line as the whole export has it)."""
+    if fmt is ExportFormat.csv:
+        with zipfile.ZipFile(io.BytesIO(whole)) as archive:
+            return archive.read(f"{table}.csv")
+    if fmt is ExportFormat.ndjson:
+        # Every line starts with its type, written first by _ndjson with these separators.
+        start = f'{{"type":{_dumps(_record_type(table) if table != "release" else table)},'
+        lines = whole.splitlines(keepends=True)
+        return b"".join(line for line in lines if line.startswith(start.encode()))
+    raise ValueError(f"the {fmt.value} export has no tables")

@@ -20,6 +20,7 @@ from app.config import Settings, get_settings
 from app.db import create_db_engine, session_factory
 from app.explorer import routes as explorer
 from app.explorer.render import STATIC
+from app.fhir.terminology import Canonical
 from app.http.negotiation import MediaTypes
 from app.http.origin import Trusted, origin
 from app.http.strict_query import strict_query
@@ -39,8 +40,8 @@ from app.routes import (
     search,
     trials,
 )
+from app.urls import FHIR, Area, area, kept_per_release
 from app.urls import STATIC as STATIC_PREFIX
-from app.urls import Area, area, kept_per_release
 from app.web import openapi, problems, redoc
 from app.web.accept import AcceptMiddleware
 from app.web.admission import AdmissionMiddleware
@@ -105,6 +106,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.release_cache = release_cache
     trusted = Trusted(settings.trusted_proxies)
     app.state.trusted_proxies = trusted
+    # Where FHIR canonical URLs live: the configured public origin, not the request's.
+    app.state.fhir_canonical = Canonical(f"{settings.public_url}{FHIR}")
     problems.install(app)
     openapi.install(app)
     routers = [

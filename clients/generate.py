@@ -5,8 +5,9 @@
 DIR defaults to this directory (``clients/``). Under it, this writes:
 
 - ``openapi.json``: the document, as ``therapy-kb openapi`` writes it;
-- ``python/``: a Python client, ``therapy_kb_client`` (openapi-python-client, with the settings in
-  ``python-config.yaml``);
+- ``python/``: a Python client, ``therapy_kb_client`` (openapi-python-client with its default
+  settings: every operation is readable by them; its ``Client`` follows redirects unless told
+  not to, so a condition asked for by its ICD code, a 308 to its slug, reads as the condition);
 - ``typescript/src/schema.d.ts``: the TypeScript types of every path (openapi-typescript).
 
 then type-checks ``typescript/example.ts`` against those types with ``tsc``, which compiles it to
@@ -30,6 +31,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 TYPESCRIPT = HERE / "typescript"
 NODE_BIN = TYPESCRIPT / "node_modules" / ".bin"
+PACKAGE = "therapy_kb_client"  # the generator's name for it, from the document's title
 # What the TypeScript client is besides the generated types.
 TYPESCRIPT_FILES = ["package.json", "tsconfig.json", "example.ts"]
 
@@ -57,8 +59,6 @@ def python_client(document: Path, out: Path) -> Path:
             "generate",
             "--path",
             str(document),
-            "--config",
-            str(HERE / "python-config.yaml"),
             "--meta",
             "pdm",
             "--output-path",
@@ -68,7 +68,30 @@ def python_client(document: Path, out: Path) -> Path:
         ],
         env=env,
     )
+    follow_redirects_by_default(target / PACKAGE / "client.py")
     return target
+
+
+# The one setting of the generated client the generator has no option for: its clients'
+# follow_redirects (httpx's, default False), which a code lookup's 308 needs.
+FOLLOW_REDIRECTS = 'field(default={}, kw_only=True, alias="follow_redirects")'
+FOLLOW_REDIRECTS_DOC = (
+    "``follow_redirects``: Whether or not to follow redirects. Default value is {}."
+)
+
+
+def follow_redirects_by_default(client_py: Path) -> None:
+    """Make ``follow_redirects=True`` the default of the generated ``Client`` and
+    ``AuthenticatedClient`` (a caller can still pass False); fail loudly if the generator's
+    output no longer has the line this edits."""
+    source = client_py.read_text(encoding="utf-8")
+    for template in (FOLLOW_REDIRECTS, FOLLOW_REDIRECTS_DOC):
+        old, new = template.format(False), template.format(True)
+        if source.count(old) != 2:
+            changed = f"{client_py}: expected {old!r} in both clients; the generator changed"
+            raise SystemExit(changed)
+        source = source.replace(old, new)
+    client_py.write_text(source, encoding="utf-8")
 
 
 def typescript_client(document: Path, out: Path) -> Path:

@@ -7,13 +7,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 from sqlalchemy import Engine, text
 from typer.testing import CliRunner
 
 from app.cli import cli
 from app.config import Settings, get_settings
 from app.main import create_app
-from tests.conftest import FIXTURE_SEED
+from app.seeding import read_seed_dir
+from tests.conftest import FIXTURE_SEED, REAL_SEED
 from tests.helpers import copy_seed
 
 runner = CliRunner()
@@ -75,6 +77,8 @@ def test_migrate_then_seed_then_seed_again(env_db: str, engine: Engine) -> None:
     first = runner.invoke(cli, ["seed", "--dir", str(FIXTURE_SEED)])
     assert first.exit_code == 0, first.output
     assert "modalities added (2): alpha, beta" in first.stdout
+    # The version loaded, and its content hash.
+    assert first.stdout.startswith("loaded release 0.0.1 (content ")
     second = runner.invoke(cli, ["seed", "--dir", str(FIXTURE_SEED)])
     assert second.exit_code == 0
     assert second.stdout.startswith("unchanged: release")
@@ -93,3 +97,23 @@ def test_seed_against_an_unreachable_database_fails_cleanly(
         get_settings.cache_clear()
     assert result.exit_code == 1
     assert "database error, nothing was loaded" in result.stderr
+
+
+def test_history_seed_writes_a_published_release(tmp_path: Path) -> None:
+    """`make previous-release` loads a release's seed from git history: the current version's
+    is the seed as last committed, which reads and checks as a seed; another version is the
+    default, and an unknown one is refused with the versions there are."""
+    version = str(yaml.safe_load((REAL_SEED / "release.yaml").read_text())["version"])
+    done = runner.invoke(cli, ["history-seed", "--out", str(tmp_path / "now"), version])
+    assert done.exit_code == 0, done.output
+    seed = read_seed_dir(tmp_path / "now" / "seed")
+    assert seed.release.version == version
+    earlier = runner.invoke(cli, ["history-seed", "--out", str(tmp_path / "before")])
+    assert earlier.exit_code == 0, earlier.output
+    before = yaml.safe_load((tmp_path / "before" / "seed" / "release.yaml").read_text())
+    assert str(before["version"]) != version
+    missing = runner.invoke(cli, ["history-seed", "--out", str(tmp_path / "x"), "0.0.0-none"])
+    assert missing.exit_code == 1
+    assert f"no release 0.0.0-none in this repository's history; it has {version}" in (
+        missing.stderr
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import zipfile
@@ -11,19 +12,26 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlmodel import Session
 from typer.testing import CliRunner
 
 from app import export as export_module
-from app.cli import cli
+from app import models as m
+from app.cli import EXTENSIONS, checksums_markdown, cli
 from app.config import Settings, get_settings
-from app.domain import indication_id
+from app.db import create_db_engine
+from app.domain import ExportFormat, indication_id
 from app.main import create_app
-from app.seeding import read_seed_dir
+from app.queries import current_release
+from app.seeding import load_seed, read_seed_dir
 from tests.conftest import FIXTURE_SEED, REAL_SEED
 from tests.helpers import ORIGIN
 
 SEED = read_seed_dir(FIXTURE_SEED)
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
@@ -144,12 +152,101 @@ def test_csv_zip_tables_join(client: TestClient) -> None:
     assert tables["citations"].set_index("key").loc["delta2020", "authors"] == "Fixture Institute"
 
 
-def test_export_streams_in_chunks(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_export_is_built_in_chunks(fixture_db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The export is built as a stream (the load keeps it, the command line writes it), never
+    whole in memory."""
     monkeypatch.setattr(export_module, "FLUSH_BYTES", 256)
-    for fmt in ("json", "ndjson", "csv"):
-        with client.stream("GET", f"/v1/export?format={fmt}") as response:
-            chunks = [chunk for chunk in response.iter_raw() if chunk]
-        assert len(chunks) > 3, fmt
+    engine = create_db_engine(Settings(database_url=fixture_db_url))
+    try:
+        with Session(engine) as session:
+            release = current_release(session)
+            assert release is not None
+            for fmt in ExportFormat:
+                chunks = [c for c in export_module.export(session, release, fmt) if c]
+                assert len(chunks) > 3, fmt
+    finally:
+        engine.dispose()
+
+
+def _exports(database_url: str) -> dict[str, bytes]:
+    """What a database serves as the current release's export, in every format, and each
+    table of it."""
+    with TestClient(create_app(Settings(database_url=database_url))) as client:
+        out = {}
+        for extension in ("json", "ndjson", "zip"):
+            response = client.get(f"/v1/export.{extension}")
+            assert response.status_code == 200, response.text
+            out[extension] = response.content
+        for table in export_module.EXPORT_TABLES:
+            for extension in ("csv", "ndjson"):
+                response = client.get(f"/v1/export/{table}.{extension}")
+                assert response.status_code == 200, response.text
+                out[f"{table}.{extension}"] = response.content
+        return out
+
+
+def _first_difference(a: bytes, b: bytes) -> tuple[bytes, bytes]:
+    pairs = enumerate(zip(a, b, strict=False))
+    at = next((i for i, (x, y) in pairs if x != y), min(len(a), len(b)))
+    return a[max(at - 80, 0) : at + 80], b[max(at - 80, 0) : at + 80]
+
+
+def test_the_same_release_exports_the_same_bytes_on_any_install(
+    fixture_db_url: str, db_url: str
+) -> None:
+    """Loaded at another time into another database (on either engine), a release exports to
+    the same bytes: nothing in an export says when or where it was loaded."""
+    engine = create_db_engine(Settings(database_url=db_url))
+    try:
+        load_seed(engine, SEED)
+        with Session(engine) as session:
+            stored = {
+                s.format: s.sha256 for s in session.execute(select(m.ReleaseSnapshot)).scalars()
+            }
+    finally:
+        engine.dispose()
+    here, there = _exports(fixture_db_url), _exports(db_url)
+    assert here.keys() == there.keys()
+    for name in here:
+        assert here[name] == there[name], (name, _first_difference(here[name], there[name]))
+    assert stored == {
+        "json": hashlib.sha256(here["json"]).hexdigest(),
+        "ndjson": hashlib.sha256(here["ndjson"]).hexdigest(),
+        "csv": hashlib.sha256(here["zip"]).hexdigest(),
+    }
+    assert b"loaded_at" not in here["json"] + here["ndjson"] + here["release.csv"]
+
+
+def test_each_table_is_the_zip_member(client: TestClient) -> None:
+    zipped = client.get("/v1/export.zip").content
+    lines = client.get("/v1/export.ndjson").content.splitlines(keepends=True)
+    with zipfile.ZipFile(io.BytesIO(zipped)) as archive:
+        names = archive.namelist()
+        assert names == [f"{table}.csv" for table in export_module.EXPORT_TABLES]
+        for name in names:
+            table = name.removesuffix(".csv")
+            response = client.get(f"/v1/export/{table}.csv")
+            assert response.status_code == 200, response.text
+            assert response.headers["content-type"] == "text/csv; charset=utf-8"
+            assert response.content == archive.read(name), table
+            ndjson = client.get(f"/v1/export/{table}.ndjson")
+            assert ndjson.headers["content-type"] == "application/x-ndjson"
+            records = [json.loads(line) for line in ndjson.content.splitlines()]
+            rows = list(csv.DictReader(io.StringIO(response.text, newline="")))
+            assert len(records) == len(rows), table
+            assert all(line in lines for line in ndjson.content.splitlines(keepends=True))
+    # Every line of the NDJSON export is in one table's.
+    tables = b"".join(
+        client.get(f"/v1/export/{t}.ndjson").content for t in export_module.EXPORT_TABLES
+    )
+    assert sorted(tables.splitlines()) == sorted(line.rstrip(b"\n") for line in lines)
+
+
+def test_an_unknown_table_is_suggested(client: TestClient) -> None:
+    response = client.get("/v1/export/indication.csv")
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["suggestion"] == "indications"
 
 
 def test_cli_export_writes_the_same_bytes(
@@ -228,3 +325,28 @@ def test_real_seed_exports(real_db_url: str) -> None:
         assert {
             r["key"]: (r["note"] or None, r["pmid"] or None, r["pmcid"] or None) for r in rows
         } == expected
+
+
+def test_the_stated_checksums_are_the_real_seeds(real_db_url: str) -> None:
+    """README.md and CITATION.cff state the sha256 of the current release's exports; loaded on
+    either engine, the real seed exports to exactly those bytes. After a content change,
+    `make checksums` states the new ones."""
+    engine = create_db_engine(Settings(database_url=real_db_url))
+    try:
+        with Session(engine) as session:
+            release = current_release(session)
+            assert release is not None
+            stored = {
+                s.format: s.sha256 for s in session.execute(select(m.ReleaseSnapshot)).scalars()
+            }
+    finally:
+        engine.dispose()
+    version = release.version
+    expected = {fmt: stored[fmt] for fmt in EXTENSIONS}
+    hint = "run `make checksums` to state the current release's"
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert checksums_markdown(version, expected) in readme, hint
+    cff = yaml.safe_load((ROOT / "CITATION.cff").read_text(encoding="utf-8"))
+    assert cff["version"] == version
+    stated = [i["value"] for i in cff["identifiers"]]
+    assert stated == [f"sha256:{sha}" for sha in expected.values()], hint

@@ -24,9 +24,16 @@ ICD10 = "http://hl7.org/fhir/sid/icd-10-cm"
 ICD11 = "http://id.who.int/icd/release/11/mms"
 
 
+# The public origin the service is configured with: canonical URLs are built on it, whatever
+# origin a request used (the test client's is http://testserver).
+PUBLIC_URL = "https://kb.example.org"
+CANONICAL = f"{PUBLIC_URL}/fhir"
+
+
 @pytest.fixture(scope="module")
 def client(fixture_db_url: str) -> Iterator[TestClient]:
-    with TestClient(create_app(Settings(database_url=fixture_db_url))) as client:
+    settings = Settings(database_url=fixture_db_url, public_url=PUBLIC_URL)
+    with TestClient(create_app(settings)) as client:
         yield client
 
 
@@ -175,7 +182,7 @@ def test_every_resource_reads_as_it_searches(client: TestClient, resource_type: 
 
 def test_plan_definition(client: TestClient) -> None:
     plan = fhir_get(client, "/fhir/PlanDefinition/alpha")
-    assert plan["url"] == "https://therapy-kb.example/fhir/PlanDefinition/alpha"
+    assert plan["url"] == f"{CANONICAL}/PlanDefinition/alpha"
     assert (plan["name"], plan["title"], plan["subtitle"]) == ("AT", "Alpha therapy", "AT")
     assert (plan["status"], plan["version"], plan["publisher"]) == (
         "active",
@@ -210,7 +217,7 @@ def test_plan_definition(client: TestClient) -> None:
             {
                 "type": "citation",
                 "display": "The fixture handbook",
-                "resource": "https://therapy-kb.example/fhir/Citation/gamma2010",
+                "resource": f"{CANONICAL}/Citation/gamma2010",
                 "resourceReference": {"reference": "Citation/gamma2010"},
             }
         ],
@@ -271,7 +278,7 @@ def test_evidence(client: TestClient) -> None:
     assert population["description"] == "Adults with low mood disorder"
     assert exposure["observed"] == {"reference": "#intervention", "display": "Alpha therapy"}
     assert evidence["contained"][0]["characteristic"] == [
-        {"definitionCanonical": "https://therapy-kb.example/fhir/PlanDefinition/alpha"}
+        {"definitionCanonical": f"{CANONICAL}/PlanDefinition/alpha"}
     ]
     intervention = evidence["relatedArtifact"][0]
     assert intervention["resourceReference"] == {"reference": "PlanDefinition/alpha"}
@@ -281,7 +288,7 @@ def test_evidence(client: TestClient) -> None:
         "label": "first-line",
         "display": "Fixture Institute, FG1: Low mood in adults (2020): first-line."
         " Offered as the first step.",
-        "resource": "https://therapy-kb.example/fhir/Citation/alpha2001",
+        "resource": f"{CANONICAL}/Citation/alpha2001",
         "resourceReference": {"reference": "Citation/alpha2001"},
     }
     (certainty,) = evidence["certainty"]
@@ -378,7 +385,8 @@ def test_capability_statement(client: TestClient) -> None:
     assert capability["implementation"]["url"] == "http://testserver/fhir"
     (rest,) = capability["rest"]
     resources = {r["type"]: r for r in rest["resource"]}
-    assert sorted(resources) == ["Citation", "Evidence", "PlanDefinition"]
+    assert sorted(resources) == ["Citation", "CodeSystem", "Evidence", "PlanDefinition"]
+    assert resources.pop("CodeSystem")["interaction"] == [{"code": "read"}]
     doc = client.get("/openapi.json").json()
     for resource_type, resource in resources.items():
         assert [i["code"] for i in resource["interaction"]] == ["read", "search-type"]
@@ -390,6 +398,41 @@ def test_capability_statement(client: TestClient) -> None:
         assert [p["name"] for p in resource["searchParam"]] == [
             p.name for p in SEARCH_PARAMS[resource_type]
         ]
+
+
+def test_canonical_urls_are_on_the_configured_origin(client: TestClient) -> None:
+    """Canonical URLs name a resource wherever it is read from: the configured public origin,
+    not the request's, which only the Bundle's fullUrl and links use."""
+    bundle = fhir_get(client, "/fhir/PlanDefinition?_count=1")
+    plan = bundle["entry"][0]
+    assert plan["fullUrl"].startswith("http://testserver/fhir/PlanDefinition/")
+    assert plan["resource"]["url"] == f"{CANONICAL}/PlanDefinition/{plan['resource']['id']}"
+    capability = fhir_get(client, "/fhir/metadata")
+    assert capability["url"] == f"{CANONICAL}/CapabilityStatement/therapy-kb"
+    assert fhir_get(client, "/fhir/CodeSystem/evidence-level")["url"] == (
+        f"{CANONICAL}/CodeSystem/evidence-level"
+    )
+    # Unconfigured: the address `serve` binds by default.
+    assert create_app(Settings()).state.fhir_canonical.base == "http://127.0.0.1:8000/fhir"
+    with pytest.raises(ValueError, match="public_url"):
+        Settings(public_url="kb.example.org/path")
+
+
+def test_the_evidence_levels_are_a_code_system(client: TestClient) -> None:
+    """Every Evidence codes its certainty in our evidence levels beside GRADE's: the system
+    URL they name is served as a CodeSystem (valid under fhir.resources), one concept a level."""
+    evidence = fhir_get(client, "/fhir/Evidence?_count=1")["entry"][0]["resource"]
+    codings = [c for r in evidence["certainty"] for c in r.get("rating", {}).get("coding", [])]
+    system = next(c["system"] for c in codings if c["system"].endswith("/evidence-level"))
+    code_system = fhir_get(client, "/fhir/CodeSystem/evidence-level")
+    assert code_system["url"] == system
+    assert (code_system["content"], code_system["count"]) == ("complete", len(Evidence))
+    concepts = {c["code"]: c for c in code_system["concept"]}
+    assert list(concepts) == [level.value for level in Evidence]
+    for level in Evidence:
+        assert concepts[level.value]["property"] == [{"code": "rank", "valueInteger": level.rank}]
+        assert concepts[level.value]["definition"]
+    assert {c["code"] for c in codings if c["system"] == system} <= set(concepts)
 
 
 # (request, status): every refusal under /fhir is an OperationOutcome.
@@ -502,6 +545,7 @@ def test_openapi_lists_the_fhir_routes(client: TestClient) -> None:
     assert sorted(fhir) == [
         "/fhir/Citation",
         "/fhir/Citation/{id}",
+        "/fhir/CodeSystem/evidence-level",
         "/fhir/Evidence",
         "/fhir/Evidence/{id}",
         "/fhir/PlanDefinition",

@@ -20,6 +20,8 @@ from fastapi.testclient import TestClient
 
 import app.routes as routes_package
 from app.config import Settings
+from app.http.negotiation import GENERIC
+from app.http.strict_query import declared as declared_query
 from app.main import create_app
 
 DOC: dict[str, Any] = create_app(Settings()).openapi()
@@ -143,6 +145,8 @@ def expected_errors(path: str, op: dict[str, Any]) -> set[str]:
     it sends (406 from the API's Accept rule), whether it reads the database (503), and what
     its route declares itself."""
     params = op.get("parameters", [])
+    # An operation that chooses its representation by format= is documented without it.
+    takes_query = bool(params) or bool(declared_query(ROUTES[path]).names)
     fhir = path.startswith("/fhir/")
     expected = set(ANY_REQUEST)
     if path != "/healthz":
@@ -151,7 +155,7 @@ def expected_errors(path: str, op: dict[str, Any]) -> set[str]:
         expected.add("404")
     if path.startswith("/v1/"):
         expected.add("406")
-    if params and not fhir:
+    if takes_query and not fhir:
         expected.add("422")
     declared = {str(status) for status in ROUTES[path].responses if int(status) >= 400}
     return expected | declared
@@ -297,14 +301,49 @@ def test_the_trial_sets_are_operations_of_their_own() -> None:
     for path, (operation_id, media_type) in WHOLE_SETS.items():
         op = DOC["paths"][path]["get"]
         assert op["operationId"] == operation_id
-        assert list(op["responses"]["200"]["content"]) == [media_type]
+        assert list(op["responses"]["200"]["content"])[0] == media_type
         assert {p["name"] for p in op["parameters"]} == page - {"limit", "offset"}
+
+
+# The tables of the export, each at a path of its own.
+TABLE_PATHS = {
+    "/v1/export/{table}.csv": ("exportTableCsv", ["text/csv"]),
+    "/v1/export/{table}.ndjson": ("exportTableNdjson", ["application/x-ndjson", "text/plain"]),
+    "/v1/releases/{version}/export/{table}.csv": ("exportReleaseTableCsv", ["text/csv"]),
+    "/v1/releases/{version}/export/{table}.ndjson": (
+        "exportReleaseTableNdjson",
+        ["application/x-ndjson", "text/plain"],
+    ),
+}
+
+
+def test_each_table_of_the_export_is_an_operation() -> None:
+    for path, (operation_id, media_types) in TABLE_PATHS.items():
+        op = DOC["paths"][path]["get"]
+        assert op["operationId"] == operation_id
+        assert list(op["responses"]["200"]["content"]) == media_types
+        path_names = [name for name in ("version", "table") if f"{{{name}}}" in path]
+        assert [p["name"] for p in op["parameters"]] == path_names
+
+
+def test_generated_clients_read_every_answer() -> None:
+    """openapi-python-client, left to its defaults, reads JSON (and +json), text/* and
+    application/octet-stream only: every 200 offers one of them."""
+    for path, method, op in OPERATIONS:
+        types = list(op["responses"]["200"]["content"])
+        readable = [
+            t
+            for t in types
+            if t == "application/octet-stream" or t.startswith("text/") or "json" in t
+        ]
+        assert readable, f"{method} {path}: {types}"
+        assert not ("application/x-ndjson" in types and readable == ["application/json"])
 
 
 def test_each_representation_is_an_operation_of_its_own() -> None:
     ids = {path: op["operationId"] for path, method, op in OPERATIONS if method == "get"}
-    dotted = {path for path in ids if "." in path.rsplit("/", 1)[-1]} - set(WHOLE_SETS)
-    assert dotted == set(OWN_OPERATIONS)
+    dotted = {path for path in ids if "." in path.rsplit("/", 1)[-1]}
+    assert dotted - set(WHOLE_SETS) - set(TABLE_PATHS) == set(OWN_OPERATIONS)
     for path, operation_id in OWN_OPERATIONS.items():
         assert ids[path] == operation_id, path
         suffix = next(s for s in SUFFIXES if path.endswith(s) and not path.endswith(".csl" + s))
@@ -313,14 +352,17 @@ def test_each_representation_is_an_operation_of_its_own() -> None:
         assert operation_id.startswith(negotiating["operationId"]), path
         media_type, schema = SUFFIXES[suffix]
         ok = DOC["paths"][path]["get"]["responses"]["200"]
-        assert list(ok["content"]) == [media_type], path
+        # Its own media type, then the generic one a generated client reads it as, if any.
+        assert list(ok["content"])[0] == media_type, path
+        assert list(ok["content"])[1:] == ([GENERIC[media_type]] if media_type in GENERIC else [])
         assert ok["content"][media_type]["schema"] == schema, path
-        # The negotiating operation offers the same media type, with the same schema.
-        assert negotiating["responses"]["200"]["content"][media_type]["schema"] == schema
+        # The negotiating operation is documented as JSON only, without format and style.
+        assert list(negotiating["responses"]["200"]["content"]) == ["application/json"]
         # It takes the same parameters, but format (and style, but for the reference list).
         own = {p["name"] for p in DOC["paths"][path]["get"].get("parameters", [])}
-        theirs = {p["name"] for p in negotiating.get("parameters", [])} - {"format"}
-        assert own == (theirs if suffix == ".txt" else theirs - {"style"}), path
+        theirs = {p["name"] for p in negotiating.get("parameters", [])}
+        assert not theirs & {"format", "style"}, base
+        assert own == (theirs | {"style"} if suffix == ".txt" else theirs), path
 
 
 def test_only_the_reference_list_takes_a_style() -> None:
@@ -342,6 +384,7 @@ GOOD = {
     "id": "alpha",
     "modalities": "alpha,beta",
     "q": "fixture",
+    "table": "indications",
 }
 
 

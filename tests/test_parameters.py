@@ -3,15 +3,21 @@ for parameters an operation does not declare or takes only once (app/http/strict
 
 from __future__ import annotations
 
+import pkgutil
 import re
 from collections.abc import Iterator
+from importlib import import_module
 from typing import Any
 
 import pytest
+from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
+from app import routes as routes_package
 from app.config import Settings
+from app.http.strict_query import declared as declared_query
 from app.main import create_app
+from app.web.openapi import CHOOSERS
 
 PROBLEM = "application/problem+json"
 
@@ -121,6 +127,7 @@ def test_unknown_parameter_is_named_with_what_exists(
     declared = client.get("/openapi.json").json()
     path = url.split("?")[0].replace("/alpha", "/{slug}")
     names = {p["name"] for p in declared["paths"][path]["get"].get("parameters", [])}
+    names |= hidden_choosers(client, path)
     listed = error["reason"].split("takes: ")[1]
     expected = ", ".join(sorted(n for n in names if n not in ("slug",))) or "no parameters"
     assert listed == expected
@@ -161,11 +168,27 @@ def test_every_operation_refuses_an_unknown_parameter(client: TestClient) -> Non
             query = "&".join(f"{k}={v}" for k, v in values.items())
             response = client.get(f"{url}?{query}{'&' if query else ''}zz_unknown=1")
             takes_some = any(p["in"] == "query" for p in operation.get("parameters", []))
+            takes_some = takes_some or bool(hidden_choosers(client, path))
             expected = 400 if path.startswith("/fhir") or not takes_some else 422
             assert response.status_code == expected, (path, response.text)
             assert "zz_unknown" in response.text, path
             checked += 1
     assert checked == sum(len(item) for item in document["paths"].values())
+
+
+def hidden_choosers(client: TestClient, path: str) -> set[str]:
+    """The parameters an operation takes that the document leaves out: those that choose among
+    its representations (format, style), documented at the representations' own paths
+    (app/web/openapi.py)."""
+    routes = (
+        route
+        for info in pkgutil.iter_modules(routes_package.__path__)
+        for router in [getattr(import_module(f"app.routes.{info.name}"), "router", None)]
+        if router is not None
+        for route in router.routes
+        if isinstance(route, APIRoute) and route.path == path
+    )
+    return set(declared_query(next(routes)).names) & CHOOSERS
 
 
 def _example(parameter: dict[str, Any]) -> str:

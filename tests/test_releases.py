@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -10,7 +13,7 @@ from typing import Any
 import pytest
 import yaml
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from typer.testing import CliRunner
 
 from app.cli import cli
@@ -122,6 +125,10 @@ def test_both_releases_are_kept_and_old_exports_do_not_change(
     assert second.content_hash() in meta["citation"]["text"]
     assert meta["citation"]["bibtex"].startswith("@misc{therapykbfixture2_0_0,\n")
     assert "  version = {2.0.0},\n" in meta["citation"]["bibtex"]
+    # The data's address is absolute, on the origin asked.
+    data = f"{ORIGIN}/v1/releases/2.0.0/export.json"
+    assert f"Data: {data}." in meta["citation"]["text"]
+    assert f"  howpublished = {{{data}}},\n" in meta["citation"]["bibtex"]
 
 
 def test_the_current_export_and_the_kept_one_agree_on_content(
@@ -133,6 +140,47 @@ def test_the_current_export_and_the_kept_one_agree_on_content(
             live.get(f"/v1/export?format={fmt}").content
             == live.get(f"/v1/releases/1.0.0/export?format={fmt}").content
         )
+
+
+def test_a_kept_export_is_served_as_stored(
+    live: TestClient, engine: Engine, tmp_path: Path
+) -> None:
+    """An export kept by an earlier build (one that wrote the load time into it) is served as
+    it was stored, byte for byte, while later releases are loaded and served."""
+    load_seed(engine, read_seed_dir(first_release(tmp_path)))
+    older = b'{"release":{"version":"1.0.0","loaded_at":"2026-01-01T00:00:00Z"}}\n'
+    with engine.begin() as conn:
+        conn.execute(
+            text("UPDATE release_snapshot SET body = :body, sha256 = :sha WHERE format = 'json'"),
+            {"body": older, "sha": hashlib.sha256(older).hexdigest()},
+        )
+    load_seed(engine, read_seed_dir(second_release(tmp_path)))
+    response = live.get("/v1/releases/1.0.0/export.json")
+    assert response.content == older
+    assert response.headers["etag"] == f'"{hashlib.sha256(older).hexdigest()[:32]}"'
+    assert b"loaded_at" not in live.get("/v1/export.json").content
+
+
+def test_a_kept_release_has_each_table_at_a_url(
+    live: TestClient, engine: Engine, tmp_path: Path
+) -> None:
+    """Each table of a kept release's export, as its kept zip holds it, also once a later
+    release is current (then immutable)."""
+    load_seed(engine, read_seed_dir(first_release(tmp_path)))
+    load_seed(engine, read_seed_dir(second_release(tmp_path)))
+    zipped = live.get("/v1/releases/1.0.0/export.zip").content
+    with zipfile.ZipFile(io.BytesIO(zipped)) as archive:
+        for name in archive.namelist():
+            table = name.removesuffix(".csv")
+            response = live.get(f"/v1/releases/1.0.0/export/{table}.csv")
+            assert response.status_code == 200, response.text
+            assert response.content == archive.read(name), table
+            assert "immutable" in response.headers["cache-control"]
+    ndjson = live.get("/v1/releases/1.0.0/export/citations.ndjson").text.splitlines()
+    assert [json.loads(line)["type"] for line in ndjson] == ["citation"] * len(ndjson) != []
+    current = live.get("/v1/releases/2.0.0/export/citations.csv")
+    assert current.content == live.get("/v1/export/citations.csv").content
+    assert live.get("/v1/releases/1.0.0/export/citation.csv").json()["suggestion"] == "citations"
 
 
 def test_diff_names_every_change(live: TestClient, engine: Engine, tmp_path: Path) -> None:

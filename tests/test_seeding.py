@@ -54,7 +54,10 @@ def test_loading_twice_changes_nothing(engine: Engine) -> None:
     before = snapshot(engine)
     report = load_seed(engine, seed)
     assert not report.changed
-    assert report.lines() == [f"unchanged: release {seed.content_hash()[:12]} is already loaded"]
+    assert report.lines() == [
+        f"unchanged: release {seed.release.version} (content {seed.content_hash()[:12]})"
+        " is already loaded"
+    ]
     assert snapshot(engine) == before
 
 

@@ -9,14 +9,13 @@ from __future__ import annotations
 from app import __version__
 from app import models as m
 from app import schemas as s
-from app.domain import Comparator, ComponentKind, EffectMeasure
+from app.domain import EVIDENCE_DEFINITIONS, Comparator, ComponentKind, EffectMeasure, Evidence
 from app.fhir.terminology import (
-    CANONICAL,
     CERTAINTY_OF,
     CERTAINTY_RATING,
     COMPARATOR_TEXT,
     DELIVERY_TITLES,
-    EVIDENCE_LEVEL,
+    EVIDENCE_LEVEL_ID,
     FHIR_JSON,
     FHIR_VERSION,
     ICD_SYSTEMS,
@@ -27,6 +26,7 @@ from app.fhir.terminology import (
     STATISTIC_TYPE,
     UCUM,
     WORK_IDENTIFIERS,
+    Canonical,
     Json,
     coding,
     concept,
@@ -61,16 +61,12 @@ def indication_key(fhir_id: str) -> IndicationKey | None:
     return IndicationKey(*parts) if len(parts) in (3, 4) else None
 
 
-def canonical(resource_type: str, fhir_id: str) -> str:
-    return f"{CANONICAL}/{resource_type}/{fhir_id}"
-
-
-def _common(resource_type: str, fhir_id: str, release: m.Release) -> Json:
+def _common(resource_type: str, fhir_id: str, release: m.Release, canon: Canonical) -> Json:
     """The metadata every resource of a release shares."""
     return {
         "resourceType": resource_type,
         "id": fhir_id,
-        "url": canonical(resource_type, fhir_id),
+        "url": canon.resource(resource_type, fhir_id),
         "version": release.version,
         "status": "active",
         "date": release.release_date.isoformat(),
@@ -78,13 +74,15 @@ def _common(resource_type: str, fhir_id: str, release: m.Release) -> Json:
     }
 
 
-def cited(keys: list[str], titles: dict[str, str], kind: str = "citation") -> list[Json]:
+def cited(
+    keys: list[str], titles: dict[str, str], canon: Canonical, kind: str = "citation"
+) -> list[Json]:
     return [
         _drop_empty(
             {
                 "type": kind,
                 "display": titles.get(key),
-                "resource": canonical("Citation", citation_id(key)),
+                "resource": canon.resource("Citation", citation_id(key)),
                 "resourceReference": {"reference": f"Citation/{citation_id(key)}"},
             }
         )
@@ -110,7 +108,9 @@ def computable_name(text: str) -> str:
     return name if name[:1].isalpha() else f"M{name}"
 
 
-def plan_definition(x: s.ModalityDetail, titles: dict[str, str], release: m.Release) -> Json:
+def plan_definition(
+    x: s.ModalityDetail, titles: dict[str, str], release: m.Release, canon: Canonical
+) -> Json:
     """A modality as a treatment protocol: its formats and components are its actions."""
     own_keys = list(
         dict.fromkeys([*x.citations, *(k for c in x.pros + x.cons for k in c.citations)])
@@ -122,20 +122,20 @@ def plan_definition(x: s.ModalityDetail, titles: dict[str, str], release: m.Rele
         ]
     )
     kinds = dict.fromkeys(c.kind for c in x.components)  # in the order the seed gives them
-    actions = [_components_action(kind, x.components, titles) for kind in kinds]
+    actions = [_components_action(kind, x.components, titles, canon) for kind in kinds]
     if x.formats:
         actions.append(
             {
                 "title": "Formats",
                 "description": "The usual ways of delivering it, with their numbers.",
                 "groupingBehavior": "logical-group",
-                "action": [_format_action(f, titles) for f in x.formats],
+                "action": [_format_action(f, titles, canon) for f in x.formats],
             }
         )
     return _drop_empty(
-        _common("PlanDefinition", x.slug, release)
+        _common("PlanDefinition", x.slug, release, canon)
         | {
-            "identifier": [{"system": f"{CANONICAL}/modality", "value": x.slug}],
+            "identifier": [{"system": canon.identifiers("modality"), "value": x.slug}],
             "name": computable_name(x.abbreviation),
             "title": x.name,
             "subtitle": x.abbreviation,
@@ -149,12 +149,10 @@ def plan_definition(x: s.ModalityDetail, titles: dict[str, str], release: m.Rele
             "description": f"{x.description.strip()}\n\n{x.origin.strip()}",
             "purpose": x.summary,
             "usage": usage,
-            "topic": [
-                concept(coding(f"{CANONICAL}/CodeSystem/modality-category", x.category.value))
-            ],
+            "topic": [concept(coding(canon.code_system("modality-category"), x.category.value))],
             "copyright": f"Licensed under {release.license}.",
             "copyrightLabel": release.license,
-            "relatedArtifact": cited(own_keys, titles),
+            "relatedArtifact": cited(own_keys, titles, canon),
             "goal": [{"description": {"text": goal}} for goal in x.goals],
             "action": actions,
         }
@@ -162,18 +160,18 @@ def plan_definition(x: s.ModalityDetail, titles: dict[str, str], release: m.Rele
 
 
 def _components_action(
-    kind: ComponentKind, components: list[s.Component], titles: dict[str, str]
+    kind: ComponentKind, components: list[s.Component], titles: dict[str, str], canon: Canonical
 ) -> Json:
     return {
         "title": KIND_TITLES[kind],
-        "code": concept(coding(f"{CANONICAL}/CodeSystem/component-kind", kind.value)),
+        "code": concept(coding(canon.code_system("component-kind"), kind.value)),
         "groupingBehavior": "logical-group",
         "action": [
             _drop_empty(
                 {
                     "title": c.name,
                     "description": c.description,
-                    "documentation": cited(c.citations, titles),
+                    "documentation": cited(c.citations, titles, canon),
                 }
             )
             for c in components
@@ -182,7 +180,7 @@ def _components_action(
     }
 
 
-def _format_action(f: s.Format, titles: dict[str, str]) -> Json:
+def _format_action(f: s.Format, titles: dict[str, str], canon: Canonical) -> Json:
     repeat: Json = {}
     said = []
     if f.sessions is not None:
@@ -210,8 +208,8 @@ def _format_action(f: s.Format, titles: dict[str, str]) -> Json:
             "title": DELIVERY_TITLES[f.delivery],
             "description": f.notes,
             "textEquivalent": " ".join(said).capitalize() + "." if said else None,
-            "code": concept(coding(f"{CANONICAL}/CodeSystem/delivery", f.delivery.value)),
-            "documentation": cited(f.citations, titles),
+            "code": concept(coding(canon.code_system("delivery"), f.delivery.value)),
+            "documentation": cited(f.citations, titles, canon),
             "timingTiming": {"repeat": repeat} if repeat else None,
         }
     )
@@ -229,12 +227,14 @@ def _variable_role(code: str) -> Json:
     return concept(coding("http://terminology.hl7.org/CodeSystem/variable-role", code))
 
 
-def evidence(r: IndicationRecord, titles: dict[str, str], release: m.Release) -> Json:
+def evidence(
+    r: IndicationRecord, titles: dict[str, str], release: m.Release, canon: Canonical
+) -> Json:
     """An indication as a graded finding: population, intervention, certainty, statistics."""
     i = r.indication
     population = f"{POPULATION_TEXT[i.population]} with {i.condition_name.lower()}"
     return _drop_empty(
-        _common("Evidence", evidence_id(i.id), release)
+        _common("Evidence", evidence_id(i.id), release, canon)
         | {
             "title": f"{r.abbreviation}{f' ({i.variant})' if i.variant else ''} for"
             f" {i.condition_name} ({i.population.value})",
@@ -255,11 +255,11 @@ def evidence(r: IndicationRecord, titles: dict[str, str], release: m.Release) ->
                     "type": "depends-on",
                     "label": "intervention",
                     "display": r.modality_name,
-                    "resource": canonical("PlanDefinition", r.modality),
+                    "resource": canon.resource("PlanDefinition", r.modality),
                     "resourceReference": {"reference": f"PlanDefinition/{r.modality}"},
                 },
-                *cited(i.citations, titles),
-                *(_guideline(g, titles) for g in i.guidelines),
+                *cited(i.citations, titles, canon),
+                *(_guideline(g, titles, canon) for g in i.guidelines),
                 *(_dataset(d) for d in (i.trial_basis.datasets if i.trial_basis else [])),
             ],
             "contained": [
@@ -269,7 +269,7 @@ def evidence(r: IndicationRecord, titles: dict[str, str], release: m.Release) ->
                     "status": "active",
                     "title": r.modality_name,
                     "characteristic": [
-                        {"definitionCanonical": canonical("PlanDefinition", r.modality)}
+                        {"definitionCanonical": canon.resource("PlanDefinition", r.modality)}
                     ],
                 }
             ],
@@ -289,12 +289,14 @@ def evidence(r: IndicationRecord, titles: dict[str, str], release: m.Release) ->
                 *([_pooled_statistic(i.trial_basis)] if i.trial_basis else []),
             ],
             "note": [{"text": text} for text in _acceptability_and_harms(i, titles)] or None,
-            "certainty": [_certainty(i, titles, release)],
+            "certainty": [_certainty(i, titles, release, canon)],
         }
     )
 
 
-def _certainty(i: s.Indication, titles: dict[str, str], release: m.Release) -> Json:
+def _certainty(
+    i: s.Indication, titles: dict[str, str], release: m.Release, canon: Canonical
+) -> Json:
     """Our level, and under it each cited review's own rating of its evidence (our levels and
     GRADE's share no scale: the review's rating is a subcomponent, rated by the review)."""
     level, basis = i.evidence, i.grade_basis
@@ -311,7 +313,7 @@ def _certainty(i: s.Indication, titles: dict[str, str], release: m.Release) -> J
             ),
             "rating": concept(
                 coding(CERTAINTY_RATING, code, display),
-                coding(EVIDENCE_LEVEL, level.value),
+                coding(canon.evidence_level, level.value),
                 text=level.value,
             ),
             "rater": release.name,
@@ -545,14 +547,14 @@ def _oriented_note(e: s.Effect) -> str | None:
     )
 
 
-def _guideline(g: s.GuidelinePosition, titles: dict[str, str]) -> Json:
+def _guideline(g: s.GuidelinePosition, titles: dict[str, str], canon: Canonical) -> Json:
     position = f"{g.body}, {g.document}: {g.recommendation.value}"
     return _drop_empty(
         {
             "type": "justification",
             "label": g.recommendation.value,
             "display": f"{position}. {g.note}" if g.note else position,
-            "resource": canonical("Citation", citation_id(g.citation)),
+            "resource": canon.resource("Citation", citation_id(g.citation)),
             "resourceReference": {"reference": f"Citation/{citation_id(g.citation)}"},
         }
     )
@@ -561,7 +563,7 @@ def _guideline(g: s.GuidelinePosition, titles: dict[str, str]) -> Json:
 # Citation ------------------------------------------------------------------------------------
 
 
-def citation(c: s.Citation, release: m.Release) -> Json:
+def citation(c: s.Citation, release: m.Release, canon: Canonical) -> Json:
     """A cited work, with its DOI, PubMed and other identifiers."""
     identifiers = [
         {"system": system, "value": value}
@@ -590,9 +592,9 @@ def citation(c: s.Citation, release: m.Release) -> Json:
         for n, a in enumerate(c.authors, start=1)
     ]
     return _drop_empty(
-        _common("Citation", citation_id(c.key), release)
+        _common("Citation", citation_id(c.key), release, canon)
         | {
-            "identifier": [{"system": f"{CANONICAL}/citation-key", "value": c.key}],
+            "identifier": [{"system": canon.identifiers("citation-key"), "value": c.key}],
             "title": c.title,
             "note": [{"text": c.note}] if c.note else None,
             "citedArtifact": _drop_empty(
@@ -602,7 +604,7 @@ def citation(c: s.Citation, release: m.Release) -> Json:
                     "classification": [
                         {
                             "classifier": [
-                                concept(coding(f"{CANONICAL}/CodeSystem/csl-type", c.type.value))
+                                concept(coding(canon.code_system("csl-type"), c.type.value))
                             ]
                         }
                     ],
@@ -645,13 +647,17 @@ def searchset(total: int, entries: list[Json], base: str, links: dict[str, str])
 
 
 def capability_statement(
-    release: m.Release, base: str, search_params: dict[str, list[Json]], rest_doc: str
+    release: m.Release,
+    base: str,
+    search_params: dict[str, list[Json]],
+    rest_doc: str,
+    canon: Canonical,
 ) -> Json:
     """What this server does: read and search of three resource types, JSON only."""
     return {
         "resourceType": "CapabilityStatement",
         "id": "therapy-kb",
-        "url": canonical("CapabilityStatement", "therapy-kb"),
+        "url": canon.resource("CapabilityStatement", "therapy-kb"),
         "version": release.version,
         "name": "TherapyKb",
         "title": "therapy-kb FHIR R5 server",
@@ -678,7 +684,47 @@ def capability_statement(
                         "searchParam": params,
                     }
                     for resource_type, params in search_params.items()
-                ],
+                ]
+                # The code systems of our own vocabularies that are served, read by their id.
+                + [{"type": "CodeSystem", "interaction": [{"code": "read"}]}],
             }
         ],
     }
+
+
+# CodeSystem ----------------------------------------------------------------------------------
+
+
+def evidence_level_code_system(release: m.Release, canon: Canonical) -> Json:
+    """Our evidence levels, the codes of every Evidence's certainty rating beside GRADE's, as a
+    CodeSystem at their system URL: each with its definition and rank (higher is stronger)."""
+    return _drop_empty(
+        {
+            **_common("CodeSystem", EVIDENCE_LEVEL_ID, release, canon),
+            "url": canon.evidence_level,
+            "name": "EvidenceLevel",
+            "title": f"{release.name} evidence levels",
+            "description": "How strong the evidence for an indication is, by the knowledge base's"
+            " written grading rubric; strongest first. Each maps to a GRADE certainty rating"
+            " (docs/fhir.md).",
+            "caseSensitive": True,
+            "content": "complete",
+            "count": len(Evidence),
+            "property": [
+                {
+                    "code": "rank",
+                    "description": "The level's order: higher is stronger.",
+                    "type": "integer",
+                }
+            ],
+            "concept": [
+                {
+                    "code": level.value,
+                    "display": level.value.capitalize(),
+                    "definition": EVIDENCE_DEFINITIONS[level],
+                    "property": [{"code": "rank", "valueInteger": level.rank}],
+                }
+                for level in Evidence
+            ],
+        }
+    )

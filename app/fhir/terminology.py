@@ -6,6 +6,7 @@ docs/fhir.md shows each mapping; a change here is a change there.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from app.domain import (
@@ -23,8 +24,30 @@ from app.http.problems import FHIR_JSON  # the one error writer sends it too
 __all__ = ["FHIR_JSON"]
 
 FHIR_VERSION = "5.0.0"
-# Canonical URLs name our resources and code systems wherever this server runs.
-CANONICAL = "https://therapy-kb.example/fhir"
+
+
+@dataclass(frozen=True)
+class Canonical:
+    """Where the canonical URLs of our resources and code systems live: under the service's
+    configured public origin (``THERAPY_KB_PUBLIC_URL``), the same whichever address a client
+    used (``app.main`` hands it to the FHIR routes)."""
+
+    base: str  # e.g. https://kb.example.org/fhir
+
+    def resource(self, resource_type: str, fhir_id: str) -> str:
+        return f"{self.base}/{resource_type}/{fhir_id}"
+
+    def code_system(self, name: str) -> str:
+        return f"{self.base}/CodeSystem/{name}"
+
+    def identifiers(self, name: str) -> str:
+        """The system of one kind of our identifiers (``modality``, ``citation-key``)."""
+        return f"{self.base}/{name}"
+
+    @property
+    def evidence_level(self) -> str:
+        return self.code_system(EVIDENCE_LEVEL_ID)
+
 
 Json = dict[str, Any]
 
@@ -42,7 +65,7 @@ CERTAINTY_OF: dict[Evidence, tuple[str, str]] = {
     Evidence.limited: ("low", "Low quality"),
     Evidence.insufficient: ("very-low", "Very low quality"),
 }
-EVIDENCE_LEVEL = f"{CANONICAL}/CodeSystem/evidence-level"
+EVIDENCE_LEVEL_ID = "evidence-level"  # served: GET /fhir/CodeSystem/evidence-level
 # A cited review's own rating (GRADE's levels, or its quality judgement mapped to them).
 REVIEW_CERTAINTY: dict[Certainty, tuple[str, str]] = {
     Certainty.high: ("high", "High quality"),

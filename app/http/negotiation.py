@@ -78,6 +78,57 @@ class Representation:
             described["example"] = self.example
         return {self.media_type: described}
 
+    def own_content(self) -> dict[str, Any]:
+        """Its ``content`` at its own path: its media type, then the generic one a generated
+        client reads it as (``readable``)."""
+        return readable(self.media_type, self.schema, self.example)
+
+    def sent_as(self, request: Request) -> str:
+        """The ``Content-Type`` of its answer at its own path (``sent_as``)."""
+        return sent_as(self.media_type, self.content_type, request)
+
+
+# ---------------------------------------------------------------------------------------------
+# Generic media types, for generated clients
+#
+# openapi-python-client, left to its defaults, reads JSON (and any +json), text/* and
+# application/octet-stream bodies, and drops an operation whose answer has no such media type.
+# An operation at a path of its own whose media type is none of those therefore also offers the
+# generic type its body is (text, or bytes), after its own: without Accept, or with one that
+# prefers its own type, the answer is as before; a client that reads the document picks the
+# type it can read. The body is the same either way.
+GENERIC: dict[str, str] = {
+    "application/x-bibtex": "text/plain",
+    "application/x-research-info-systems": "text/plain",
+    "application/x-ndjson": "text/plain",
+    "application/zip": "application/octet-stream",
+}
+
+
+def readable(media_type: str, schema: dict[str, Any], example: Any = None) -> dict[str, Any]:
+    """An OpenAPI ``content`` of one body: its media type, then its generic one when it has one."""
+    described: dict[str, Any] = {"schema": schema}
+    if example is not None:
+        described["example"] = example
+    content = {media_type: described}
+    if media_type in GENERIC:
+        content[GENERIC[media_type]] = {"schema": schema}
+    return content
+
+
+def sent_as(media_type: str, content_type: str, request: Request) -> str:
+    """``content_type`` (``media_type`` with its parameters), or the generic type of
+    ``media_type`` when the request's ``Accept`` prefers that (the 406 rule has already refused
+    an ``Accept`` that allows neither)."""
+    generic = GENERIC.get(media_type)
+    header = accept_of(request)
+    if generic is None or not header:
+        return content_type
+    found = preferred([media_type, generic], header)
+    if found is None or found[0] == media_type:
+        return content_type
+    return f"{generic}; charset=utf-8" if generic.startswith("text/") else generic
+
 
 # ---------------------------------------------------------------------------------------------
 # Reading Accept
@@ -293,7 +344,7 @@ def add_representations(
             responses={
                 200: {
                     "description": f"{what}, as {representation.title}.",
-                    "content": representation.content(),
+                    "content": representation.own_content(),
                 },
                 **(responses or {}),
             },

@@ -29,8 +29,13 @@ class CitationFilter:
     q: str | None = None
     year: int | None = None
     modality: str | None = None
-    limit: int = 20
+    limit: int | None = 20  # None: every match (a whole bibliography)
     offset: int = 0
+
+    @property
+    def whole(self) -> bool:
+        """Every citation there is: no filter, no page."""
+        return self == CitationFilter(limit=None)
 
 
 def list_citations(session: Session, urls: Urls, f: CitationFilter) -> s.Page[s.Citation]:
@@ -66,7 +71,10 @@ def list_citations(session: Session, urls: Urls, f: CitationFilter) -> s.Page[s.
         .offset(f.offset)
     ).scalars()
     return s.Page[s.Citation](
-        items=[citation_out(r, urls) for r in rows], total=total, limit=f.limit, offset=f.offset
+        items=[citation_out(r, urls) for r in rows],
+        total=total,
+        limit=total if f.limit is None else f.limit,
+        offset=f.offset,
     )
 
 

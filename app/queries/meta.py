@@ -41,8 +41,12 @@ def meta(session: Session, release: m.Release) -> s.Meta:
         )
     ).one()
     counts = dict(counts_row._mapping)
+    # In the order of the kinds' names, on every engine: the export holds these counts, and
+    # its bytes must not depend on the order a database happens to group in.
     for kind, n in session.execute(
-        select(col(m.Consideration.kind), func.count()).group_by(m.Consideration.kind)
+        select(col(m.Consideration.kind), func.count())
+        .group_by(m.Consideration.kind)
+        .order_by(m.Consideration.kind)
     ).all():
         counts[f"{kind}s"] = n
     counts.setdefault("pros", 0)

@@ -79,3 +79,18 @@ def snapshot(
         )
     ).scalar_one()
     return record, stored
+
+
+def current_export(session: Session, release: m.Release, fmt: str) -> m.ReleaseSnapshot | None:
+    """The export the load of the current release kept, in one format; ``None`` for a release
+    loaded before exports were kept."""
+    stored: m.ReleaseSnapshot | None = session.execute(
+        select(m.ReleaseSnapshot)
+        .join(m.ReleaseRecord, col(m.ReleaseRecord.id) == col(m.ReleaseSnapshot.release_id))
+        .where(
+            col(m.ReleaseRecord.version) == release.version,
+            col(m.ReleaseRecord.content_hash) == release.content_hash,
+            col(m.ReleaseSnapshot.format) == fmt,
+        )
+    ).scalar_one_or_none()
+    return stored

@@ -15,9 +15,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from app import schemas as s
-from app.domain import ExportFormat
 from app.domain import indication_id as make_indication_id
-from app.urls import export_path
 
 TITLE = "a cited knowledge base of psychotherapy modalities"
 # Modality fields that are claims of their own, compared as claims rather than as fields.
@@ -146,10 +144,10 @@ def markdown(d: s.ReleaseDiff) -> str:
     return "\n".join(lines)
 
 
-def suggested_citation(release: s.Meta) -> s.SuggestedCitation:
-    """The current release as a reference: version and content hash pin the exact data."""
+def suggested_citation(release: s.Meta, export: str) -> s.SuggestedCitation:
+    """The current release as a reference: version and content hash pin the exact data, at
+    ``export``, the absolute address of its JSON export (``Urls.export``)."""
     year = release.release_date.year
-    export = export_path(release.version, ExportFormat.json)
     text = (
         f"{release.name} (version {release.version}, released "
         f"{release.release_date.isoformat()}). {release.description.strip()} "

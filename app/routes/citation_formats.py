@@ -103,13 +103,19 @@ class Negotiated:
             return body
         return self.render(citations, response)
 
-    def render(self, citations: list[s.Citation], response: Response) -> Response:
-        """``citations`` in this format, keeping the headers the route set on ``response`` (a
-        returned Response does not inherit them)."""
-        out = Response(
-            render(self.format, citations, self.style),
-            media_type=BY_FORMAT[self.format].content_type,
-        )
+    def render(
+        self, citations: list[s.Citation], response: Response, content_type: str | None = None
+    ) -> Response:
+        """``citations`` in this format (sent as ``content_type``, else the format's own),
+        keeping the headers the route set on ``response`` (a returned Response does not inherit
+        them)."""
+        return self.respond_with(render(self.format, citations, self.style), response, content_type)
+
+    def respond_with(
+        self, text: str, response: Response, content_type: str | None = None
+    ) -> Response:
+        """``text``, already rendered in this format, as ``render`` sends it."""
+        out = Response(text, media_type=content_type or BY_FORMAT[self.format].content_type)
         for name, value in response.headers.items():
             if name not in ("content-length", "content-type"):
                 out.headers.append(name, value)
@@ -210,11 +216,15 @@ def add_citation_formats(
     params: Callable[..., Any],
     fetch: Fetch,
     responses: Responses | None = None,
+    kept: Callable[[Any], str | None] = lambda _given: None,
 ) -> None:
     """Each citation format of a resource as an operation of its own at the literal path
     ``operations`` names for it (``app.http.negotiation.add_representations``): ``params``, an
     async dependency, reads the resource's parameters, ``fetch`` finds its citations (and may
-    set headers, e.g. ``Link``)."""
+    set headers, e.g. ``Link``). Where ``kept(parameters)`` names them (a whole bibliography,
+    one of a few fixed sets), the rendered text is kept in the release's memo under that name,
+    per format and style: a reference list takes citeproc-py seconds per hundred works, and
+    the works change only with the release."""
 
     def endpoint_for(representation: Representation) -> Callable[..., Response]:
         fmt = CitationFormat(representation.format)
@@ -228,8 +238,19 @@ def add_citation_formats(
             given: Annotated[Any, Depends(params)],
             style: Annotated[str, Depends(style_of)],
         ) -> Response:
-            citations = fetch(request, response, snapshot, urls, given)
-            return Negotiated(fmt, style).render(citations, response)
+            negotiated = Negotiated(fmt, style)
+            content_type = representation.sent_as(request)
+            name = kept(given)
+            if name is None:
+                citations = fetch(request, response, snapshot, urls, given)
+                return negotiated.render(citations, response, content_type)
+            # Bibliographic fields only (no url): the text depends on the release alone. A
+            # kept set has no pages, so fetching sets no header the answer would miss.
+            text = snapshot.memo(
+                f"citations:{name}:{fmt.value}:{style}",
+                lambda: render(fmt, fetch(request, response, snapshot, urls, given), style),
+            )
+            return negotiated.respond_with(text, response, content_type)
 
         return endpoint
 

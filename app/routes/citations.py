@@ -12,7 +12,14 @@ from app.http.origin import UrlsDep
 from app.queries.citations import CitationFilter, get_citation, list_citations
 from app.release import ReleaseDep, Snapshot
 from app.routes.citation_formats import NegotiatedDep, add_citation_formats, negotiated_responses
-from app.routes.params import Paging, PagingDep, TextQuery, set_link_header
+from app.routes.params import (
+    MAX_LIMIT,
+    MAX_OFFSET,
+    Paging,
+    PagingDep,
+    TextQuery,
+    set_link_header,
+)
 from app.urls import Urls
 
 router = APIRouter(tags=["citations"])
@@ -43,6 +50,30 @@ async def citation_key(
     return key
 
 
+async def whole_citation_filter(
+    q: TextQuery = None,
+    year: Annotated[int | None, Query(ge=1800, le=2100, description="Publication year.")] = None,
+    modality: Annotated[
+        str | None,
+        Query(min_length=1, max_length=80, description="Only works cited by this modality."),
+    ] = None,
+    limit: Annotated[
+        int | None,
+        Query(
+            ge=1,
+            le=MAX_LIMIT,
+            description="Works per page (1-100); without it, every work that matches: the "
+            "whole bibliography when nothing else is given.",
+        ),
+    ] = None,
+    offset: Annotated[
+        int, Query(ge=0, le=MAX_OFFSET, description="Works to skip before this page.")
+    ] = 0,
+) -> CitationFilter:
+    """The filters of a citation format's list, and its page when ``limit`` is given."""
+    return CitationFilter(q=q, year=year, modality=modality, limit=limit, offset=offset)
+
+
 FilterDep = Annotated[CitationFilter, Depends(citation_filter)]
 KeyDep = Annotated[str, Depends(citation_key)]
 
@@ -50,10 +81,12 @@ KeyDep = Annotated[str, Depends(citation_key)]
 def citation_page(
     request: Request, response: Response, snapshot: Snapshot, urls: Urls, where: CitationFilter
 ) -> s.Page[s.Citation]:
-    """A page of citations, with the Link header to the pages beside it."""
+    """A page of citations, with the Link header to the pages beside it (none for every match
+    at once)."""
     page = list_citations(snapshot.session, urls, where)
-    paging = Paging(limit=where.limit, offset=where.offset)
-    set_link_header(request, response, urls, page.total, paging)
+    if where.limit is not None:
+        paging = Paging(limit=where.limit, offset=where.offset)
+        set_link_header(request, response, urls, page.total, paging)
     return page
 
 
@@ -79,9 +112,10 @@ add_citation_formats(
         "/v1/citations.txt": CitationFormat.text,
     },
     "listCitations",
-    "A page of citations",
-    citation_filter,
+    "Every citation (filtered, and a page of them with limit)",
+    whole_citation_filter,
     _page_items,
+    kept=lambda where: "all" if where.whole else None,
 )
 add_citation_formats(
     router,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Depends, Path, Request
 
 from app import models as m
 from app.errors import NotFound
@@ -30,6 +30,7 @@ from app.fhir.search import (
     searchset_response,
     string_matches,
 )
+from app.fhir.terminology import Canonical
 from app.http.origin import UrlsDep
 from app.queries.common import not_found
 from app.queries.fhir import (
@@ -48,6 +49,15 @@ from app.release import ReleaseDep
 
 router = APIRouter(tags=["fhir"], default_response_class=FhirResponse)
 
+
+async def canonical_of(request: Request) -> Canonical:
+    """Dependency: where canonical URLs live (the public origin ``app.main`` hands in)."""
+    canon: Canonical = request.app.state.fhir_canonical
+    return canon
+
+
+CanonicalDep = Annotated[Canonical, Depends(canonical_of)]
+
 ONE = Window(limit=1, offset=0)
 FhirId = Annotated[
     str, Path(pattern=ID_PATTERN, description="The resource id.", examples=["ipt", "alpha"])
@@ -59,11 +69,15 @@ FhirId = Annotated[
     operation_id="getFhirCapabilityStatement",
     responses=fhir_responses("CapabilityStatement", "What this server does."),
 )
-def metadata(snapshot: ReleaseDep, urls: UrlsDep, _strict: StrictDep) -> FhirResponse:
+def metadata(
+    snapshot: ReleaseDep, urls: UrlsDep, canon: CanonicalDep, _strict: StrictDep
+) -> FhirResponse:
     """The CapabilityStatement: resources, interactions and search parameters."""
     params = {t: [p.capability() for p in ps] for t, ps in SEARCH_PARAMS.items()}
     return FhirResponse(
-        fr.capability_statement(snapshot.release, urls.fhir_base, params, REST_DOCUMENTATION),
+        fr.capability_statement(
+            snapshot.release, urls.fhir_base, params, REST_DOCUMENTATION, canon
+        ),
         headers=snapshot.headers,
     )
 
@@ -81,6 +95,7 @@ PD = "PlanDefinition"
 def search_plan_definitions(
     request: Request,
     snapshot: ReleaseDep,
+    canon: CanonicalDep,
     urls: UrlsDep,
     window: WindowDep,
     _strict: StrictDep,
@@ -100,7 +115,7 @@ def search_plan_definitions(
     )
     total, details = modality_page(snapshot.session, search, window)
     return searchset_response(
-        request, snapshot, urls, total, _plan_definitions(snapshot, details), window
+        request, snapshot, urls, total, _plan_definitions(snapshot, canon, details), window
     )
 
 
@@ -109,15 +124,17 @@ def search_plan_definitions(
     operation_id="readFhirPlanDefinition",
     responses=fhir_responses(PD, "The modality's protocol."),
 )
-def read_plan_definition(snapshot: ReleaseDep, id: FhirId, _strict: StrictDep) -> FhirResponse:
+def read_plan_definition(
+    snapshot: ReleaseDep, canon: CanonicalDep, id: FhirId, _strict: StrictDep
+) -> FhirResponse:
     """One modality as a PlanDefinition: formats and components as its actions."""
     _, details = modality_page(snapshot.session, ModalitySearch(slugs=[id]), ONE)
     if not details:
         raise not_found(snapshot.session, snapshot.memo, "PlanDefinition", m.Modality.slug, id)
-    return FhirResponse(_plan_definitions(snapshot, details)[0], headers=snapshot.headers)
+    return FhirResponse(_plan_definitions(snapshot, canon, details)[0], headers=snapshot.headers)
 
 
-def _plan_definitions(snapshot: ReleaseDep, details: list[Any]) -> list[Any]:
+def _plan_definitions(snapshot: ReleaseDep, canon: Canonical, details: list[Any]) -> list[Any]:
     keys = {
         key
         for x in details
@@ -126,7 +143,7 @@ def _plan_definitions(snapshot: ReleaseDep, details: list[Any]) -> list[Any]:
     }
     titles = citation_titles(snapshot.session, keys)
     release = snapshot.release
-    return [fr.plan_definition(x, titles, release) for x in details]
+    return [fr.plan_definition(x, titles, release, canon) for x in details]
 
 
 # Evidence ------------------------------------------------------------------------------------
@@ -142,6 +159,7 @@ EV = "Evidence"
 def search_evidence(
     request: Request,
     snapshot: ReleaseDep,
+    canon: CanonicalDep,
     urls: UrlsDep,
     window: WindowDep,
     _strict: StrictDep,
@@ -158,7 +176,9 @@ def search_evidence(
     )
     trials = trial_table(snapshot.session, snapshot.memo)
     total, records = indication_page(snapshot.session, search, window, trials)
-    return searchset_response(request, snapshot, urls, total, _evidence(snapshot, records), window)
+    return searchset_response(
+        request, snapshot, urls, total, _evidence(snapshot, canon, records), window
+    )
 
 
 @router.get(
@@ -166,17 +186,19 @@ def search_evidence(
     operation_id="readFhirEvidence",
     responses=fhir_responses(EV, "The indication as a graded finding."),
 )
-def read_evidence(snapshot: ReleaseDep, id: FhirId, _strict: StrictDep) -> FhirResponse:
+def read_evidence(
+    snapshot: ReleaseDep, canon: CanonicalDep, id: FhirId, _strict: StrictDep
+) -> FhirResponse:
     """One indication (modality.condition.population) as Evidence."""
     keys = indication_keys(id) or []
     trials = trial_table(snapshot.session, snapshot.memo)
     _, records = indication_page(snapshot.session, IndicationSearch(keys=keys), ONE, trials)
     if not records:
         raise NotFound(f"no Evidence '{id}'; ids are modality.condition.population")
-    return FhirResponse(_evidence(snapshot, records)[0], headers=snapshot.headers)
+    return FhirResponse(_evidence(snapshot, canon, records)[0], headers=snapshot.headers)
 
 
-def _evidence(snapshot: ReleaseDep, records: list[IndicationRecord]) -> list[Any]:
+def _evidence(snapshot: ReleaseDep, canon: Canonical, records: list[IndicationRecord]) -> list[Any]:
     keys = {
         key
         for r in records
@@ -188,7 +210,24 @@ def _evidence(snapshot: ReleaseDep, records: list[IndicationRecord]) -> list[Any
     }
     titles = citation_titles(snapshot.session, keys)
     release = snapshot.release
-    return [fr.evidence(r, titles, release) for r in records]
+    return [fr.evidence(r, titles, release, canon) for r in records]
+
+
+# CodeSystem ----------------------------------------------------------------------------------
+
+
+@router.get(
+    "/fhir/CodeSystem/evidence-level",
+    operation_id="readFhirEvidenceLevelCodeSystem",
+    responses=fhir_responses("CodeSystem", "The evidence levels as a CodeSystem."),
+)
+def read_evidence_levels(
+    snapshot: ReleaseDep, canon: CanonicalDep, _strict: StrictDep
+) -> FhirResponse:
+    """The evidence levels every Evidence's certainty is coded in, each with its definition."""
+    return FhirResponse(
+        fr.evidence_level_code_system(snapshot.release, canon), headers=snapshot.headers
+    )
 
 
 # Citation ------------------------------------------------------------------------------------
@@ -204,6 +243,7 @@ CI = "Citation"
 def search_citations(
     request: Request,
     snapshot: ReleaseDep,
+    canon: CanonicalDep,
     urls: UrlsDep,
     window: WindowDep,
     _strict: StrictDep,
@@ -221,7 +261,7 @@ def search_citations(
     total, citations = citation_page(snapshot.session, search, window)
     release = snapshot.release
     return searchset_response(
-        request, snapshot, urls, total, [fr.citation(c, release) for c in citations], window
+        request, snapshot, urls, total, [fr.citation(c, release, canon) for c in citations], window
     )
 
 
@@ -230,10 +270,14 @@ def search_citations(
     operation_id="readFhirCitation",
     responses=fhir_responses(CI, "The cited work."),
 )
-def read_citation(snapshot: ReleaseDep, id: FhirId, _strict: StrictDep) -> FhirResponse:
+def read_citation(
+    snapshot: ReleaseDep, canon: CanonicalDep, id: FhirId, _strict: StrictDep
+) -> FhirResponse:
     """One cited work as a Citation, with its DOI and PubMed ids."""
     key = fr.citation_key(id)
     _, citations = citation_page(snapshot.session, CitationSearch(keys=[key]), ONE)
     if not citations:
         raise not_found(snapshot.session, snapshot.memo, "Citation", m.Citation.key, key)
-    return FhirResponse(fr.citation(citations[0], snapshot.release), headers=snapshot.headers)
+    return FhirResponse(
+        fr.citation(citations[0], snapshot.release, canon), headers=snapshot.headers
+    )

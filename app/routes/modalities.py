@@ -151,6 +151,7 @@ add_citation_formats(
     modality_slug,
     _citations,
     NOT_FOUND,
+    kept=lambda slug: f"modality:{slug}",  # one per modality, found before it is kept
 )
 
 

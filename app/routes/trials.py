@@ -22,6 +22,7 @@ from app.domain import (
     TimePoint,
 )
 from app.errors import InvalidParameter
+from app.http.negotiation import readable, sent_as
 from app.http.origin import UrlsDep
 from app.queries.trial_table import CONTROL, DECISIVE, TrialFilter
 from app.queries.trials import (
@@ -256,17 +257,20 @@ def list_csv(snapshot: ReleaseDep, filters: TrialFilterDep) -> Response:
     responses={
         200: {
             "description": "Every comparison the filters select, one JSON object per line.",
-            "content": {"application/x-ndjson": {"schema": {"type": "string"}}},
+            "content": readable("application/x-ndjson", {"type": "string"}),
         },
         **NOT_FOUND,
     },
 )
-def list_ndjson(snapshot: ReleaseDep, urls: UrlsDep, filters: TrialFilterDep) -> Response:
+def list_ndjson(
+    request: Request, snapshot: ReleaseDep, urls: UrlsDep, filters: TrialFilterDep
+) -> Response:
     """The whole filtered set of comparisons as NDJSON (each line a /v1/trials item)."""
     filters.check(snapshot)
     rows = trial_rows(snapshot.session, snapshot.memo, filters.trial_filter)
     body = "".join(ndjson_lines(urls, rows))
-    return Response(body, media_type="application/x-ndjson", headers=snapshot.headers)
+    media_type = sent_as("application/x-ndjson", "application/x-ndjson", request)
+    return Response(body, media_type=media_type, headers=snapshot.headers)
 
 
 @router.get(

@@ -50,6 +50,7 @@ class EntityDiff:
 
 @dataclass
 class LoadReport:
+    version: str
     content_hash: str
     previous_hash: str | None
     citations: EntityDiff
@@ -62,11 +63,10 @@ class LoadReport:
         return self.content_hash != self.previous_hash
 
     def lines(self) -> list[str]:
+        release = f"release {self.version} (content {self.content_hash[:12]})"
         if not self.changed:
-            return [f"unchanged: release {self.content_hash[:12]} is already loaded"]
-        out = [
-            f"loaded release {self.content_hash[:12]} (was {(self.previous_hash or 'none')[:12]})"
-        ]
+            return [f"unchanged: {release} is already loaded"]
+        out = [f"loaded {release}; was content {(self.previous_hash or 'none')[:12]}"]
         for kind in ("citations", "conditions", "modalities"):
             diff: EntityDiff = getattr(self, kind)
             for verb in ("added", "changed", "removed"):
@@ -149,6 +149,7 @@ def _apply(session: Session, seed: sf.SeedSet, now: datetime) -> LoadReport:
     if stale_conditions:
         stored["conditions"] = dict.fromkeys(stored["conditions"], "")
     report = LoadReport(
+        version=seed.release.version,
         content_hash=seed.content_hash(),
         previous_hash=stored_release,
         citations=_diff(stored["citations"], hashes["citations"]),

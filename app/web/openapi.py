@@ -25,6 +25,7 @@ from app.errors import (
     UriTooLong,
 )
 from app.fhir.outcome import OPERATION_OUTCOME_SCHEMA
+from app.http.negotiation import FORMAT_PARAMETER
 from app.http.params import NO_CONTROLS_PATTERN
 from app.http.problems import FHIR_JSON, PROBLEM_JSON, problem_json
 from app.urls import Area, area, is_fhir, uses_database
@@ -275,6 +276,7 @@ def build(app: FastAPI) -> dict[str, Any]:
                 ok.update(ANSWER_HEADERS)
                 if _is_paged(operation):
                     ok.update(LINK_HEADER)
+            _one_representation(doc["paths"], path, operation)
             for parameter in operation.get("parameters", []):
                 _forbid_controls(parameter.get("schema", {}))
     for unused in ("HTTPValidationError", "ValidationError"):
@@ -312,3 +314,25 @@ def _forbid_controls(schema: dict[str, Any]) -> None:
     for option in schema.get("anyOf", [schema]):
         if option.get("type") == "string" and "pattern" not in option and "enum" not in option:
             option["pattern"] = NO_CONTROLS_PATTERN
+
+
+# What chooses among representations: the format, and the reference list's style.
+CHOOSERS = {FORMAT_PARAMETER, "style"}
+
+
+def _one_representation(paths: dict[str, Any], path: str, operation: dict[str, Any]) -> None:
+    """An operation that chooses among several representations (by ``format`` or ``Accept``),
+    each of which is also an operation of its own at the path plus a suffix, is documented with
+    its first (JSON) only, and without the parameters that choose (``CHOOSERS``): a generated
+    client reads one media type per answer and parses every answer as that one, so a ``format``
+    it could send would hand it bytes it cannot read. ``format``, ``style`` and ``Accept`` still
+    work for people (README); the other representations are documented at their own paths."""
+    ok = operation.get("responses", {}).get("200", {})
+    content = ok.get("content", {})
+    if len(content) < 2 or not any(other.startswith(path + ".") for other in paths):
+        return
+    first = next(iter(content))
+    ok["content"] = {first: content[first]}
+    operation["parameters"] = [
+        p for p in operation.get("parameters", []) if p["name"] not in CHOOSERS
+    ]
