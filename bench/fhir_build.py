@@ -34,11 +34,13 @@ from app.config import Settings
 from app.db import create_db_engine
 from app.fhir import resources as fr
 from app.fhir.search import FhirResponse
+from app.fhir.terminology import Canonical
 from app.queries import current_release
 from app.queries.fhir import IndicationSearch, Window, citation_titles, indication_page
 from bench import harness as h
 
 BASE = "http://localhost:8000/fhir"
+CANON = Canonical(BASE)  # where canonical URLs live (app.main hands the routes one)
 
 
 def best_us(work: Callable[[], object], per: int, runs: int) -> float:
@@ -76,7 +78,7 @@ def main(argv: list[str] | None = None) -> None:
         engine.dispose()
 
     n, runs = len(records), args.runs
-    dicts = [fr.evidence(r, titles, release) for r in records]
+    dicts = [fr.evidence(r, titles, release, CANON) for r in records]
     models = [Evidence.model_validate(d) for d in dicts]
     page = dicts[: args.page]
     links = {"self": f"{BASE}/Evidence?_count={args.page}"}
@@ -110,9 +112,11 @@ def main(argv: list[str] | None = None) -> None:
     rows: list[tuple[str, float, float]] = [
         (
             "Evidence: build",
-            best_us(lambda: [fr.evidence(r, titles, release) for r in records], n, runs),
+            best_us(lambda: [fr.evidence(r, titles, release, CANON) for r in records], n, runs),
             best_us(
-                lambda: [Evidence.model_validate(fr.evidence(r, titles, release)) for r in records],
+                lambda: [
+                    Evidence.model_validate(fr.evidence(r, titles, release, CANON)) for r in records
+                ],
                 n,
                 runs,
             ),
