@@ -7,7 +7,9 @@ except under CI=true, where that is a failure.
 
 Each test gets its own freshly migrated database: migrations run once per engine and worker
 into a template (a file for SQLite, a template database for PostgreSQL), which is copied per
-test; database names carry a random suffix, so workers never collide.
+test; database names carry a random suffix, so workers never collide. A seeded database
+(``fixture_db_url``, ``real_db_url`` and their ``http_`` forms) is likewise a copy, per module,
+of a template loaded once per engine, seed and worker.
 
 Which engines a test runs on is said by the fixture it asks for:
 
@@ -98,17 +100,25 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         shutil.rmtree(shared, ignore_errors=True)
 
 
-# The files that take longest, longest first. pytest-xdist (``--dist loadfile``) hands whole
-# files to the workers in collection order; starting with these keeps one worker from being
-# left with a long file at the end while the others have finished.
+# The files that take longest, longest first (``--durations=0``, summed per file). pytest-xdist
+# (``--dist loadfile``) hands whole files to the workers in collection order; starting with
+# these keeps one worker from being left with a long file at the end while the others have
+# finished.
 LONGEST_FIRST = [
-    "test_sdk.py",
-    "test_explorer_browser.py",  # when Chromium is there
-    "test_fuzz.py",
     "test_reloads.py",
+    "test_trial_load.py",
+    "test_explorer_browser.py",  # when Chromium is there
+    "test_bench_smoke.py",
+    "test_fuzz.py",
+    "test_sdk.py",
     "test_releases.py",
-    "test_seeding.py",
-    "test_capacity.py",
+    "test_http_caching.py",
+    "test_migration_variants.py",
+    "test_trials_api.py",
+    "test_meta_analysis.py",
+    "test_migrations.py",
+    "test_api.py",
+    "test_topology.py",
 ]
 
 
@@ -206,14 +216,73 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     yield from _migrated(request, tmp_path)
 
 
+class SeededTemplates:
+    """Per engine and seed directory, a database holding that seed, loaded once per worker;
+    every module that asks for a seeded database gets its own copy (a file copy for SQLite,
+    ``CREATE DATABASE ... TEMPLATE`` for PostgreSQL), which costs a fraction of a load."""
+
+    def __init__(self) -> None:
+        self._built: dict[tuple[str, Path], str] = {}  # SQLite: a file path; PG: a database
+        self._server_url: str | None = None
+
+    def get(self, request: pytest.FixtureRequest, engine_name: str, seed_dir: Path) -> str:
+        """The template of ``seed_dir`` on ``engine_name``, built on first use (``request``
+        provides the session fixtures that building needs)."""
+        key = (engine_name, seed_dir)
+        if key not in self._built:
+            self._built[key] = self._build(request, engine_name, seed_dir)
+        return self._built[key]
+
+    def _build(self, request: pytest.FixtureRequest, engine_name: str, seed_dir: Path) -> str:
+        if engine_name == "sqlite":
+            factory: pytest.TempPathFactory = request.getfixturevalue("tmp_path_factory")
+            path = factory.mktemp("seeded-template") / "db.sqlite3"
+            shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+            url, made = f"sqlite:///{path}", str(path)
+        else:
+            server_url = self._server_url = request.getfixturevalue("postgres_server_url")
+            made = f"tkb_seeded_{uuid.uuid4().hex[:12]}"
+            template = request.getfixturevalue("postgres_template")
+            admin = _admin_engine(server_url)
+            with admin.connect() as conn:
+                conn.execute(text(f'CREATE DATABASE "{made}" TEMPLATE "{template}"'))
+            admin.dispose()
+            url = _with_database(server_url, made)
+        engine = create_db_engine(Settings(database_url=url))
+        load_seed(engine, read_seed_dir(seed_dir))
+        engine.dispose()  # a template database may have no connections when it is copied
+        return made
+
+    def drop_postgres(self) -> None:
+        names = [made for (engine_name, _), made in self._built.items() if engine_name != "sqlite"]
+        if not names or self._server_url is None:
+            return
+        admin = _admin_engine(self._server_url)
+        with admin.connect() as conn:
+            for name in names:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def seeded_templates() -> Iterator[SeededTemplates]:
+    templates = SeededTemplates()
+    yield templates
+    templates.drop_postgres()
+
+
 def _seeded(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, seed_dir: Path
 ) -> Iterator[str]:
-    for url in _migrated(request, tmp_path_factory.mktemp("seeded-db")):
-        engine = create_db_engine(Settings(database_url=url))
-        load_seed(engine, read_seed_dir(seed_dir))
-        engine.dispose()
-        yield url
+    """A module's own database holding ``seed_dir``: a copy of the worker's seeded template."""
+    templates: SeededTemplates = request.getfixturevalue("seeded_templates")
+    template = templates.get(request, request.param, seed_dir)
+    if request.param == "sqlite":
+        path = tmp_path_factory.mktemp("seeded-db") / "db.sqlite3"
+        shutil.copyfile(template, path)
+        yield f"sqlite:///{path}"
+    else:
+        yield from _fresh_postgres(request, template)
 
 
 @pytest.fixture(scope="module", params=ENGINES)

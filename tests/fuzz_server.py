@@ -25,7 +25,7 @@ def fuzz(seed_dir: Path, extra: list[str]) -> int:
     from app.db import create_db_engine
     from app.migrate import upgrade
     from app.seeding import load_seed, read_seed_dir
-    from tests.helpers import serve_in_process
+    from tests.helpers import PATIENCE_SECONDS, serve_in_process
 
     with tempfile.TemporaryDirectory() as tmp:
         database_url = f"sqlite:///{tmp}/kb.sqlite3"
@@ -36,6 +36,12 @@ def fuzz(seed_dir: Path, extra: list[str]) -> int:
         finally:
             engine.dispose()
         with serve_in_process(database_url) as base:
+            # The document is built on its first request. Asked for here, where there is no time
+            # limit but the guard against hanging, so that schemathesis, which gives loading it
+            # 10 s, reads what is already built, however busy the machine.
+            import httpx
+
+            httpx.get(f"{base}/openapi.json", timeout=PATIENCE_SECONDS).raise_for_status()
             st = Path(sys.executable).with_name("st")
             done = subprocess.run(
                 [str(st), "run", f"{base}/openapi.json", "--checks", "all", *extra], cwd=ROOT
