@@ -25,6 +25,7 @@ from app.queries.conditions import condition_summaries
 from app.queries.export import TABLES
 from app.queries.meta import meta
 from app.queries.modalities import modality_details
+from app.queries.ordering import bytewise
 from app.queries.trial_table import load_trial_table
 from app.suggest import suggest
 from app.urls import PATHS
@@ -68,7 +69,10 @@ def _modality_batches(session: Session) -> Iterator[list[s.ModalityDetail]]:
     while True:
         rows = list(
             session.execute(
-                select(m.Modality).order_by(m.Modality.slug).limit(MODALITY_BATCH).offset(offset)
+                select(m.Modality)
+                .order_by(bytewise(m.Modality.slug))
+                .limit(MODALITY_BATCH)
+                .offset(offset)
             ).scalars()
         )
         if not rows:

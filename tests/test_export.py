@@ -6,6 +6,8 @@ import csv
 import hashlib
 import io
 import json
+import shutil
+import uuid
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,7 +16,7 @@ import pandas as pd
 import pytest
 import yaml
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlmodel import Session
 from typer.testing import CliRunner
 
@@ -25,9 +27,10 @@ from app.config import Settings, get_settings
 from app.db import create_db_engine
 from app.domain import ExportFormat, indication_id
 from app.main import create_app
+from app.migrate import upgrade
 from app.queries import current_release
 from app.seeding import load_seed, read_seed_dir
-from tests.conftest import FIXTURE_SEED, REAL_SEED
+from tests.conftest import FIXTURE_SEED, REAL_SEED, _admin_engine, _with_database
 from tests.helpers import ORIGIN
 
 SEED = read_seed_dir(FIXTURE_SEED)
@@ -350,3 +353,52 @@ def test_the_stated_checksums_are_the_real_seeds(real_db_url: str) -> None:
     assert cff["version"] == version
     stated = [i["value"] for i in cff["identifiers"]]
     assert stated == [f"sha256:{sha}" for sha in expected.values()], hint
+
+
+def test_a_linguistic_collation_exports_the_same_bytes(
+    postgres_server_url: str, tmp_path: Path
+) -> None:
+    """A PostgreSQL server set up with a language's collation (here ICU's English with
+    punctuation ignored, as glibc's en_US orders text) exports a release to the same bytes as
+    SQLite: exports order text byte by byte. The seed gains a condition, 'lowland', that such a
+    collation puts before 'low-mood' and byte order after it."""
+    seed = tmp_path / "seed"
+    shutil.copytree(FIXTURE_SEED, seed)
+    for path in seed.rglob("*.yaml"):
+        path.write_text(path.read_text(encoding="utf-8").replace("worry", "lowland"))
+    name = f"tkb_icu_{uuid.uuid4().hex[:8]}"
+    admin = _admin_engine(postgres_server_url)
+    with admin.connect() as conn:
+        conn.execute(
+            text(
+                f"CREATE DATABASE \"{name}\" TEMPLATE template0 ENCODING 'UTF8' "
+                "LOCALE_PROVIDER icu ICU_LOCALE 'en-US-u-ka-shifted' LOCALE 'C.UTF-8'"
+            )
+        )
+    exported: dict[str, dict[str, str]] = {}
+    try:
+        for engine_name, url in (
+            ("sqlite", f"sqlite:///{tmp_path / 'kb.sqlite3'}"),
+            ("postgresql", _with_database(postgres_server_url, name)),
+        ):
+            engine = create_db_engine(Settings(database_url=url))
+            try:
+                upgrade(engine)
+                load_seed(engine, read_seed_dir(seed))
+                with Session(engine) as session:
+                    exported[engine_name] = {
+                        s.format: s.sha256
+                        for s in session.execute(select(m.ReleaseSnapshot)).scalars()
+                    }
+                    if engine_name == "postgresql":
+                        order = session.execute(
+                            text("SELECT slug FROM condition ORDER BY slug")
+                        ).scalars()
+                        assert list(order).index("lowland") < 1  # the collation differs
+            finally:
+                engine.dispose()
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+    assert exported["postgresql"] == exported["sqlite"]

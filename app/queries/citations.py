@@ -12,6 +12,7 @@ from app import models as m
 from app import schemas as s
 from app.domain import ClaimType, claim_path, claim_ref, indication_id
 from app.queries.common import Memo, citation_out, not_found, text_match
+from app.queries.ordering import bytewise
 from app.urls import Urls
 
 SEED_ORDER: list[tuple[ClaimType, str | None]] = [
@@ -66,7 +67,7 @@ def list_citations(session: Session, urls: Urls, f: CitationFilter) -> s.Page[s.
     rows = session.execute(
         select(m.Citation)
         .where(col(m.Citation.id).in_(select(ids.c.id)))
-        .order_by(m.Citation.key)
+        .order_by(bytewise(m.Citation.key))
         .limit(f.limit)
         .offset(f.offset)
     ).scalars()
@@ -80,7 +81,7 @@ def list_citations(session: Session, urls: Urls, f: CitationFilter) -> s.Page[s.
 
 def all_citations(session: Session, urls: Urls, modality: str | None = None) -> list[s.Citation]:
     """Every citation (of one modality, when given), in key order: for the citation formats."""
-    query = select(m.Citation).order_by(m.Citation.key)
+    query = select(m.Citation).order_by(bytewise(m.Citation.key))
     if modality is not None:
         query = query.where(
             exists().where(

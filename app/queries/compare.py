@@ -18,6 +18,7 @@ from app.queries.common import (
     strongest,
 )
 from app.queries.conditions import indications_for
+from app.queries.ordering import bytewise
 from app.queries.trial_table import trial_table
 from app.urls import Urls
 
@@ -79,7 +80,7 @@ def compare(
                 condition_ids=condition_ids, population=population, variant=variant
             ),
         )
-        .order_by(func.lower(m.Condition.name))
+        .order_by(bytewise(func.lower(m.Condition.name)))
     )
     levels: dict[tuple[str, int], list[str]] = defaultdict(list)
     names: dict[str, str] = {}

@@ -27,6 +27,7 @@ from app.queries.common import (
     not_found,
     text_match,
 )
+from app.queries.ordering import bytewise
 from app.queries.trial_table import TrialTable, trial_table
 from app.urls import Urls
 
@@ -71,7 +72,7 @@ def list_conditions(session: Session, urls: Urls, f: ConditionFilter) -> s.Page[
         select(m.Condition, Parent.c.slug)
         .outerjoin(Parent, Parent.c.id == m.Condition.parent_id)
         .where(col(m.Condition.id).in_(select(ids.c.id)))
-        .order_by(func.lower(m.Condition.name), m.Condition.slug)
+        .order_by(bytewise(func.lower(m.Condition.name)), bytewise(m.Condition.slug))
         .limit(f.limit)
         .offset(f.offset)
     ).all()
@@ -114,7 +115,7 @@ def condition_summaries(session: Session, urls: Urls) -> Iterator[s.ConditionSum
     rows = session.execute(
         select(m.Condition, Parent.c.slug)
         .outerjoin(Parent, Parent.c.id == m.Condition.parent_id)
-        .order_by(m.Condition.slug)
+        .order_by(bytewise(m.Condition.slug))
     ).all()
     codes = codes_for(session, (c.id for c, _ in rows if c.id is not None))
     for c, parent in rows:
@@ -170,7 +171,7 @@ def _detail(
     children = session.execute(
         select(m.Condition.slug, m.Condition.name)
         .where(m.Condition.parent_id == condition.id)
-        .order_by(func.lower(m.Condition.name))
+        .order_by(bytewise(func.lower(m.Condition.name)))
     ).all()
     modalities = indications_for(session, urls, descendants(session, condition.id), trials=trials)
     return s.ConditionDetail(

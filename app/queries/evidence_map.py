@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 from app import models as m
 from app.domain import Category, Evidence, Population, Recommendation
 from app.queries.common import strongest
+from app.queries.ordering import bytewise
 
 
 @dataclass(frozen=True)
@@ -62,12 +63,12 @@ def evidence_map(
         for slug, name, abbreviation, category in session.execute(
             select(
                 m.Modality.slug, m.Modality.name, m.Modality.abbreviation, m.Modality.category
-            ).order_by(m.Modality.category, func.lower(m.Modality.name))
+            ).order_by(bytewise(m.Modality.category), bytewise(func.lower(m.Modality.name)))
         ).all()
     ]
     conditions = session.execute(
         select(m.Condition.id, m.Condition.slug, m.Condition.name, m.Condition.parent_id).order_by(
-            func.lower(m.Condition.name)
+            bytewise(func.lower(m.Condition.name))
         )
     ).all()
     query = select(m.Indication.condition_id, m.Modality.slug, m.Indication.evidence).join(

@@ -23,6 +23,7 @@ from app.domain import (
     indication_id,
     oriented,
 )
+from app.queries.ordering import bytewise
 from app.queries.trial_table import load_trial_table
 from app.queries.trials import CSV_COLUMNS, csv_record
 
@@ -36,7 +37,7 @@ def _stream(session: Session, query: Any) -> Iterator[Any]:
 
 
 def modality_rows(session: Session) -> Iterator[dict[str, Any]]:
-    for x in session.execute(select(m.Modality).order_by(m.Modality.slug)).scalars():
+    for x in session.execute(select(m.Modality).order_by(bytewise(m.Modality.slug))).scalars():
         yield {
             "slug": x.slug,
             "name": x.name,
@@ -54,7 +55,7 @@ def condition_rows(session: Session) -> Iterator[dict[str, Any]]:
     query = (
         select(m.Condition, Parent.c.slug)
         .outerjoin(Parent, Parent.c.id == m.Condition.parent_id)
-        .order_by(m.Condition.slug)
+        .order_by(bytewise(m.Condition.slug))
     )
     for c, parent in _stream(session, query):
         yield {
@@ -71,7 +72,7 @@ def condition_code_rows(session: Session) -> Iterator[dict[str, Any]]:
     query = (
         select(col(m.Condition.slug), m.ConditionCode)
         .join(m.Condition, col(m.Condition.id) == m.ConditionCode.condition_id)
-        .order_by(m.Condition.slug, col(m.ConditionCode.position))
+        .order_by(bytewise(m.Condition.slug), col(m.ConditionCode.position))
     )
     for slug, code in _stream(session, query):
         yield {"condition": slug, "system": code.system, "code": code.code, "display": code.display}
@@ -82,7 +83,7 @@ def indication_rows(session: Session) -> Iterator[dict[str, Any]]:
         select(col(m.Modality.slug), col(m.Condition.slug), m.Indication)
         .join(m.Modality, col(m.Modality.id) == m.Indication.modality_id)
         .join(m.Condition, col(m.Condition.id) == m.Indication.condition_id)
-        .order_by(m.Modality.slug, col(m.Indication.position))
+        .order_by(bytewise(m.Modality.slug), col(m.Indication.position))
     )
     for modality, condition, i in _stream(session, query):
         yield {
@@ -112,7 +113,7 @@ def _indication_parts(table: Any) -> Any:
         .join(m.Modality, col(m.Modality.id) == m.Indication.modality_id)
         .join(m.Condition, col(m.Condition.id) == m.Indication.condition_id)
         .join(m.Citation, col(m.Citation.id) == table.citation_id)
-        .order_by(m.Modality.slug, col(m.Indication.position), col(table.position))
+        .order_by(bytewise(m.Modality.slug), col(m.Indication.position), col(table.position))
     )
 
 
@@ -171,7 +172,7 @@ def _indication_lists(session: Session) -> Iterator[tuple[str, m.Indication]]:
         select(col(m.Modality.slug), col(m.Condition.slug), m.Indication)
         .join(m.Modality, col(m.Modality.id) == m.Indication.modality_id)
         .join(m.Condition, col(m.Condition.id) == m.Indication.condition_id)
-        .order_by(m.Modality.slug, col(m.Indication.position))
+        .order_by(bytewise(m.Modality.slug), col(m.Indication.position))
     )
     for modality, condition, i in _stream(session, query):
         yield indication_id(modality, condition, i.population, i.variant), i
@@ -199,7 +200,11 @@ def consideration_rows(session: Session) -> Iterator[dict[str, Any]]:
     query = (
         select(col(m.Modality.slug), m.Consideration)
         .join(m.Modality, col(m.Modality.id) == m.Consideration.modality_id)
-        .order_by(m.Modality.slug, col(m.Consideration.kind).desc(), col(m.Consideration.position))
+        .order_by(
+            bytewise(m.Modality.slug),
+            bytewise(col(m.Consideration.kind)).desc(),
+            col(m.Consideration.position),
+        )
     )
     for modality, c in _stream(session, query):
         yield {
@@ -215,7 +220,7 @@ def format_rows(session: Session) -> Iterator[dict[str, Any]]:
     query = (
         select(col(m.Modality.slug), m.Format)
         .join(m.Modality, col(m.Modality.id) == m.Format.modality_id)
-        .order_by(m.Modality.slug, col(m.Format.position))
+        .order_by(bytewise(m.Modality.slug), col(m.Format.position))
     )
     for modality, f in _stream(session, query):
         yield {
@@ -239,7 +244,7 @@ def component_rows(session: Session) -> Iterator[dict[str, Any]]:
     query = (
         select(col(m.Modality.slug), m.Component)
         .join(m.Modality, col(m.Modality.id) == m.Component.modality_id)
-        .order_by(m.Modality.slug, col(m.Component.position))
+        .order_by(bytewise(m.Modality.slug), col(m.Component.position))
     )
     for modality, c in _stream(session, query):
         yield {
@@ -258,7 +263,7 @@ def _author(a: dict[str, str]) -> str:
 
 
 def citation_rows(session: Session) -> Iterator[dict[str, Any]]:
-    for c in _stream(session, select(m.Citation).order_by(m.Citation.key)):
+    for c in _stream(session, select(m.Citation).order_by(bytewise(m.Citation.key))):
         c = c[0]
         yield {
             "key": c.key,
@@ -309,7 +314,7 @@ def claim_citation_rows(session: Session) -> Iterator[dict[str, Any]]:
         .outerjoin(m.Consideration, col(m.Consideration.id) == m.ClaimCitation.consideration_id)
         .outerjoin(m.Format, col(m.Format.id) == m.ClaimCitation.format_id)
         .outerjoin(m.Component, col(m.Component.id) == m.ClaimCitation.component_id)
-        .order_by(m.Modality.slug, col(m.ClaimCitation.id))
+        .order_by(bytewise(m.Modality.slug), col(m.ClaimCitation.id))
     )
     for claim_type, modality, position, kind, key, condition, population, variant in _stream(
         session, query
@@ -353,7 +358,7 @@ def trial_study_rows(session: Session) -> Iterator[dict[str, Any]]:
     query = (
         select(col(m.TrialDataset.name), m.TrialStudy)
         .join(m.TrialDataset, col(m.TrialDataset.id) == m.TrialStudy.dataset_id)
-        .order_by(col(m.TrialDataset.position), col(m.TrialStudy.trial_key))
+        .order_by(col(m.TrialDataset.position), bytewise(col(m.TrialStudy.trial_key)))
     )
     for dataset, st in _stream(session, query):
         yield {

@@ -28,6 +28,7 @@ from app.queries.common import (
 )
 from app.queries.conditions import indication_citations
 from app.queries.modalities import modality_details
+from app.queries.ordering import bytewise
 from app.queries.trial_table import TrialTable
 from app.urls import PATHS
 
@@ -87,7 +88,7 @@ def modality_page(
         session.execute(
             select(m.Modality)
             .where(col(m.Modality.id).in_(select(ids.c.id)))
-            .order_by(col(m.Modality.slug))
+            .order_by(bytewise(col(m.Modality.slug)))
             .limit(window.limit)
             .offset(window.offset)
         ).scalars()
@@ -253,7 +254,7 @@ def citation_page(
     rows = session.execute(
         select(m.Citation)
         .where(col(m.Citation.id).in_(select(ids.c.id)))
-        .order_by(col(m.Citation.key))
+        .order_by(bytewise(col(m.Citation.key)))
         .limit(window.limit)
         .offset(window.offset)
     ).scalars()

@@ -35,6 +35,7 @@ from app.queries.common import (
     not_found,
     text_match,
 )
+from app.queries.ordering import bytewise
 from app.queries.trial_table import TrialTable, load_trial_table, trial_table
 from app.urls import Urls
 
@@ -179,7 +180,7 @@ def every_modality(
             session.execute(
                 select(m.Modality)
                 .where(col(m.Modality.slug) > last)
-                .order_by(col(m.Modality.slug))
+                .order_by(bytewise(col(m.Modality.slug)))
                 .limit(PRELOAD_BATCH)
             ).scalars()
         )
@@ -208,7 +209,9 @@ def get_modality(
     if include_citations:
         cited = sorted({key for part in _cited_parts(detail) for key in part})
         rows = session.execute(
-            select(m.Citation).where(col(m.Citation.key).in_(cited)).order_by(m.Citation.key)
+            select(m.Citation)
+            .where(col(m.Citation.key).in_(cited))
+            .order_by(bytewise(m.Citation.key))
         ).scalars()
         detail.included_citations = [citation_out(r, urls) for r in rows]
     return detail
