@@ -189,3 +189,24 @@ def test_compose_runs_the_api_against_its_postgres_service() -> None:
     # Published on the loopback interface only.
     assert api["ports"] == ["127.0.0.1:8000:8000"]
     assert "ports" not in db
+
+
+def test_compose_file_is_accepted_by_docker_compose() -> None:
+    """Debian's docker-compose (the 1.x line) reads the file too: it refuses keys the Compose
+    specification added later, such as a top-level ``name``."""
+    binary = shutil.which("docker-compose")
+    if binary is None:
+        reason = "docker-compose is not installed (Debian: apt-get install docker-compose)"
+        if in_ci():
+            pytest.fail(f"CI=true requires docker-compose: {reason}")
+        pytest.skip(reason)
+    result = subprocess.run(
+        [binary, "-f", str(COMPOSE), "config", "--quiet"],
+        cwd=COMPOSE.parent,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={"PATH": "/usr/bin:/bin:/usr/local/bin", "HOME": str(COMPOSE.parent)},
+    )
+    assert result.returncode == 0, result.stderr
