@@ -30,6 +30,7 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -186,19 +187,26 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def _fresh_postgres(request: pytest.FixtureRequest, template: str | None) -> Iterator[str]:
-    server_url = request.getfixturevalue("postgres_server_url")
+@contextmanager
+def postgres_database(server_url: str, options: str = "") -> Iterator[str]:
+    """A new database on the server (``options``: what follows ``CREATE DATABASE name``, such
+    as a template or a collation), dropped afterwards; yields its URL."""
     name = f"tkb_{uuid.uuid4().hex[:12]}"
     admin = _admin_engine(server_url)
     with admin.connect() as conn:
-        suffix = f' TEMPLATE "{template}"' if template else ""
-        conn.execute(text(f'CREATE DATABASE "{name}"{suffix}'))
+        conn.execute(text(f'CREATE DATABASE "{name}" {options}'))
     try:
         yield _with_database(server_url, name)
     finally:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def _fresh_postgres(request: pytest.FixtureRequest, template: str | None) -> Iterator[str]:
+    server_url = request.getfixturevalue("postgres_server_url")
+    with postgres_database(server_url, f'TEMPLATE "{template}"' if template else "") as url:
+        yield url
 
 
 def _migrated(request: pytest.FixtureRequest, directory: Path) -> Iterator[str]:

@@ -145,13 +145,17 @@ ORIGIN = "http://testserver"
 PATIENCE_SECONDS = 300.0
 
 
-def wait_until(condition: Callable[[], object], what: str) -> None:
-    """Poll ``condition`` until it holds; fail only when it never does."""
+def wait_until(
+    condition: Callable[[], object], what: str, detail: Callable[[], str] | None = None
+) -> None:
+    """Poll ``condition`` until it holds; fail only when it never does (saying ``detail()``,
+    e.g. the tail of a server's log, beside ``what``)."""
     import time
 
     deadline = time.monotonic() + PATIENCE_SECONDS
     while not condition():
-        assert time.monotonic() < deadline, f"never happened: {what}"
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"never happened: {what}" + (f"\n{detail()}" if detail else ""))
         time.sleep(0.01)
 
 

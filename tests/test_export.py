@@ -7,7 +7,6 @@ import hashlib
 import io
 import json
 import shutil
-import uuid
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,7 +29,7 @@ from app.main import create_app
 from app.migrate import upgrade
 from app.queries import current_release
 from app.seeding import load_seed, read_seed_dir
-from tests.conftest import FIXTURE_SEED, REAL_SEED, _admin_engine, _with_database
+from tests.conftest import FIXTURE_SEED, REAL_SEED, postgres_database
 from tests.helpers import ORIGIN
 
 SEED = read_seed_dir(FIXTURE_SEED)
@@ -366,20 +365,14 @@ def test_a_linguistic_collation_exports_the_same_bytes(
     shutil.copytree(FIXTURE_SEED, seed)
     for path in seed.rglob("*.yaml"):
         path.write_text(path.read_text(encoding="utf-8").replace("worry", "lowland"))
-    name = f"tkb_icu_{uuid.uuid4().hex[:8]}"
-    admin = _admin_engine(postgres_server_url)
-    with admin.connect() as conn:
-        conn.execute(
-            text(
-                f"CREATE DATABASE \"{name}\" TEMPLATE template0 ENCODING 'UTF8' "
-                "LOCALE_PROVIDER icu ICU_LOCALE 'en-US-u-ka-shifted' LOCALE 'C.UTF-8'"
-            )
-        )
+    collation = "TEMPLATE template0 ENCODING 'UTF8' LOCALE_PROVIDER icu " + (
+        "ICU_LOCALE 'en-US-u-ka-shifted' LOCALE 'C.UTF-8'"
+    )
     exported: dict[str, dict[str, str]] = {}
-    try:
+    with postgres_database(postgres_server_url, collation) as postgres_url:
         for engine_name, url in (
             ("sqlite", f"sqlite:///{tmp_path / 'kb.sqlite3'}"),
-            ("postgresql", _with_database(postgres_server_url, name)),
+            ("postgresql", postgres_url),
         ):
             engine = create_db_engine(Settings(database_url=url))
             try:
@@ -397,8 +390,4 @@ def test_a_linguistic_collation_exports_the_same_bytes(
                         assert list(order).index("lowland") < 1  # the collation differs
             finally:
                 engine.dispose()
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
     assert exported["postgresql"] == exported["sqlite"]

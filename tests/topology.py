@@ -20,7 +20,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -30,14 +29,13 @@ from types import TracebackType
 
 import httpx
 
+from tests.helpers import wait_until
 from tests.pgcluster import find_bindir, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 NGINX_TEMPLATE = ROOT / "deploy" / "nginx" / "therapy-kb.conf.template"
 # The address nginx connects to the nodes from, and the only one they trust as a proxy.
 PROXY_ADDRESS = "127.0.0.2"
-# A guard against hanging on a start that never completes; not a measure of speed.
-START_PATIENCE_SECONDS = 300.0
 
 
 def find_nginx() -> str | None:
@@ -46,13 +44,8 @@ def find_nginx() -> str | None:
     )
 
 
-def _wait(condition: Callable[[], object], what: str, log: Path | None = None) -> None:
-    deadline = time.monotonic() + START_PATIENCE_SECONDS
-    while not condition():
-        if time.monotonic() > deadline:
-            tail = log.read_text(errors="replace")[-3000:] if log and log.exists() else ""
-            raise RuntimeError(f"never happened: {what}\n{tail}")
-        time.sleep(0.05)
+def _log_tail(log: Path) -> Callable[[], str]:
+    return lambda: log.read_text(errors="replace")[-3000:] if log.exists() else ""
 
 
 @dataclass
@@ -135,7 +128,9 @@ class AppNode:
             )
 
     def wait_ready(self) -> None:
-        _wait(lambda: self.proc is None or self.proc.poll() is not None or self.ready(), "ready")
+        wait_until(
+            lambda: self.proc is None or self.proc.poll() is not None or self.ready(), "ready"
+        )
         if self.proc is None or self.proc.poll() is not None:
             raise RuntimeError(f"{self.name} exited:\n{self.log.read_text(errors='replace')}")
 
@@ -238,7 +233,7 @@ class Nginx:
             except httpx.TransportError:
                 return False
 
-        _wait(up, "nginx answers", self.error_log)
+        wait_until(up, "nginx answers", _log_tail(self.error_log))
 
     def stop(self) -> None:
         if self.proc is None or self.proc.poll() is not None:
