@@ -256,6 +256,23 @@ ALL_VARIANTS: tuple[str, ...] = tuple(
     dict.fromkeys(v.value for vocabulary in MODALITY_VARIANTS.values() for v in vocabulary)
 )
 
+# Each variant's name in words, as pages show it (a test holds it to ALL_VARIANTS).
+VARIANT_NAMES = {
+    "guided-icbt": "guided internet CBT",
+    "unguided-icbt": "unguided internet CBT",
+    "videoconference": "by videoconference",
+    "standard": "standard",
+    "dbt-a": "DBT for adolescents",
+    "skills-only": "skills training only",
+    "cbt-i": "CBT for insomnia",
+    "erp": "exposure and response prevention",
+    "prolonged-exposure": "prolonged exposure",
+    "cpt": "cognitive processing therapy",
+    "tf-cbt": "trauma-focused CBT",
+    "cbt-e": "enhanced CBT",
+    "cbtp": "CBT for psychosis",
+}
+
 
 class Certainty(StrEnum):
     """How a cited review rates the certainty (or quality) of its evidence for a comparison:

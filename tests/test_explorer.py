@@ -14,10 +14,10 @@ from fastapi.testclient import TestClient
 
 from app import schemas as s
 from app.config import Settings
-from app.domain import ALL_VARIANTS, EffectMeasure
+from app.domain import ALL_VARIANTS, VARIANT_NAMES, EffectMeasure
 from app.explorer.figure import FONT_PT, PHONE_WIDTH_IN, WIDE_WIDTH_IN, Layout
 from app.explorer.forest import ForestRow, forest_svg, panels
-from app.explorer.render import VARIANT_NAMES, snippet_html
+from app.explorer.render import snippet_html
 from app.explorer.summary import lead_sentences
 from app.explorer.trial_plots import PHONE_STUDIES
 from app.main import create_app

@@ -13,7 +13,7 @@ from markupsafe import Markup, escape
 
 from app import models as m
 from app import schemas as s
-from app.domain import Evidence
+from app.domain import VARIANT_NAMES, Evidence
 from app.release import RELEASE_HEADER
 
 APP_DIR = Path(__file__).resolve().parent.parent
@@ -71,24 +71,6 @@ def hit_page(hit: s.SearchHit) -> str:
 
 def number(value: float | None) -> str:
     return "" if value is None else f"{value:.2f}"
-
-
-# The variants' names as a page shows them (the vocabulary is in app/domain.py).
-VARIANT_NAMES = {
-    "guided-icbt": "guided internet CBT",
-    "unguided-icbt": "unguided internet CBT",
-    "videoconference": "by videoconference",
-    "standard": "standard",
-    "dbt-a": "DBT for adolescents",
-    "skills-only": "skills training only",
-    "cbt-i": "CBT for insomnia",
-    "erp": "exposure and response prevention",
-    "prolonged-exposure": "prolonged exposure",
-    "cpt": "cognitive processing therapy",
-    "tf-cbt": "trauma-focused CBT",
-    "cbt-e": "enhanced CBT",
-    "cbtp": "CBT for psychosis",
-}
 
 
 def variant_name(value: str) -> str:
